@@ -1,0 +1,96 @@
+// Parses the process environment once into a typed, validated configuration object.
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export type ExecutionProvider = 'cpu' | 'cuda';
+
+export interface Config {
+  databaseUrl: string;
+  redisUrl: string;
+  /** Prefix for every BullMQ key and pub/sub channel this deployment uses. */
+  queuePrefix: string;
+  host: string;
+  port: number;
+  apiToken: string | undefined;
+  bucketRoots: string[];
+  outputRoots: string[];
+  modelDir: string;
+  executionProvider: ExecutionProvider;
+  /** Inference worker threads per embed-worker process. */
+  engineWorkers: number;
+  /** ONNX intra-op threads per inference worker thread. */
+  intraOpThreads: number;
+  maxImagePixels: number;
+  scanConcurrency: number;
+  embedConcurrency: number;
+  clusterConcurrency: number;
+  embedBatchSize: number;
+  callbackSecret: string | undefined;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`config: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback: string): string {
+  const v = env[name];
+  return v === undefined || v === '' ? fallback : v;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(name, `must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+/** Colon-separated absolute paths, like PATH; empty entries are ignored. */
+export function parseRoots(name: string, raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const roots = raw.split(':').filter((p) => p !== '');
+  for (const root of roots) {
+    if (!isAbsolute(root)) throw new ConfigError(name, `entries must be absolute paths, got "${root}"`);
+  }
+  return roots.map((r) => resolve(r));
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const provider = str(env, 'EXECUTION_PROVIDER', 'cpu');
+  if (provider !== 'cpu' && provider !== 'cuda') {
+    throw new ConfigError('EXECUTION_PROVIDER', `must be "cpu" or "cuda", got "${provider}"`);
+  }
+  const cores = availableParallelism();
+  return {
+    databaseUrl: str(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/facesets'),
+    redisUrl: str(env, 'REDIS_URL', 'redis://127.0.0.1:6379'),
+    queuePrefix: str(env, 'QUEUE_PREFIX', 'facesets'),
+    host: str(env, 'HOST', '127.0.0.1'),
+    port: int(env, 'PORT', 8080, 0, 65535),
+    apiToken: env.API_TOKEN || undefined,
+    bucketRoots: parseRoots('BUCKET_ROOTS', env.BUCKET_ROOTS),
+    outputRoots: parseRoots('OUTPUT_ROOTS', env.OUTPUT_ROOTS),
+    modelDir: resolve(str(env, 'MODEL_DIR', join(REPO_ROOT, 'models'))),
+    executionProvider: provider,
+    engineWorkers: int(env, 'ENGINE_WORKERS', cores, 1, 256),
+    intraOpThreads: int(env, 'ENGINE_INTRA_OP_THREADS', 1, 1, 256),
+    maxImagePixels: int(env, 'MAX_IMAGE_PIXELS', 100_000_000, 1, 2_000_000_000),
+    scanConcurrency: int(env, 'SCAN_CONCURRENCY', 1, 1, 64),
+    embedConcurrency: int(env, 'EMBED_CONCURRENCY', 2, 1, 64),
+    clusterConcurrency: int(env, 'CLUSTER_CONCURRENCY', 1, 1, 64),
+    embedBatchSize: int(env, 'EMBED_BATCH_SIZE', 32, 1, 10_000),
+    callbackSecret: env.CALLBACK_SECRET || undefined,
+    logLevel: str(env, 'LOG_LEVEL', 'info'),
+  };
+}

@@ -1,0 +1,46 @@
+// Per-job parameters (SPEC.md's thresholds) with their defaults and allowed ranges.
+import { Type, type Static } from 'typebox';
+
+const num = (def: number, minimum: number, maximum: number, description: string) =>
+  Type.Number({ default: def, minimum, maximum, description });
+const int = (def: number, minimum: number, maximum: number, description: string) =>
+  Type.Integer({ default: def, minimum, maximum, description });
+
+export const JobParamsSchema = Type.Object(
+  {
+    detThreshold: num(0.5, 0, 1, 'minimum detector score for a face to be recorded'),
+    routeThreshold: num(0.45, 0, 2, 'cosine distance to an existing identity centroid that routes a face to it'),
+    clusterThreshold: num(0.55, 0, 2, 'average-linkage merge distance for discovery'),
+    minFaceShort: num(90, 0, 100_000, 'discovery gate: minimum face short side, px'),
+    minBlur: num(40, 0, 1e9, 'discovery gate: minimum Laplacian variance'),
+    minDetScore: num(0.6, 0, 1, 'discovery gate: minimum detector score'),
+    outlierThreshold: num(0.55, 0, 2, 'discovery outlier distance from the cluster centroid'),
+    minFaces: int(6, 1, 1_000_000, 'minimum distinct source files for a new identity'),
+    exportMinFaceShort: num(100, 0, 100_000, 'export gate: minimum face short side, px'),
+    exportOutlierThreshold: num(0.45, 0, 2, 'export outlier distance from the cluster centroid'),
+    exportSize: int(512, 64, 4096, 'side of the exported square PNG crops, px'),
+    thinBelow: int(4, 0, 1_000_000, 'sets with fewer PNGs than this go under _thin/'),
+  },
+  { additionalProperties: false },
+);
+
+export type JobParams = Static<typeof JobParamsSchema>;
+
+export const DEFAULT_PARAMS: JobParams = {
+  detThreshold: 0.5,
+  routeThreshold: 0.45,
+  clusterThreshold: 0.55,
+  minFaceShort: 90,
+  minBlur: 40,
+  minDetScore: 0.6,
+  outlierThreshold: 0.55,
+  minFaces: 6,
+  exportMinFaceShort: 100,
+  exportOutlierThreshold: 0.45,
+  exportSize: 512,
+  thinBelow: 4,
+};
+
+export function withDefaults(params: Partial<JobParams> | undefined): JobParams {
+  return { ...DEFAULT_PARAMS, ...(params ?? {}) };
+}

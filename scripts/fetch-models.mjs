@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Extracts the default model pack out of its npm tarball into MODEL_DIR and verifies every sha256.
+// Runs once at set-up (npm install's postinstall, or `npm run models`); nothing downloads at run time.
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, copyFileSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const manifest = JSON.parse(readFileSync(join(here, '..', 'packages', 'shared', 'src', 'models', 'model-pack.json'), 'utf8'));
+const modelDir = resolve(process.env.MODEL_DIR ?? join(here, '..', 'models'));
+
+const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
+const isGood = (name) => existsSync(join(modelDir, name)) && sha256(join(modelDir, name)) === manifest.files[name];
+
+const names = Object.keys(manifest.files);
+if (names.every(isGood)) {
+  console.log(`models: ${names.length} files verified in ${modelDir}`);
+  process.exit(0);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'facesets-models-'));
+try {
+  const spec = `${manifest.package}@${manifest.version}`;
+  console.log(`models: fetching ${spec} with npm pack`);
+  const out = execFileSync('npm', ['pack', spec, '--silent', '--pack-destination', work], {
+    cwd: work,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const tarball = readdirSync(work).find((f) => f.endsWith('.tgz')) ?? out.trim();
+  const members = names.map((n) => `package/${manifest.folder}/${n}`);
+  execFileSync('tar', ['-xzf', join(work, tarball), '-C', work, ...members], { stdio: 'inherit' });
+  mkdirSync(modelDir, { recursive: true });
+  for (const name of names) {
+    const src = join(work, 'package', manifest.folder, name);
+    const got = sha256(src);
+    if (got !== manifest.files[name]) {
+      throw new Error(`models: ${name} from ${spec} has sha256 ${got}, expected ${manifest.files[name]}`);
+    }
+    const tmp = join(modelDir, `.${name}.tmp`);
+    copyFileSync(src, tmp);
+    renameSync(tmp, join(modelDir, name));
+  }
+  console.log(`models: ${names.length} files extracted and verified into ${modelDir}`);
+} catch (err) {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
