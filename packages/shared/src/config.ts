@@ -30,6 +30,14 @@ export interface Config {
   embedBatchSize: number;
   callbackSecret: string | undefined;
   logLevel: string;
+  /** BullMQ lock of an active job; a worker that dies loses it after this long and the job is retried. */
+  lockDurationMs: number;
+  /** How often workers look for jobs whose lock expired (stalled-job recovery). */
+  stalledIntervalMs: number;
+  /** How long a service waits for its current jobs on SIGTERM before it lets them go. */
+  shutdownTimeoutMs: number;
+  /** Workers touch this file while Postgres and Redis answer (container health checks); unset: no file. */
+  heartbeatFile: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -92,5 +100,9 @@ export function loadConfig(env: Env = process.env): Config {
     embedBatchSize: int(env, 'EMBED_BATCH_SIZE', 32, 1, 10_000),
     callbackSecret: env.CALLBACK_SECRET || undefined,
     logLevel: str(env, 'LOG_LEVEL', 'info'),
+    lockDurationMs: int(env, 'LOCK_DURATION_MS', 60_000, 1_000, 3_600_000),
+    stalledIntervalMs: int(env, 'STALLED_INTERVAL_MS', 30_000, 500, 3_600_000),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    heartbeatFile: env.HEARTBEAT_FILE || undefined,
   };
 }

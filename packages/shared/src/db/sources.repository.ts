@@ -1,0 +1,124 @@
+// Paths and sources a job saw: aliases (every path, globally), job_paths / job_sources (per job), cache look-up.
+import type { EmbedFile } from '../queues';
+import type { Db } from './pool';
+import { shaToBytes, shaToHex } from './sha';
+
+export interface SeenPath {
+  path: string;
+  sha256: string;
+  size: number;
+  mtime: Date;
+}
+
+export interface CachedCounts {
+  cached: number;
+  toEmbed: number;
+  cachedNoface: number;
+  cachedErrors: number;
+  cachedFaces: number;
+}
+
+export class SourcesRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Records a batch of paths for a job: upserts the global alias of each path and the job's own path list. */
+  async recordPaths(jobId: string, bucket: string, paths: SeenPath[]): Promise<void> {
+    if (paths.length === 0) return;
+    const shas = paths.map((p) => shaToBytes(p.sha256));
+    const names = paths.map((p) => p.path);
+    await this.db.query(
+      `INSERT INTO aliases (path, sha256, bucket, size, mtime, last_job_id)
+       SELECT u.path, u.sha, $1, u.size, u.mtime, $2
+       FROM unnest($3::text[], $4::bytea[], $5::bigint[], $6::timestamptz[]) AS u(path, sha, size, mtime)
+       ON CONFLICT (path) DO UPDATE SET sha256 = EXCLUDED.sha256, bucket = EXCLUDED.bucket, size = EXCLUDED.size,
+         mtime = EXCLUDED.mtime, last_seen = now(), last_job_id = EXCLUDED.last_job_id`,
+      [bucket, jobId, names, shas, paths.map((p) => p.size), paths.map((p) => p.mtime)],
+    );
+    await this.db.query(
+      `INSERT INTO job_paths (job_id, path, sha256)
+       SELECT $1, u.path, u.sha FROM unnest($2::text[], $3::bytea[]) AS u(path, sha)
+       ON CONFLICT (job_id, path) DO UPDATE SET sha256 = EXCLUDED.sha256`,
+      [jobId, names, shas],
+    );
+  }
+
+  /**
+   * Adds the job's distinct sources (first path seen for each), marking each cached when the model pack
+   * already recorded it (unless `force`). First writer wins, so a retried scan keeps the original verdicts.
+   */
+  async addJobSources(jobId: string, modelPack: string, force: boolean, files: EmbedFile[]): Promise<void> {
+    if (files.length === 0) return;
+    await this.db.query(
+      `INSERT INTO job_sources (job_id, sha256, path, cached)
+       SELECT $1, u.sha, u.path, (NOT $2::boolean AND s.sha256 IS NOT NULL)
+       FROM unnest($3::bytea[], $4::text[]) AS u(sha, path)
+       LEFT JOIN sources s ON s.sha256 = u.sha AND s.model_pack = $5
+       ON CONFLICT (job_id, sha256) DO NOTHING`,
+      [jobId, force, files.map((f) => shaToBytes(f.sha256)), files.map((f) => f.path), modelPack],
+    );
+  }
+
+  async cachedCounts(jobId: string, modelPack: string): Promise<CachedCounts> {
+    const { rows } = await this.db.query(
+      `SELECT count(*) FILTER (WHERE js.cached) AS cached,
+              count(*) FILTER (WHERE NOT js.cached) AS to_embed,
+              count(*) FILTER (WHERE js.cached AND s.status = 'noface') AS cached_noface,
+              count(*) FILTER (WHERE js.cached AND s.status = 'error') AS cached_errors,
+              COALESCE(sum(s.face_count) FILTER (WHERE js.cached), 0) AS cached_faces
+       FROM job_sources js LEFT JOIN sources s ON s.sha256 = js.sha256 AND s.model_pack = $2
+       WHERE js.job_id = $1`,
+      [jobId, modelPack],
+    );
+    const r = rows[0];
+    return {
+      cached: r.cached,
+      toEmbed: r.to_embed,
+      cachedNoface: r.cached_noface,
+      cachedErrors: r.cached_errors,
+      cachedFaces: r.cached_faces,
+    };
+  }
+
+  /** The job's sources to embed, in a stable order so batches come out the same on a retried scan. */
+  async toEmbed(jobId: string): Promise<EmbedFile[]> {
+    const { rows } = await this.db.query<{ sha256: Buffer; path: string }>(
+      'SELECT sha256, path FROM job_sources WHERE job_id = $1 AND NOT cached ORDER BY sha256',
+      [jobId],
+    );
+    return rows.map((r) => ({ sha256: shaToHex(r.sha256), path: r.path }));
+  }
+
+  /** Which of these sources this job has already recorded (a batch re-run after a crash skips them). */
+  async processedOf(jobId: string, sha256s: string[]): Promise<Set<string>> {
+    const { rows } = await this.db.query<{ sha256: Buffer }>(
+      `SELECT sha256 FROM job_sources WHERE job_id = $1 AND sha256 = ANY($2::bytea[]) AND processed_at IS NOT NULL`,
+      [jobId, sha256s.map(shaToBytes)],
+    );
+    return new Set(rows.map((r) => shaToHex(r.sha256)));
+  }
+
+  /** Every path the job saw for each of its sources (byte-duplicates give several). */
+  async jobPaths(jobId: string): Promise<Map<string, string[]>> {
+    const { rows } = await this.db.query<{ sha256: Buffer; path: string }>(
+      'SELECT sha256, path FROM job_paths WHERE job_id = $1 ORDER BY path',
+      [jobId],
+    );
+    const out = new Map<string, string[]>();
+    for (const r of rows) {
+      const sha = shaToHex(r.sha256);
+      const list = out.get(sha);
+      if (list) list.push(r.path);
+      else out.set(sha, [r.path]);
+    }
+    return out;
+  }
+
+  /** Every path ever seen for a source, with its bucket. */
+  async aliasesOf(sha256: string): Promise<{ path: string; bucket: string }[]> {
+    const { rows } = await this.db.query<{ path: string; bucket: string }>(
+      'SELECT path, bucket FROM aliases WHERE sha256 = $1 ORDER BY path',
+      [shaToBytes(sha256)],
+    );
+    return rows;
+  }
+}

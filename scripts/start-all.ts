@@ -1,0 +1,68 @@
+// `npm start`: migrates, then runs the API, one embed worker and one cluster worker with prefixed output.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const services = ['api', 'embed-worker', 'cluster-worker'] as const;
+const colours = { migrate: 35, api: 36, 'embed-worker': 33, 'cluster-worker': 32 } as const;
+
+// Local use: with no roots configured, allow any folder (a deployment sets BUCKET_ROOTS / OUTPUT_ROOTS).
+const env = { ...process.env };
+for (const name of ['BUCKET_ROOTS', 'OUTPUT_ROOTS']) {
+  if (!env[name]) {
+    env[name] = '/';
+    process.stderr.write(`start-all: ${name} is not set; allowing every folder (local use only)\n`);
+  }
+}
+
+function run(name: keyof typeof colours, script: string): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = process.stdout.isTTY ? `\x1b[${colours[name]}m[${name}]\x1b[0m ` : `[${name}] `;
+  for (const [stream, out] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr],
+  ] as const) {
+    let partial = '';
+    stream?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) out.write(`${prefix}${line}\n`);
+    });
+    stream?.on('end', () => partial && out.write(`${prefix}${partial}\n`));
+  }
+  return child;
+}
+
+const exitOf = (child: ChildProcess) =>
+  new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+
+const migrateCode = await exitOf(run('migrate', 'packages/shared/src/db/migrate-cli.ts'));
+if (migrateCode !== 0) {
+  process.stderr.write('start-all: migration failed; not starting the services\n');
+  process.exit(migrateCode);
+}
+
+const children = services.map((s) => ({ name: s, child: run(s, `services/${s}/src/main.ts`) }));
+let stopping = false;
+
+function stopAll(signal: NodeJS.Signals): void {
+  if (stopping) return;
+  stopping = true;
+  for (const { child } of children) if (child.exitCode === null) child.kill(signal);
+}
+
+process.on('SIGINT', () => stopAll('SIGINT'));
+process.on('SIGTERM', () => stopAll('SIGTERM'));
+
+const codes = await Promise.all(
+  children.map(async ({ name, child }) => {
+    const code = await exitOf(child);
+    if (!stopping) {
+      process.stderr.write(`start-all: ${name} exited with ${code}; stopping the others\n`);
+      stopAll('SIGTERM');
+    }
+    return code;
+  }),
+);
+process.exit(codes.some((c) => c !== 0) ? 1 : 0);

@@ -1,0 +1,40 @@
+// Builds the Fastify app as a plugin tree; main.ts (or a test via inject) owns the lifecycle.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from '@facesets/shared/config';
+import authPlugin from './plugins/auth';
+import errorsPlugin, { formatSchemaErrors } from './plugins/errors';
+import { dbPlugin, queuesPlugin } from './plugins/resources';
+import swaggerPlugin from './plugins/swagger';
+import healthRoutes from './routes/health.routes';
+import jobsRoutes from './routes/jobs.routes';
+import { ErrorSchema } from './schemas/error.schema';
+import { JobView } from './schemas/job.schemas';
+
+export interface AppDeps {
+  config: Config;
+  /** Fastify logger option: a pino instance, true/false, or options. */
+  logger?: FastifyServerOptions['loggerInstance'] | boolean;
+}
+
+export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(typeof logger === 'object' ? { loggerInstance: logger } : { logger: logger ?? false }),
+    ajv: { customOptions: { removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: false } },
+    schemaErrorFormatter: formatSchemaErrors,
+    // Request ids in logs; clients may pass their own.
+    requestIdHeader: 'x-request-id',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('config', config);
+  app.addSchema(ErrorSchema);
+  app.addSchema(JobView);
+  await app.register(errorsPlugin);
+  await app.register(swaggerPlugin, { withToken: Boolean(config.apiToken) });
+  await app.register(dbPlugin, { config });
+  await app.register(queuesPlugin, { config });
+  await app.register(authPlugin, { token: config.apiToken });
+  await app.register(healthRoutes);
+  await app.register(jobsRoutes);
+  return app as unknown as FastifyInstance;
+}

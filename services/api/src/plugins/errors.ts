@@ -1,0 +1,47 @@
+// One error handler and one not-found handler: every error leaves as {statusCode, error, message}; 5xx hide internals.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { STATUS_CODES } from 'node:http';
+import { HttpError } from '../http-errors';
+
+function body(statusCode: number, message: string) {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+}
+
+export default fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((err: FastifyError, request, reply) => {
+      if (err.validation) return reply.status(400).send(body(400, err.message));
+      if (err instanceof HttpError) {
+        if (err.statusCode >= 500) request.log.warn({ err }, 'request failed');
+        return reply.status(err.statusCode).send(body(err.statusCode, err.message));
+      }
+      const status = err.statusCode ?? 500;
+      if (status >= 400 && status < 500) return reply.status(status).send(body(status, err.message));
+      request.log.error({ err }, 'unhandled error');
+      return reply.status(500).send(body(500, 'internal error; see the server log'));
+    });
+    app.setNotFoundHandler((request, reply) =>
+      reply.status(404).send(body(404, `no route ${request.method} ${request.url.split('?')[0]}`)),
+    );
+  },
+  { name: 'errors' },
+);
+
+/** Ajv errors → "body/params/detThreshold must be <= 1", naming the field even for required / extra properties. */
+export function formatSchemaErrors(
+  errors: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }[],
+  dataVar: string,
+): Error {
+  const e = errors[0];
+  if (!e) return new Error(`${dataVar} is not valid`);
+  const path = `${dataVar}${e.instancePath}`;
+  if (e.keyword === 'required') return new Error(`${path}/${String(e.params.missingProperty)} is required`);
+  if (e.keyword === 'additionalProperties') {
+    return new Error(`${path}/${String(e.params.additionalProperty)} is not a known property`);
+  }
+  if (e.keyword === 'enum') {
+    return new Error(`${path} must be one of ${(e.params.allowedValues as string[]).join(', ')}`);
+  }
+  return new Error(`${path} ${e.message ?? 'is not valid'}`);
+}

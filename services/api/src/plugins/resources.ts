@@ -1,0 +1,66 @@
+// Shared resources of the API as decorations: the Postgres pool, repositories and the queue producers.
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '@facesets/shared/config';
+import { JobsRepository } from '@facesets/shared/db/jobs.repository';
+import { createDb, type Db } from '@facesets/shared/db/pool';
+import {
+  QUEUE,
+  createQueue,
+  producerConnection,
+  type ClusterPayload,
+  type EmbedPayload,
+  type ScanPayload,
+} from '@facesets/shared/queues';
+
+export interface Queues {
+  redis: Redis;
+  scan: Queue<ScanPayload>;
+  embed: Queue<EmbedPayload>;
+  cluster: Queue<ClusterPayload>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    db: Db;
+    jobs: JobsRepository;
+    queues: Queues;
+  }
+}
+
+export const dbPlugin = fp(
+  async (app: FastifyInstance, opts: { config: Config }) => {
+    const db = createDb(opts.config.databaseUrl, { applicationName: 'facesets-api' });
+    app.decorate('db', db);
+    app.decorate('jobs', new JobsRepository(db));
+    app.addHook('onClose', async () => db.end());
+  },
+  { name: 'db' },
+);
+
+export const queuesPlugin = fp(
+  async (app: FastifyInstance, opts: { config: Config }) => {
+    const redis = producerConnection(opts.config.redisUrl);
+    // ioredis reports connection trouble as events; readiness and requests report it to clients instead.
+    redis.on('error', (err) => app.log.debug({ err: err.message }, 'redis connection error'));
+    const prefix = opts.config.queuePrefix;
+    const queues: Queues = {
+      redis,
+      scan: createQueue(QUEUE.scan, redis, prefix) as unknown as Queue<ScanPayload>,
+      embed: createQueue(QUEUE.embed, redis, prefix) as unknown as Queue<EmbedPayload>,
+      cluster: createQueue(QUEUE.cluster, redis, prefix) as unknown as Queue<ClusterPayload>,
+    };
+    for (const q of [queues.scan, queues.embed, queues.cluster]) {
+      q.on('error', (err) => app.log.debug({ err: err.message, queue: q.name }, 'queue error'));
+    }
+    app.decorate('queues', queues);
+    app.addHook('onClose', async () => {
+      await Promise.all([queues.scan.close(), queues.embed.close(), queues.cluster.close()]);
+      await redis.quit().catch(() => redis.disconnect());
+    });
+  },
+  { name: 'queues' },
+);

@@ -1,0 +1,68 @@
+// Embed stage: run each file of a batch through the face engine and record face / noface / error per file.
+import { UnrecoverableError } from 'bullmq';
+import type { FacesRepository } from '@facesets/shared/db/faces.repository';
+import type { JobsRepository } from '@facesets/shared/db/jobs.repository';
+import type { SourcesRepository } from '@facesets/shared/db/sources.repository';
+import type { FileResult, ProcessOptions } from '@facesets/shared/engine/types';
+import { isTerminal } from '@facesets/shared/jobs/state';
+import type { Logger } from '@facesets/shared/logger';
+import type { EmbedPayload } from '@facesets/shared/queues';
+
+/** What the embed stage needs of the face engine (EnginePool in production). */
+export interface Engine {
+  readonly modelPackId: string;
+  process(path: string, opts?: ProcessOptions): Promise<FileResult>;
+}
+
+export interface EmbedDeps {
+  jobs: JobsRepository;
+  sources: SourcesRepository;
+  faces: FacesRepository;
+  engine: Engine;
+  log: Logger;
+  /** True once the process is shutting down: the batch stops at the next file and is released. */
+  stopping?: () => boolean;
+}
+
+export interface EmbedOutcome {
+  /** Files recorded by this run. */
+  recorded: number;
+  /** Files this job had already recorded (a re-run batch). */
+  alreadyDone: number;
+  /** Why the batch stopped before its end, if it did. */
+  stopped?: 'cancelled' | 'shutdown';
+}
+
+export async function processEmbed(payload: EmbedPayload, deps: EmbedDeps): Promise<EmbedOutcome> {
+  const { jobId, batch, files } = payload;
+  const log = deps.log.child({ jobId, stage: 'embed', batch });
+  const job = await deps.jobs.get(jobId);
+  if (!job || isTerminal(job.state)) return { recorded: 0, alreadyDone: 0, stopped: 'cancelled' };
+  const modelPack = deps.engine.modelPackId;
+  if (job.modelPack !== modelPack) {
+    throw new UnrecoverableError(
+      `job ${jobId} was scanned for model pack ${job.modelPack}, this worker runs ${modelPack}`,
+    );
+  }
+  const done = await deps.sources.processedOf(jobId, files.map((f) => f.sha256));
+  const outcome: EmbedOutcome = { recorded: 0, alreadyDone: done.size };
+  for (const file of files) {
+    if (done.has(file.sha256)) continue;
+    if (deps.stopping?.()) return { ...outcome, stopped: 'shutdown' };
+    const state = await deps.jobs.getState(jobId);
+    if (state === null || isTerminal(state)) {
+      log.info({ state }, 'job ended: batch stops');
+      return { ...outcome, stopped: 'cancelled' };
+    }
+    const result = await deps.engine.process(file.path, { detThreshold: job.params.detThreshold });
+    const recorded = await deps.faces.recordFile(jobId, modelPack, file.sha256, result);
+    outcome.recorded += 1;
+    if (recorded.status === 'error') {
+      log.warn({ file: file.path, reason: result.ok ? 'sha256 changed' : result.error }, 'file recorded as error');
+    } else {
+      log.debug({ file: file.path, status: recorded.status, faces: recorded.faces }, 'file recorded');
+    }
+  }
+  log.info({ recorded: outcome.recorded, alreadyDone: outcome.alreadyDone }, 'batch done');
+  return outcome;
+}

@@ -1,0 +1,17 @@
+// Streams a file through sha256 so memory stays flat whatever the file's size.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+
+export interface HashedFile {
+  sha256: string;
+  size: number;
+  mtime: Date;
+}
+
+export async function hashFile(path: string): Promise<HashedFile> {
+  const info = await stat(path);
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return { sha256: hash.digest('hex'), size: info.size, mtime: info.mtime };
+}

@@ -1,0 +1,44 @@
+// Composition root of the embed-worker process: config → engine → database → workers → signals.
+import { loadConfig } from '@facesets/shared/config';
+import { createDb } from '@facesets/shared/db/pool';
+import { EnginePool } from '@facesets/shared/engine/pool';
+import { createLifecycle, startHeartbeat } from '@facesets/shared/lifecycle';
+import { workerConnection } from '@facesets/shared/queues';
+import { createLogger } from '@facesets/shared/logger';
+import { startEmbedWorkers } from './workers';
+
+const config = loadConfig();
+const log = createLogger('embed-worker', config.logLevel);
+const lifecycle = createLifecycle(log, { timeoutMs: config.shutdownTimeoutMs + 10_000 });
+lifecycle.handleSignals();
+
+/** Heartbeat for the container health check: Postgres and Redis both answer. */
+function watchHealth(file: string, db: { query(sql: string): Promise<unknown> }): void {
+  const redis = workerConnection(config.redisUrl);
+  const stop = startHeartbeat(file, () => Promise.all([db.query('SELECT 1'), redis.ping()]), log);
+  lifecycle.add('heartbeat', async () => {
+    stop();
+    await redis.quit().catch(() => redis.disconnect());
+  });
+}
+
+try {
+  const engine = await EnginePool.create({
+    modelDir: config.modelDir,
+    workers: config.engineWorkers,
+    intraOpThreads: config.intraOpThreads,
+    executionProvider: config.executionProvider,
+    maxImagePixels: config.maxImagePixels,
+    verifyModels: true,
+  });
+  lifecycle.add('engine', () => engine.close());
+  const db = createDb(config.databaseUrl, { applicationName: 'facesets-embed-worker' });
+  lifecycle.add('database', () => db.end());
+  const workers = startEmbedWorkers({ config, db, engine, log });
+  lifecycle.add('workers', () => workers.close());
+  if (config.heartbeatFile) watchHealth(config.heartbeatFile, db);
+} catch (err) {
+  log.fatal({ err }, 'embed worker could not start');
+  await lifecycle.shutdown('start-up failed');
+  process.exit(1);
+}
