@@ -53,9 +53,12 @@ export interface FacesetOutcome {
   exportGateDropped: number;
   outliersDropped: number;
   exported: number;
+  /** Faces that passed every gate but whose crop could not be made (source unreadable at export time). */
+  exportFailed?: number;
   thin: boolean;
   /** Why nothing was written, when nothing was. */
   skipped?: string;
+  /** Contact sheet PNG, relative to the output root (`_reports/<jobId>/<name>.png`). */
   contactSheet?: string;
 }
 
@@ -65,7 +68,7 @@ export interface DiscoveryReport {
   topSizes: number[];
   gateDropped: { minFaceShort: number; minBlur: number; minDetScore: number };
   outliersDropped: number;
-  /** Clusters dropped for having fewer than minFaces distinct sources. */
+  /** Clusters dropped for having fewer than minFaces distinct sources (gates emptied included): raw = kept + this. */
   tooFewSources: number;
   clustersKept: number;
   facesets: FacesetOutcome[];

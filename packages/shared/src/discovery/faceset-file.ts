@@ -1,0 +1,79 @@
+// faceset.json: the member list of one face set, and reading the (sha256, box) keys coverage needs back out of it.
+import type { Box, Point } from '../engine/types';
+import type { MemberKey } from './coverage';
+
+export const FACESET_FILE = 'faceset.json';
+
+export interface FacesetMember {
+  png: string;
+  /** Every path of the source file within the bucket. */
+  sources: string[];
+  sha256: string;
+  box: Box;
+  kps: Point[];
+  detScore: number;
+  faceShort: number;
+  blur: number;
+  /** Cosine distance to the set's centroid when it was written. */
+  distance: number;
+}
+
+export interface FacesetFile {
+  name: string;
+  /** The bucket the set was discovered in. */
+  source: string;
+  jobId: string;
+  createdAt: string;
+  params: Record<string, unknown>;
+  members: FacesetMember[];
+}
+
+const round = (v: number, digits: number): number => Number(v.toFixed(digits));
+
+/** A member entry with numbers rounded for humans; boxes keep 0.01 px, far inside coverage's 1 px match tolerance. */
+export function facesetMember(m: {
+  png: string;
+  paths: readonly string[];
+  sha256: string;
+  box: Box;
+  kps: readonly Point[];
+  detScore: number;
+  faceShort: number;
+  blur: number;
+  distance: number;
+}): FacesetMember {
+  return {
+    png: m.png,
+    sources: [...m.paths],
+    sha256: m.sha256,
+    box: m.box.map((v) => round(v, 2)) as Box,
+    kps: m.kps.map(([x, y]): Point => [round(x, 2), round(y, 2)]),
+    detScore: round(m.detScore, 4),
+    faceShort: round(m.faceShort, 2),
+    blur: round(m.blur, 2),
+    distance: round(m.distance, 4),
+  };
+}
+
+export function serializeFaceset(f: FacesetFile | Record<string, unknown>): string {
+  return `${JSON.stringify(f, null, 2)}\n`;
+}
+
+const isBox = (v: unknown): v is Box => Array.isArray(v) && v.length === 4 && v.every((x) => typeof x === 'number');
+
+/**
+ * The (sha256, box) keys of a faceset.json's members. Sets written by hand or by older tools may lack fields:
+ * members without a usable key are counted, not fatal.
+ */
+export function memberKeys(json: unknown): { keys: MemberKey[]; unusable: number } {
+  const members = (json as { members?: unknown } | null)?.members;
+  if (!Array.isArray(members)) return { keys: [], unusable: 0 };
+  const keys: MemberKey[] = [];
+  let unusable = 0;
+  for (const m of members as unknown[]) {
+    const { sha256, box } = (m ?? {}) as { sha256?: unknown; box?: unknown };
+    if (typeof sha256 === 'string' && /^[0-9a-f]{64}$/i.test(sha256) && isBox(box)) keys.push({ sha256: sha256.toLowerCase(), box });
+    else unusable++;
+  }
+  return { keys, unusable };
+}

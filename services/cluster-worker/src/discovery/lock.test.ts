@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { checkExclusive } from '../../../../test/discovery/lock-contract';
+import { createInMemoryLock } from './lock';
+
+describe('in-memory output root lock', () => {
+  it('serialises holders of one key', async () => {
+    await checkExclusive(createInMemoryLock(), '/out/x', '/out/y');
+  });
+
+  it('releases the key when the holder throws', async () => {
+    const lock = createInMemoryLock();
+    await expect(lock.withLock('k', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(lock.withLock('k', async () => 'next')).resolves.toBe('next');
+  });
+});

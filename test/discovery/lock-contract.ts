@@ -1,0 +1,23 @@
+// The contract every OutputRootLock meets, shared by the in-memory and the Postgres lock tests.
+import { expect } from 'vitest';
+import type { OutputRootLock } from '../../services/cluster-worker/src/discovery/lock';
+
+/** Two holders of one key never overlap; different keys do not wait on each other. */
+export async function checkExclusive(lock: OutputRootLock, key: string, other: string): Promise<void> {
+  const log: string[] = [];
+  const hold = (name: string, k: string, ms: number) =>
+    lock.withLock(k, async () => {
+      log.push(`${name}+`);
+      await new Promise((r) => setTimeout(r, ms));
+      log.push(`${name}-`);
+      return name;
+    });
+  const results = await Promise.all([hold('a', key, 60), hold('b', key, 10), hold('c', other, 10)]);
+  expect(results).toEqual(['a', 'b', 'c']);
+  const at = (e: string): number => log.indexOf(e);
+  // Holders of one key may be served in any order, but never overlap.
+  expect(at('a-') < at('b+') || at('b-') < at('a+'), log.join(' ')).toBe(true);
+  // A holder of another key did not wait for them.
+  expect(at('c-'), log.join(' ')).toBeLessThan(Math.max(at('a-'), at('b-')));
+}
+
