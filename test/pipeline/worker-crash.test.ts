@@ -107,7 +107,7 @@ describe('embed worker crash', () => {
     const worker = embedWorker();
     await waitForOutput(worker, 'embed worker ready');
     await worker.kill('SIGTERM');
-    expect(await worker.exited).toBe(0);
+    expect(await worker.exited, worker.output()).toBe(0);
     expect(worker.output()).toContain('shutdown complete');
   });
 
