@@ -6,6 +6,7 @@ export const QUEUE = {
   scan: 'scan',
   embed: 'embed',
   cluster: 'cluster',
+  callback: 'callback',
 } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
@@ -31,10 +32,21 @@ export interface ClusterPayload {
   jobId: string;
 }
 
+/**
+ * One manifest-update notification to a job's callbackUrl. The body is fixed at enqueue time so every retry
+ * sends (and signs) the same bytes.
+ */
+export interface CallbackPayload {
+  jobId: string;
+  url: string;
+  body: string;
+}
+
 export interface QueuePayloads {
   scan: ScanPayload;
   embed: EmbedPayload;
   cluster: ClusterPayload;
+  callback: CallbackPayload;
 }
 
 /** Deterministic BullMQ job ids: re-adding the same work is a no-op (no ':', never digits-only). */
@@ -42,7 +54,12 @@ export const bullJobId = {
   scan: (jobId: string) => `scan-${jobId}`,
   embed: (jobId: string, batch: number) => `embed-${jobId}-${batch}`,
   cluster: (jobId: string) => `cluster-${jobId}`,
+  /** One manifest-update callback per job (a job changes the manifest once). */
+  callback: (jobId: string) => `callback-${jobId}`,
 };
+
+/** Redis pub/sub channel of manifest-update events: `facesets:manifest` with the default prefix. */
+export const manifestChannel = (prefix: string): string => `${prefix}:manifest`;
 
 /** Retry policy, in one place. Completed jobs are removed: public state lives in Postgres. */
 export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {

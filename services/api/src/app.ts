@@ -7,6 +7,7 @@ import errorsPlugin, { formatSchemaErrors } from './plugins/errors';
 import { dbPlugin, queuesPlugin } from './plugins/resources';
 import swaggerPlugin from './plugins/swagger';
 import healthRoutes from './routes/health.routes';
+import jobEventsRoutes from './routes/job-events.routes';
 import jobsRoutes from './routes/jobs.routes';
 import { ErrorSchema } from './schemas/error.schema';
 import { JobView } from './schemas/job.schemas';
@@ -36,5 +37,6 @@ export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInst
   await app.register(authPlugin, { token: config.apiToken });
   await app.register(healthRoutes);
   await app.register(jobsRoutes);
+  await app.register(jobEventsRoutes);
   return app as unknown as FastifyInstance;
 }

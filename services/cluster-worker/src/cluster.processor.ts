@@ -51,13 +51,19 @@ export async function processCluster(payload: ClusterPayload, deps: ClusterDeps)
     enterExporting: () => deps.jobs.transition(jobId, 'exporting', { phase: 'exporting' }),
     isCancelled: async () => (await deps.jobs.getState(jobId)) === 'cancelled',
   });
-  const finished = (await deps.jobs.get(jobId)) as JobRecord;
-  const report = buildJobReport(finished, scan);
-  if (result.coverage) report.coverage = result.coverage;
-  if (result.discovery) report.discovery = result.discovery;
+  // Discovery's own report is the one written as _reports/<jobId>.md: store the same, so both agree.
+  let report = result.report;
+  if (!report) {
+    const finished = (await deps.jobs.get(jobId)) as JobRecord;
+    report = buildJobReport(finished, scan);
+    if (result.coverage) report.coverage = result.coverage;
+    if (result.discovery) report.discovery = result.discovery;
+  }
   if (!(await deps.jobs.complete(jobId, { ...scanSummary(scan), ...result.summary }, report))) {
     return { status: 'skipped', reason: 'job was cancelled before it completed' };
   }
-  log.info({ mode: job.mode }, 'job completed');
+  log.info({ mode: job.mode, ...result.summary }, 'job completed');
+  // After completion and never failing it: the job is done whether or not its notification can be queued.
+  await result.afterComplete?.().catch((err: unknown) => log.warn({ err }, 'post-completion step failed'));
   return { status: 'completed' };
 }

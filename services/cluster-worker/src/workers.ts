@@ -1,14 +1,28 @@
-// Wiring of the cluster-worker process: the BullMQ worker of the cluster queue around its processor.
-import { Worker } from 'bullmq';
+// Wiring of the cluster-worker process: the cluster and callback BullMQ workers around their processors, and the
+// per-process resources of discovery (GEMM kernel, advisory lock, manifest publisher, callback producer).
+import { availableParallelism } from 'node:os';
+import { Queue, Worker } from 'bullmq';
 import type { Config } from '@facesets/shared/config';
 import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { Db } from '@facesets/shared/db/pool';
 import { ReportsRepository } from '@facesets/shared/db/reports.repository';
+import { createOrtDotKernel } from '@facesets/shared/discovery/ort-dot-kernel';
 import { closeWorker, isFinalFailure, workerOptions } from '@facesets/shared/jobs/bull';
 import type { Logger } from '@facesets/shared/logger';
-import { QUEUE, workerConnection, type ClusterPayload } from '@facesets/shared/queues';
+import {
+  QUEUE,
+  bullJobId,
+  manifestChannel,
+  producerConnection,
+  workerConnection,
+  type CallbackPayload,
+  type ClusterPayload,
+} from '@facesets/shared/queues';
+import { processCallback } from './callback.processor';
 import { processCluster } from './cluster.processor';
-import { runDiscovery as defaultRunDiscovery, type RunDiscovery } from './discovery.stage';
+import { createDiscoveryStage, type RunDiscovery } from './discovery.stage';
+import { CALLBACK_JOB_OPTIONS, createRedisManifestPublisher } from './discovery/events';
+import { createPgAdvisoryLock } from './discovery/lock';
 
 export interface ClusterWorkerDeps {
   config: Config;
@@ -26,18 +40,29 @@ export function startClusterWorker({ config, db, log, runDiscovery }: ClusterWor
   const jobs = new JobsRepository(db);
   const reports = new ReportsRepository(db);
   const connection = workerConnection(config.redisUrl);
+  // Publishing and queueing callbacks fail fast: a Redis hiccup must not hold a finished job up (both are best effort).
+  const producer = producerConnection(config.redisUrl);
+  producer.on('error', (err) => log.debug({ err: err.message }, 'redis producer connection error'));
+  const callbacks = new Queue<CallbackPayload>(QUEUE.callback, { connection: producer, prefix: config.queuePrefix });
+  callbacks.on('error', (err) => log.debug({ err: err.message }, 'callback queue error'));
+  // One GEMM session per process, shared by every job this worker runs; closed on shutdown.
+  const kernel = createOrtDotKernel({ threads: Math.min(4, availableParallelism()) });
+  const stage =
+    runDiscovery ??
+    createDiscoveryStage({
+      lock: createPgAdvisoryLock(db),
+      publish: createRedisManifestPublisher(producer, manifestChannel(config.queuePrefix)),
+      kernel,
+      async enqueueCallback(payload) {
+        await callbacks.add(QUEUE.callback, payload, { ...CALLBACK_JOB_OPTIONS, jobId: bullJobId.callback(payload.jobId) });
+      },
+    });
+
   const worker = new Worker<ClusterPayload>(
     QUEUE.cluster,
     async (job) => {
       try {
-        return await processCluster(job.data, {
-          config,
-          db,
-          jobs,
-          reports,
-          log,
-          runDiscovery: runDiscovery ?? defaultRunDiscovery,
-        });
+        return await processCluster(job.data, { config, db, jobs, reports, log, runDiscovery: stage });
       } catch (err) {
         if (isFinalFailure(job, err)) {
           const reason = err instanceof Error ? err.message : String(err);
@@ -51,11 +76,29 @@ export function startClusterWorker({ config, db, log, runDiscovery }: ClusterWor
   worker.on('failed', (job, err) => log.error({ jobId: job?.data.jobId, err: err.message }, 'cluster job failed'));
   worker.on('stalled', (bullJobId) => log.warn({ bullJobId }, 'stalled cluster job recovered'));
   worker.on('error', (err) => log.error({ err }, 'worker error'));
+
+  const callbackLog = log.child({ stage: 'callback' });
+  const callbackWorker = new Worker<CallbackPayload>(
+    QUEUE.callback,
+    (job) => processCallback(job.data, { secret: config.callbackSecret, log: callbackLog.child({ jobId: job.data.jobId }) }),
+    // Deliveries wait on other hosts, not on this CPU: several may be in flight.
+    workerOptions(config, connection, 4),
+  );
+  callbackWorker.on('failed', (job, err) =>
+    callbackLog.warn({ jobId: job?.data.jobId, attempt: job?.attemptsMade, err: err.message }, 'callback delivery failed'),
+  );
+  callbackWorker.on('error', (err) => callbackLog.error({ err }, 'worker error'));
+  if (!config.callbackSecret) log.info('CALLBACK_SECRET is not set: callbacks are sent unsigned');
   log.info({ concurrency: config.clusterConcurrency }, 'cluster worker ready');
   return {
     async close() {
-      await closeWorker(worker, config.shutdownTimeoutMs);
-      await connection.quit().catch(() => connection.disconnect());
+      await Promise.all([closeWorker(worker, config.shutdownTimeoutMs), closeWorker(callbackWorker, config.shutdownTimeoutMs)]);
+      await callbacks.close().catch(() => undefined);
+      await kernel.close();
+      await Promise.all([
+        connection.quit().catch(() => connection.disconnect()),
+        producer.quit().catch(() => producer.disconnect()),
+      ]);
     },
   };
 }

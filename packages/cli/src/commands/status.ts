@@ -33,6 +33,24 @@ export class ApiError extends Error {
 
 export interface ApiClient {
   request<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T>;
+  /** The job's server-sent `state` events (GET /jobs/:id/events) until the server closes the stream. */
+  jobEvents?(id: string): AsyncIterable<JobView>;
+}
+
+/** Parses a text/event-stream body into the data of its `state` events. */
+export async function* stateEvents<T>(body: AsyncIterable<Uint8Array>): AsyncGenerator<T> {
+  const decoder = new TextDecoder();
+  let buf = '';
+  for await (const chunk of body) {
+    buf += decoder.decode(chunk, { stream: true }).replaceAll('\r\n', '\n');
+    let end: number;
+    while ((end = buf.indexOf('\n\n')) >= 0) {
+      const lines = buf.slice(0, end).split('\n');
+      buf = buf.slice(end + 2);
+      if (!lines.includes('event: state')) continue;
+      yield JSON.parse(lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n')) as T;
+    }
+  }
 }
 
 export function apiClient(env: NodeJS.ProcessEnv = process.env): ApiClient {
@@ -61,6 +79,21 @@ export function apiClient(env: NodeJS.ProcessEnv = process.env): ApiClient {
         throw new ApiError(res.status, message);
       }
       return json as T;
+    },
+    async *jobEvents(id: string) {
+      let res: Response;
+      try {
+        res = await fetch(`${base}/jobs/${id}/events`, {
+          headers: { accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        });
+      } catch (err) {
+        throw new ApiError(0, `cannot reach the API at ${base} (FACESETS_URL): ${(err as Error).message}`);
+      }
+      if (!res.ok || !res.body) {
+        await res.body?.cancel();
+        throw new ApiError(res.status, `GET /jobs/${id}/events answered HTTP ${res.status}`);
+      }
+      yield* stateEvents<JobView>(res.body as unknown as AsyncIterable<Uint8Array>);
     },
   };
 }
@@ -113,8 +146,7 @@ export async function watchJob(
   const tty = out.isTTY === true;
   let drawn = 0;
   let lastLine = '';
-  for (;;) {
-    const job = await client.request<JobView>('GET', `/jobs/${id}`);
+  const draw = (job: JobView) => {
     const lines = progressLines(job);
     if (tty) {
       if (drawn) out.write(`\x1b[${drawn}A`);
@@ -125,6 +157,21 @@ export async function watchJob(
       if (line !== lastLine) out.write(`${lines.join('\n')}\n`);
       lastLine = line;
     }
+  };
+  if (client.jobEvents) {
+    // Pushed by the server; if the stream is refused or breaks off early (older server, proxy), poll instead.
+    try {
+      for await (const job of client.jobEvents(id)) {
+        draw(job);
+        if (TERMINAL.has(job.state)) return job;
+      }
+    } catch (err) {
+      if (!(err instanceof ApiError) && !(err instanceof TypeError) && !(err instanceof SyntaxError)) throw err;
+    }
+  }
+  for (;;) {
+    const job = await client.request<JobView>('GET', `/jobs/${id}`);
+    draw(job);
     if (TERMINAL.has(job.state)) return job;
     await new Promise((r) => setTimeout(r, intervalMs));
   }

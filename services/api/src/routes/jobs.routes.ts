@@ -2,6 +2,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { InvalidCursorError } from '@facesets/shared/db/jobs.repository';
 import type { Logger } from '@facesets/shared/logger';
+import { renderReportMarkdown } from '@facesets/shared/report/markdown';
+import type { JobReport } from '@facesets/shared/report/types';
 import { badRequest, conflict, notFound } from '../http-errors';
 import { JobsService, jobLinks, toJobView } from '../jobs.service';
 import { errorRef } from '../schemas/error.schema';
@@ -13,6 +15,8 @@ import {
   JobList,
   ListJobsQuery,
   ReportBody,
+  ReportMarkdown,
+  ReportQuery,
   jobRef,
 } from '../schemas/job.schemas';
 
@@ -102,16 +106,26 @@ const jobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['jobs'],
         operationId: 'getJobReport',
-        summary: 'The job report (JSON): the scan part, plus coverage and discovery when they ran',
+        summary: 'The job report: the scan part, plus coverage and discovery when they ran (JSON, or Markdown with format=md)',
         params: JobIdParams,
-        response: { 200: ReportBody, 400: errorRef, 401: errorRef, 404: errorRef, 409: errorRef },
+        querystring: ReportQuery,
+        response: {
+          200: { content: { 'application/json': { schema: ReportBody }, 'text/markdown': { schema: ReportMarkdown } } },
+          400: errorRef,
+          401: errorRef,
+          404: errorRef,
+          409: errorRef,
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const found = await app.jobs.getReport(request.params.id);
       if (!found) throw notFound(`job ${request.params.id} does not exist`);
       if (!found.report) throw conflict(`job ${request.params.id} has no report yet (state ${found.state})`);
-      return found.report as Record<string, unknown>;
+      if (request.query.format === 'md') {
+        return reply.type('text/markdown; charset=utf-8').send(renderReportMarkdown(found.report as JobReport));
+      }
+      return reply.type('application/json; charset=utf-8').send(found.report as Record<string, unknown>);
     },
   );
 };

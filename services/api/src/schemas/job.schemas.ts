@@ -97,3 +97,18 @@ export type ListJobsQuery = Static<typeof ListJobsQuery>;
 export const JobList = Type.Object({ items: Type.Array(jobRef), nextCursor: nullable(Type.String()) });
 
 export const ReportBody = Type.Object({}, { additionalProperties: true, description: 'JobReport (SPEC.md step 8)' });
+
+export const ReportQuery = Type.Object({
+  format: Type.Optional(
+    Type.Unsafe<'json' | 'md'>({ type: 'string', enum: ['json', 'md'], default: 'json', description: 'json (default) or md (text/markdown)' }),
+  ),
+});
+export type ReportQuery = Static<typeof ReportQuery>;
+
+/** The Markdown rendering of a report (GET /jobs/:id/report?format=md). */
+export const ReportMarkdown = Type.String({ description: 'JobReport rendered as Markdown' });
+
+/** OpenAPI description of the event stream: `event: state` frames whose data is a Job. */
+export const JobEventStream = Type.String({
+  description: 'text/event-stream: `event: state` with a Job (JSON) as data on every change, until a terminal state; `: keep-alive` comments every 15 s',
+});

@@ -12,9 +12,13 @@ export interface ManifestEvent {
   extended: string[];
 }
 
-export function createRedisManifestPublisher(redis: { publish(channel: string, message: string): Promise<number> }) {
+/** Publishes on `channel` [facesets:manifest]; the worker passes manifestChannel(QUEUE_PREFIX), the same by default. */
+export function createRedisManifestPublisher(
+  redis: { publish(channel: string, message: string): Promise<number> },
+  channel: string = MANIFEST_CHANNEL,
+) {
   return async (event: ManifestEvent): Promise<void> => {
-    await redis.publish(MANIFEST_CHANNEL, JSON.stringify(event));
+    await redis.publish(channel, JSON.stringify(event));
   };
 }
 
@@ -53,11 +57,7 @@ export interface DeliverOptions {
 }
 
 /** Payload of a callback job: the body is fixed at enqueue time so every retry signs the same bytes. */
-export interface CallbackPayload {
-  jobId: string;
-  url: string;
-  body: string;
-}
+export type { CallbackPayload } from '@facesets/shared/queues';
 
 /** Retries live in the queue (BullMQ backoff), never in the cluster job: a slow receiver cannot hold a job up. */
 export const CALLBACK_JOB_OPTIONS = {

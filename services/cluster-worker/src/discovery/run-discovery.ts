@@ -45,7 +45,12 @@ export interface DiscoveryDeps {
   decodeImage: DecodeImage;
   /** Pair-finding kernel for clustering [pure JS]; the worker passes the onnxruntime GEMM one. */
   kernel?: DotKernel;
-  /** Test seam, see ExportContext.afterCrops. */
+  /**
+   * Runs under the output-root lock once coverage and clustering are done, before the first write to the root
+   * (the job enters `exporting` here); throwing aborts the job with nothing written.
+   */
+  beforeWrites?: () => Promise<void>;
+  /** Runs after the crops are written, before any set is moved into place (tests, cancellation); see ExportContext.afterCrops. */
   afterCrops?: () => Promise<void>;
 }
 
@@ -75,8 +80,6 @@ export async function runDiscovery(input: DiscoveryInput, deps: DiscoveryDeps): 
 
   const result = await deps.lock.withLock(root, async () => {
     const existing = await listFacesets(root);
-    const stale = await removeStaleTemps([root, join(root, THIN_DIR), ...existing.map((s) => join(root, s.path))]);
-    if (stale.length) log.warn({ removed: stale }, 'removed temp entries an interrupted run left');
     let manifest = await readManifest(root);
     const manifestBefore = manifest;
 
@@ -109,6 +112,18 @@ export async function runDiscovery(input: DiscoveryInput, deps: DiscoveryDeps): 
       unmatchedMembers,
     };
 
+    let found: Awaited<ReturnType<typeof discover>> | null = null;
+    if (input.mode === 'discover') {
+      const started = performance.now();
+      found = await discover(uncovered, input.params, deps.kernel);
+      log.info({ ...found.report, ms: Math.round(performance.now() - started) }, 'clusters found');
+    }
+
+    // Everything above only read the output root; from here on it is written.
+    await deps.beforeWrites?.();
+    const stale = await removeStaleTemps([root, join(root, THIN_DIR), ...existing.map((s) => join(root, s.path))]);
+    if (stale.length) log.warn({ removed: stale }, 'removed temp entries an interrupted run left');
+
     const extended: string[] = [];
     if (input.mode === 'extend') {
       for (const [id, list] of [...routed].sort((a, b) => a[0] - b[0])) {
@@ -125,10 +140,7 @@ export async function runDiscovery(input: DiscoveryInput, deps: DiscoveryDeps): 
 
     let discovery: DiscoveryReport | null = null;
     let added: string[] = [];
-    if (input.mode === 'discover') {
-      const started = performance.now();
-      const found = await discover(uncovered, input.params, deps.kernel);
-      log.info({ ...found.report, ms: Math.round(performance.now() - started) }, 'clusters found');
+    if (found) {
       const first = nextFacesetNumber([...existing.map((s) => s.name), ...manifestNames(manifest)]);
       const written = await writeNewFacesets(found.plans, first, {
         root,
