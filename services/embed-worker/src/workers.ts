@@ -37,6 +37,8 @@ export function startEmbedWorkers({ config, db, engine, log }: EmbedWorkerDeps):
   const embedConnection = workerConnection(config.redisUrl);
   const flowConnection = workerConnection(config.redisUrl);
   const flow = createFlowProducer(flowConnection, config.queuePrefix);
+  // An 'error' event nobody listens to is thrown as an uncaught exception: log it; the scan's retry handles it.
+  flow.on('error', (err) => log.error({ err }, 'flow producer error'));
   let stopping = false;
 
   /** Marks the public job failed once BullMQ gives up on one of its stages. */
