@@ -1,6 +1,7 @@
 // Ordered shutdown: resources register as they open and close in reverse order, once, on SIGTERM/SIGINT.
 import { writeFile } from 'node:fs/promises';
 import type { Logger } from './logger';
+import { workerConnection } from './queues';
 
 type Closer = () => Promise<unknown> | unknown;
 
@@ -84,4 +85,21 @@ export function startHeartbeat(file: string, check: () => Promise<unknown>, log:
   const timer = setInterval(beat, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * Worker processes have no HTTP port: while Postgres and Redis both answer, touch `file` so a container health
+ * check can test its age. The Redis connection and the timer close with the lifecycle.
+ */
+export function watchWorkerHealth(
+  lifecycle: Lifecycle,
+  file: string,
+  deps: { redisUrl: string; db: { query(sql: string): Promise<unknown> }; log: Logger },
+): void {
+  const redis = workerConnection(deps.redisUrl);
+  const stop = startHeartbeat(file, () => Promise.all([deps.db.query('SELECT 1'), redis.ping()]), deps.log);
+  lifecycle.add('heartbeat', async () => {
+    stop();
+    await redis.quit().catch(() => redis.disconnect());
+  });
 }

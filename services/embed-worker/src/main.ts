@@ -2,8 +2,7 @@
 import { loadConfig } from '@facesets/shared/config';
 import { createDb } from '@facesets/shared/db/pool';
 import { EnginePool } from '@facesets/shared/engine/pool';
-import { createLifecycle, startHeartbeat } from '@facesets/shared/lifecycle';
-import { workerConnection } from '@facesets/shared/queues';
+import { createLifecycle, watchWorkerHealth } from '@facesets/shared/lifecycle';
 import { createLogger } from '@facesets/shared/logger';
 import { startEmbedWorkers } from './workers';
 
@@ -11,16 +10,6 @@ const config = loadConfig();
 const log = createLogger('embed-worker', config.logLevel);
 const lifecycle = createLifecycle(log, { timeoutMs: config.shutdownTimeoutMs + 10_000 });
 lifecycle.handleSignals();
-
-/** Heartbeat for the container health check: Postgres and Redis both answer. */
-function watchHealth(file: string, db: { query(sql: string): Promise<unknown> }): void {
-  const redis = workerConnection(config.redisUrl);
-  const stop = startHeartbeat(file, () => Promise.all([db.query('SELECT 1'), redis.ping()]), log);
-  lifecycle.add('heartbeat', async () => {
-    stop();
-    await redis.quit().catch(() => redis.disconnect());
-  });
-}
 
 try {
   const engine = await EnginePool.create({
@@ -36,7 +25,7 @@ try {
   lifecycle.add('database', () => db.end());
   const workers = startEmbedWorkers({ config, db, engine, log });
   lifecycle.add('workers', () => workers.close());
-  if (config.heartbeatFile) watchHealth(config.heartbeatFile, db);
+  if (config.heartbeatFile) watchWorkerHealth(lifecycle, config.heartbeatFile, { redisUrl: config.redisUrl, db, log });
 } catch (err) {
   log.fatal({ err }, 'embed worker could not start');
   await lifecycle.shutdown('start-up failed');
