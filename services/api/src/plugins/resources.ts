@@ -56,6 +56,12 @@ export const queuesPlugin = fp(
     for (const q of [queues.scan, queues.embed, queues.cluster]) {
       q.on('error', (err) => app.log.debug({ err: err.message, queue: q.name }, 'queue error'));
     }
+    // Let the queues finish their connection handshake before the app can be closed (a close racing it leaves a
+    // rejected promise inside BullMQ); bounded, so the API still starts, and /readyz says so, when Redis is down.
+    await Promise.race([
+      Promise.all([queues.scan, queues.embed, queues.cluster].map((q) => q.waitUntilReady())).catch(() => undefined),
+      new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
+    ]);
     app.decorate('queues', queues);
     app.addHook('onClose', async () => {
       await Promise.all([queues.scan.close(), queues.embed.close(), queues.cluster.close()]);
