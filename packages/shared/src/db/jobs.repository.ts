@@ -4,7 +4,8 @@ import type { ScanStats } from '../jobs/scan-stats';
 import { allowedFrom, isTerminal, type JobCounters, type JobMode, type JobState } from '../jobs/state';
 import type { Db, DbClient } from './pool';
 
-export interface JobRecord {
+/** A job row; its scan counters are exactly what the scan stage sets (ScanCounters). */
+export interface JobRecord extends ScanCounters {
   id: string;
   mode: JobMode;
   bucket: string;
@@ -17,16 +18,6 @@ export interface JobRecord {
   state: JobState;
   phase: string | null;
   modelPack: string | null;
-  found: number;
-  skipped: number;
-  aliases: number;
-  cached: number;
-  toEmbed: number;
-  scanErrors: number;
-  cachedNoface: number;
-  cachedErrors: number;
-  cachedFaces: number;
-  batches: number;
   scanStats: ScanStats | null;
   embedded: number;
   newNoface: number;
