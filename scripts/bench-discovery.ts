@@ -10,19 +10,9 @@
 // (group photos), which exercises the cannot-link constraint. Peak RSS is the process's maximum resident set.
 import { getHeapStatistics } from 'node:v8';
 import { DEFAULT_PARAMS, discover, jsDotKernel, createOrtDotKernel, type DiscoveryFace } from '@facesets/shared';
+import { mulberry32 as rng } from '@facesets/shared/discovery/prng';
 
 const DIM = 512;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussians(r: () => number, out: Float32Array, scale: number): void {
   for (let k = 0; k < out.length; k += 2) {

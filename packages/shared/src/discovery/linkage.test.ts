@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { averageLinkage, clusterByAverageLinkage } from './linkage';
 import { EdgeList, jsDotKernel, pairsAtLeastJs } from './threshold-graph';
 import { normalize, packEmbeddings, type EmbeddingMatrix } from './vectors';
+import { gaussian, mulberry32 as rng } from './prng';
 
 /** Unit vector at `deg` degrees in the plane: cosine distance between two of them is 1 − cos(Δ). */
 const at = (deg: number): Float32Array => Float32Array.of(Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180));
@@ -43,22 +44,6 @@ function referenceLinkage(m: EmbeddingMatrix, sources: number[], t: number): num
     clusters.push(merged);
   }
   return clusters.sort((p, q) => q.length - p.length || p[0]! - q[0]!);
-}
-
-/** Deterministic PRNG (mulberry32) so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 }
 
 describe('averageLinkage', () => {

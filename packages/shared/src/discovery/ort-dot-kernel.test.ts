@@ -2,20 +2,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createOrtDotKernel } from './ort-dot-kernel';
 import { pairsAtLeastJs, type EdgeList } from './threshold-graph';
 import { normalize, packEmbeddings } from './vectors';
+import { mulberry32 as rng } from './prng';
 
 const kernel = createOrtDotKernel({ threads: 2 });
 afterAll(() => kernel.close());
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pairs = (e: EdgeList): Set<number> => {
   const s = new Set<number>();
