@@ -1,13 +1,14 @@
 // Shared set-up of the engine tests: a temp copy of the face fixtures and one in-process FaceEngine.
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { FaceEngine } from '../../packages/shared/src/engine/engine';
 import type { Face, FileOk, FileResult } from '../../packages/shared/src/engine/types';
 import { REPO_ROOT } from '../../packages/shared/src/config';
 import { loadModelPack } from '../../packages/shared/src/models/model-pack';
+import { FIXTURES_DIR } from '../support/fixtures';
 
-export const FIXTURES = resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'faces');
+export const FIXTURES = FIXTURES_DIR;
 export const MODEL_DIR = join(REPO_ROOT, 'models');
 
 /** A private copy of the fixtures (they are read-only and shared); remove it with the returned cleanup. */

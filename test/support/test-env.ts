@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { REPO_ROOT, loadConfig, type Config } from '@facesets/shared/config';
@@ -11,7 +11,9 @@ import { createDb, type Db } from '@facesets/shared/db/pool';
 import { deleteQueueKeys } from '@facesets/shared/queues';
 import { testServices } from './services';
 
-export const FIXTURES_DIR = resolve(process.env.FIXTURES_DIR ?? join(REPO_ROOT, '..', 'shared', 'fixtures', 'faces'));
+import { FIXTURES_DIR } from './fixtures';
+
+export { FIXTURES_DIR };
 
 export interface TestEnv {
   config: Config;
