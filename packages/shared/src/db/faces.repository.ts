@@ -1,21 +1,16 @@
 // Face, noface and error records: a file's result replaces its previous faces in one transaction.
 import { endianness } from 'node:os';
-import type { Box, Face, FileResult, Point } from '../engine/types';
+import type { Box, Face, FileResult } from '../engine/types';
 import { JobsRepository } from './jobs.repository';
 import { inTransaction, type Db } from './pool';
 import { shaToBytes, shaToHex } from './sha';
 
 export type SourceStatus = 'ok' | 'noface' | 'error';
 
-export interface FaceRecord {
+/** A stored face: the engine's Face, keyed by its source file and position in it. */
+export interface FaceRecord extends Face {
   sha256: string;
   faceIndex: number;
-  box: Box;
-  kps: [Point, Point, Point, Point, Point];
-  detScore: number;
-  faceShort: number;
-  blur: number;
-  embedding: Float32Array;
 }
 
 export interface RecordOutcome {

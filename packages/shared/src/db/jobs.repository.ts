@@ -4,17 +4,9 @@ import type { ScanStats } from '../jobs/scan-stats';
 import { allowedFrom, isTerminal, type JobCounters, type JobMode, type JobState } from '../jobs/state';
 import type { Db, DbClient } from './pool';
 
-/** A job row; its scan counters are exactly what the scan stage sets (ScanCounters). */
-export interface JobRecord extends ScanCounters {
+/** A job row: what was asked (NewJob), what the scan stage set (ScanCounters), and its progress since. */
+export interface JobRecord extends NewJob, ScanCounters {
   id: string;
-  mode: JobMode;
-  bucket: string;
-  outputRoot: string | null;
-  params: JobParams;
-  force: boolean;
-  callbackUrl: string | null;
-  idempotencyKey: string | null;
-  requestHash: string | null;
   state: JobState;
   phase: string | null;
   modelPack: string | null;
