@@ -1,27 +1,12 @@
-// Discovery as a pure computation: cluster uncovered faces, gate, reject outliers, keep, and plan each export.
-import type { JobParams } from '../params';
+// Discovery as a pure computation on face records: the columnar discovery of clustering/, mapped back to the faces.
+import type { CandidateOptions } from '../clustering/candidates';
+import { discoverTable, type DiscoveryParams, type RowPlan } from '../clustering/discover-table';
+import { faceTableOf } from '../clustering/face-table';
 import type { DiscoveryReport } from '../report/types';
-import { applyGates, type GateName } from './gates';
-import { clusterByAverageLinkage } from './linkage';
-import { rejectOutliers } from './outliers';
 import { jsDotKernel, type DotKernel } from './threshold-graph';
-import { compareFaces, type DiscoveryFace } from './types';
-import { packEmbeddings } from './vectors';
+import type { DiscoveryFace } from './types';
 
-/** How many raw cluster sizes the report lists. */
-export const TOP_SIZES = 10;
-
-export type DiscoveryParams = Pick<
-  JobParams,
-  | 'clusterThreshold'
-  | 'minFaceShort'
-  | 'minBlur'
-  | 'minDetScore'
-  | 'outlierThreshold'
-  | 'minFaces'
-  | 'exportMinFaceShort'
-  | 'exportOutlierThreshold'
->;
+export { TOP_SIZES, type DiscoveryParams } from '../clustering/discover-table';
 
 export interface PlannedMember {
   face: DiscoveryFace;
@@ -30,14 +15,8 @@ export interface PlannedMember {
 }
 
 /** One kept cluster and what the export gates leave of it; `members` empty means it is skipped. */
-export interface ExportPlan {
-  /** Faces of the kept cluster (after discovery gates and outliers): what the set is ordered by. */
-  inputFaces: number;
-  sources: number;
-  exportGateDropped: number;
-  outliersDropped: number;
+export interface ExportPlan extends Omit<RowPlan, 'members'> {
   members: PlannedMember[];
-  centroid: Float32Array | null;
 }
 
 export interface DiscoveryResult {
@@ -46,71 +25,16 @@ export interface DiscoveryResult {
   plans: ExportPlan[];
 }
 
-const distinctSources = (faces: readonly DiscoveryFace[]): number => new Set(faces.map((f) => f.sha256)).size;
-
 export async function discover(
   input: readonly DiscoveryFace[],
   params: DiscoveryParams,
   kernel: DotKernel = jsDotKernel,
+  candidates: CandidateOptions = {},
 ): Promise<DiscoveryResult> {
-  const faces = [...input].sort(compareFaces);
-  const sourceIds = new Map<string, number>();
-  const sources = faces.map((f) => {
-    let id = sourceIds.get(f.sha256);
-    if (id === undefined) sourceIds.set(f.sha256, (id = sourceIds.size));
-    return id;
-  });
-  const m = packEmbeddings(
-    faces.map((f) => f.embedding),
-    faces[0]?.embedding.length ?? 0,
-  );
-  const raw = await clusterByAverageLinkage(m, sources, params.clusterThreshold, kernel);
-
-  const gateDropped: Record<GateName, number> = { minFaceShort: 0, minBlur: 0, minDetScore: 0 };
-  let outliersDropped = 0;
-  let tooFewSources = 0;
-  const kept: DiscoveryFace[][] = [];
-  for (const cluster of raw) {
-    const gated = applyGates(
-      cluster.map((i) => faces[i]!),
-      { minFaceShort: params.minFaceShort, minBlur: params.minBlur, minDetScore: params.minDetScore },
-    );
-    for (const g of Object.keys(gateDropped) as GateName[]) gateDropped[g] += gated.dropped[g];
-    const out = rejectOutliers(gated.kept.map((f) => f.embedding), params.outlierThreshold);
-    outliersDropped += out.dropped.length;
-    const survivors = out.kept.map((i) => gated.kept[i]!);
-    if (distinctSources(survivors) >= params.minFaces) kept.push(survivors);
-    else tooFewSources++;
-  }
-  kept.sort((a, b) => b.length - a.length || compareFaces(a[0]!, b[0]!));
-
+  const { table, faces } = faceTableOf(input);
+  const found = await discoverTable(table, params, kernel, candidates);
   return {
-    report: {
-      faces: faces.length,
-      rawClusters: raw.length,
-      topSizes: raw.slice(0, TOP_SIZES).map((c) => c.length),
-      gateDropped,
-      outliersDropped,
-      tooFewSources,
-      clustersKept: kept.length,
-    },
-    plans: kept.map((cluster) => planExport(cluster, params)),
-  };
-}
-
-/** The export gates of one kept cluster: faceShort ≥ exportMinFaceShort, then outliers at exportOutlierThreshold. */
-export function planExport(
-  cluster: readonly DiscoveryFace[],
-  params: Pick<DiscoveryParams, 'exportMinFaceShort' | 'exportOutlierThreshold'>,
-): ExportPlan {
-  const gated = applyGates(cluster, { minFaceShort: params.exportMinFaceShort });
-  const out = rejectOutliers(gated.kept.map((f) => f.embedding), params.exportOutlierThreshold);
-  return {
-    inputFaces: cluster.length,
-    sources: distinctSources(cluster),
-    exportGateDropped: gated.dropped.minFaceShort,
-    outliersDropped: out.dropped.length,
-    members: out.kept.map((i, k) => ({ face: gated.kept[i]!, distance: out.distances[k]! })),
-    centroid: out.centroid,
+    report: found.report,
+    plans: found.plans.map((p) => ({ ...p, members: p.members.map((m) => ({ face: faces[m.row]!, distance: m.distance })) })),
   };
 }

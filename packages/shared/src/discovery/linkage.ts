@@ -8,6 +8,7 @@
 // cannot-link makes a distance +∞, which keeps that true; for reducible linkages merging reciprocal nearest
 // neighbours yields the same hierarchy as always merging the globally closest pair (Murtagh; Müllner 2011), so the
 // cut at the threshold is the same, at O(n) nearest-neighbour searches instead of a rescan per affected cluster.
+import { candidatePairs, type CandidateOptions } from '../clustering/candidates';
 import type { DotKernel, EdgeList } from './threshold-graph';
 import type { EmbeddingMatrix } from './vectors';
 
@@ -207,16 +208,14 @@ function mergeSorted(a: Int32Array, b: Int32Array): Int32Array {
   return out;
 }
 
-/** Slack on the candidate bound so a float32 kernel's rounding never loses a pair that is within threshold. */
-const CANDIDATE_SLACK = 1e-4;
-
-/** Average linkage of a matrix end to end: candidate pairs from a DotKernel, then the exact sparse linkage. */
+/** Average linkage of a matrix end to end: candidate pairs (all pairs, or the index for large jobs), then the exact sparse linkage. */
 export async function clusterByAverageLinkage(
   m: EmbeddingMatrix,
   sources: ArrayLike<number>,
   threshold: number,
   kernel: DotKernel,
+  candidates: CandidateOptions = {},
 ): Promise<number[][]> {
-  const edges = await kernel.pairsAtLeast(m, 1 - threshold - CANDIDATE_SLACK);
+  const edges = await candidatePairs(m, threshold, kernel, candidates);
   return averageLinkage({ m, sources, threshold, edges });
 }

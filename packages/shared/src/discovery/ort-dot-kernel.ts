@@ -92,6 +92,16 @@ export function createOrtDotKernel(opts: OrtDotKernelOptions = {}): DotKernel & 
       }
       return edges;
     },
+    async multiply(a: EmbeddingMatrix, b: EmbeddingMatrix): Promise<Float32Array> {
+      if (a.dim !== b.dim) throw new Error(`multiply: ${a.dim} and ${b.dim} dimensions`);
+      if (a.n === 0 || b.n === 0) return new Float32Array(a.n * b.n);
+      const s = await session(a.dim);
+      const out = await s.run({
+        A: new Tensor('float32', a.data.subarray(0, a.n * a.dim), [a.n, a.dim]),
+        B: new Tensor('float32', b.data.subarray(0, b.n * b.dim), [b.n, b.dim]),
+      });
+      return out.C!.data as Float32Array;
+    },
     async close() {
       for (const s of sessions.values()) await (await s).release();
       sessions.clear();

@@ -34,6 +34,8 @@ export class EdgeList {
 export interface DotKernel {
   readonly name: string;
   pairsAtLeast(m: EmbeddingMatrix, minDot: number): Promise<EdgeList>;
+  /** C = A·Bᵀ, row-major a.n × b.n (the index's k-means and list-vs-list scoring run on it). */
+  multiply(a: EmbeddingMatrix, b: EmbeddingMatrix): Promise<Float32Array>;
 }
 
 /** Rows per block: two blocks of 128×512 float32 (512 kB) stay in L2 while every pair between them is scored. */
@@ -69,7 +71,25 @@ export function pairsAtLeastJs(m: EmbeddingMatrix, minDot: number): EdgeList {
   return edges;
 }
 
+/** A·Bᵀ in double precision, stored as float32. */
+export function multiplyJs(a: EmbeddingMatrix, b: EmbeddingMatrix): Float32Array {
+  if (a.dim !== b.dim) throw new Error(`multiply: ${a.dim} and ${b.dim} dimensions`);
+  const { dim } = a;
+  const out = new Float32Array(a.n * b.n);
+  for (let i = 0; i < a.n; i++) {
+    const oi = i * dim;
+    for (let j = 0; j < b.n; j++) {
+      const oj = j * dim;
+      let s = 0;
+      for (let k = 0; k < dim; k++) s += a.data[oi + k]! * b.data[oj + k]!;
+      out[i * b.n + j] = s;
+    }
+  }
+  return out;
+}
+
 export const jsDotKernel: DotKernel = {
   name: 'js',
   pairsAtLeast: async (m, minDot) => pairsAtLeastJs(m, minDot),
+  multiply: async (a, b) => multiplyJs(a, b),
 };

@@ -1,0 +1,30 @@
+// Candidate pairs of discovery: every pair within the threshold, by all pairs (small jobs) or the IVF index (large).
+import type { DotKernel, EdgeList } from '../discovery/threshold-graph';
+import type { EmbeddingMatrix } from '../discovery/vectors';
+import { buildIvf, ivfPairs, type IvfOptions } from './ivf-pairs';
+
+export interface CandidateOptions extends IvfOptions {
+  /** Below this many faces all pairs are scored (exact, and faster than building an index there) [20,000]. */
+  exactBelow?: number;
+  /** Edges kept per face on the index path [32]; 0 keeps every pair found. See IvfPairsOptions. */
+  maxEdgesPerFace?: number;
+}
+
+export const EXACT_BELOW = 20_000;
+export const MAX_EDGES_PER_FACE = 32;
+
+/** Slack on the candidate bound so a float32 kernel's rounding never loses a pair that is within threshold. */
+export const CANDIDATE_SLACK = 1e-4;
+
+/** Pairs that may be within `threshold` (cosine distance); linkage judges each exactly, so extras are harmless. */
+export async function candidatePairs(
+  m: EmbeddingMatrix,
+  threshold: number,
+  kernel: DotKernel,
+  opts: CandidateOptions = {},
+): Promise<EdgeList> {
+  const minDot = 1 - threshold - CANDIDATE_SLACK;
+  if (m.n < (opts.exactBelow ?? EXACT_BELOW)) return kernel.pairsAtLeast(m, minDot);
+  const index = await buildIvf(m, kernel, opts);
+  return ivfPairs(m, index, minDot, kernel, { maxEdgesPerFace: opts.maxEdgesPerFace ?? MAX_EDGES_PER_FACE });
+}

@@ -1,0 +1,154 @@
+// Candidate pairs through an inverted-file index: k-means lists, each face probing its nearest lists, GEMM per list.
+//
+// Every face has one home list (its nearest centroid) and probes its `probes` nearest lists. A pair (a, b) is scored
+// when a probes b's home list or b probes a's: a within-threshold pair is missed only when both faces lie far from
+// each other's lists, which tight identities rarely do (measured: see scripts/bench-discovery.ts). Each list is
+// scored as one block, (faces probing it) × (its members), on the GEMM kernel, so the cost is n · probes · n / lists
+// dot products instead of n² / 2.
+import type { DotKernel } from '../discovery/threshold-graph';
+import { EdgeList } from '../discovery/threshold-graph';
+import type { EmbeddingMatrix } from '../discovery/vectors';
+import { gatherRows, nearestCentroids, sphericalKMeans } from './kmeans';
+import { TopNeighbours } from './top-k';
+
+export interface IvfOptions {
+  /** k-means lists [≈ √n]. */
+  lists?: number;
+  /** Lists each face probes, its home list included [8]. */
+  probes?: number;
+  /** Rows k-means trains on [64 per list]. */
+  trainSample?: number;
+  seed?: number;
+}
+
+export interface IvfIndex {
+  lists: number;
+  probes: number;
+  /** Home list of each face. */
+  home: Int32Array;
+  /** The lists face i probes, best first: probe[i * probes + r] (-1 when fewer lists exist). */
+  probe: Int32Array;
+}
+
+/** Rows per side of one scored block: 2048 × 2048 float32 scores are 16 MB. */
+const BLOCK = 2048;
+
+export const defaultLists = (n: number): number => Math.max(1, Math.min(4096, Math.round(Math.sqrt(n))));
+export const DEFAULT_PROBES = 8;
+
+export async function buildIvf(m: EmbeddingMatrix, kernel: DotKernel, opts: IvfOptions = {}): Promise<IvfIndex> {
+  const lists = Math.max(1, Math.min(opts.lists ?? defaultLists(m.n), m.n));
+  const probes = Math.max(1, Math.min(opts.probes ?? DEFAULT_PROBES, lists));
+  const centroids = await sphericalKMeans(
+    m,
+    { k: lists, sample: opts.trainSample ?? 64 * lists, seed: opts.seed ?? 1 },
+    kernel,
+  );
+  const probe = await nearestCentroids(m, centroids, probes, kernel);
+  const home = new Int32Array(m.n);
+  for (let i = 0; i < m.n; i++) home[i] = probe[i * probes]!;
+  return { lists, probes, home, probe };
+}
+
+/** True when `a` probes list `list`. */
+export function probesList(index: IvfIndex, a: number, list: number): boolean {
+  const o = a * index.probes;
+  for (let r = 0; r < index.probes; r++) if (index.probe[o + r] === list) return true;
+  return false;
+}
+
+/** Whether the index scores the pair (a, b) at all: the measure of its recall against the exact path. */
+export function scoresPair(index: IvfIndex, a: number, b: number): boolean {
+  return probesList(index, a, index.home[b]!) || probesList(index, b, index.home[a]!);
+}
+
+/** Lists as CSR: the members (home) of each list, and the faces probing it, both ascending. */
+function invert(index: IvfIndex, n: number): { memberStart: Int32Array; members: Uint32Array; probeStart: Int32Array; probers: Uint32Array } {
+  const { lists, probes, home, probe } = index;
+  const memberStart = new Int32Array(lists + 1);
+  const probeStart = new Int32Array(lists + 1);
+  for (let i = 0; i < n; i++) {
+    memberStart[home[i]! + 1]!++;
+    for (let r = 0; r < probes; r++) {
+      const l = probe[i * probes + r]!;
+      if (l >= 0) probeStart[l + 1]!++;
+    }
+  }
+  for (let l = 0; l < lists; l++) {
+    memberStart[l + 1]! += memberStart[l]!;
+    probeStart[l + 1]! += probeStart[l]!;
+  }
+  const members = new Uint32Array(n);
+  const probers = new Uint32Array(probeStart[lists]!);
+  const mFill = memberStart.slice(0, lists), pFill = probeStart.slice(0, lists);
+  for (let i = 0; i < n; i++) {
+    members[mFill[home[i]!]!++] = i;
+    for (let r = 0; r < probes; r++) {
+      const l = probe[i * probes + r]!;
+      if (l >= 0) probers[pFill[l]!++] = i;
+    }
+  }
+  return { memberStart, members, probeStart, probers };
+}
+
+export interface IvfPairsOptions {
+  /**
+   * Edges kept per face [0: all]: a face keeps its `maxEdgesPerFace` most similar candidates, and an edge survives
+   * when either end keeps it, so the graph holds at most n · maxEdgesPerFace edges however dense a block is.
+   */
+  maxEdgesPerFace?: number;
+}
+
+/** Pairs scored by the index with dot ≥ minDot, each once (a < b), in a deterministic order. */
+export async function ivfPairs(
+  m: EmbeddingMatrix,
+  index: IvfIndex,
+  minDot: number,
+  kernel: DotKernel,
+  opts: IvfPairsOptions = {},
+): Promise<EdgeList> {
+  const { n, dim } = m;
+  const { home } = index;
+  const edges = new EdgeList();
+  if (n < 2) return edges;
+  const k = opts.maxEdgesPerFace ?? 0;
+  const top = k > 0 ? new TopNeighbours(n, k) : null;
+  const { memberStart, members, probeStart, probers } = invert(index, n);
+  const qBuf = new Float32Array(BLOCK * dim), mBuf = new Float32Array(BLOCK * dim);
+
+  for (let list = 0; list < index.lists; list++) {
+    for (let m0 = memberStart[list]!; m0 < memberStart[list + 1]!; m0 += BLOCK) {
+      const mRows = members.subarray(m0, Math.min(memberStart[list + 1]!, m0 + BLOCK));
+      const mb = gatherRows(m, mRows, mBuf);
+      for (let q0 = probeStart[list]!; q0 < probeStart[list + 1]!; q0 += BLOCK) {
+        const qRows = probers.subarray(q0, Math.min(probeStart[list + 1]!, q0 + BLOCK));
+        const s = await kernel.multiply(gatherRows(m, qRows, qBuf), mb);
+        const w = mRows.length;
+        for (let qi = 0; qi < qRows.length; qi++) {
+          const a = qRows[qi]!;
+          const own = home[a] === list;
+          const base = qi * w;
+          for (let mj = 0; mj < w; mj++) {
+            const sim = s[base + mj]!;
+            if (!(sim >= minDot)) continue;
+            const b = mRows[mj]!;
+            if (a === b) continue;
+            // Exactly one of the blocks that score (a, b) emits it: in a shared list the smaller id's row; across
+            // lists the visit from a into b's list, unless b also visits a's list and b is the smaller.
+            if (own ? a > b : a > b && probesList(index, b, home[a]!)) continue;
+            if (top) {
+              top.offer(a, b, sim);
+              top.offer(b, a, sim);
+            } else edges.push(a, b);
+          }
+        }
+      }
+    }
+  }
+  if (top) {
+    for (let a = 0; a < n; a++) {
+      for (const b of top.neighbours(a)) if (a < b || !top.has(b, a)) edges.push(a, b);
+    }
+  }
+  return edges;
+}
