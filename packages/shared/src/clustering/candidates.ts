@@ -1,13 +1,15 @@
 // Candidate pairs of discovery: every pair within the threshold, by all pairs (small jobs) or the IVF index (large).
 import type { DotKernel, EdgeList } from '../discovery/threshold-graph';
 import type { EmbeddingMatrix } from '../discovery/vectors';
-import { buildIvf, ivfPairs, type IvfOptions } from './ivf-pairs';
+import { buildIvf, ivfPairs, type IvfIndex, type IvfOptions } from './ivf-pairs';
 
 export interface CandidateOptions extends IvfOptions {
   /** Below this many faces all pairs are scored (exact, and faster than building an index there) [20,000]. */
   exactBelow?: number;
   /** Edges kept per face on the index path [32]; 0 keeps every pair found. See IvfPairsOptions. */
   maxEdgesPerFace?: number;
+  /** Sees the candidate graph and, on the index path, the index (benchmarks measure recall with it). */
+  onCandidates?: (c: { edges: EdgeList; index: IvfIndex | null }) => void;
 }
 
 export const EXACT_BELOW = 20_000;
@@ -24,7 +26,13 @@ export async function candidatePairs(
   opts: CandidateOptions = {},
 ): Promise<EdgeList> {
   const minDot = 1 - threshold - CANDIDATE_SLACK;
-  if (m.n < (opts.exactBelow ?? EXACT_BELOW)) return kernel.pairsAtLeast(m, minDot);
+  if (m.n < (opts.exactBelow ?? EXACT_BELOW)) {
+    const edges = await kernel.pairsAtLeast(m, minDot);
+    opts.onCandidates?.({ edges, index: null });
+    return edges;
+  }
   const index = await buildIvf(m, kernel, opts);
-  return ivfPairs(m, index, minDot, kernel, { maxEdgesPerFace: opts.maxEdgesPerFace ?? MAX_EDGES_PER_FACE });
+  const edges = await ivfPairs(m, index, minDot, kernel, { maxEdgesPerFace: opts.maxEdgesPerFace ?? MAX_EDGES_PER_FACE });
+  opts.onCandidates?.({ edges, index });
+  return edges;
 }

@@ -14,8 +14,15 @@ import { TopNeighbours } from './top-k';
 export interface IvfOptions {
   /** k-means lists [≈ √n]. */
   lists?: number;
-  /** Lists each face probes, its home list included [8]. */
+  /** Most lists a face probes, its home list included [32]. */
   probes?: number;
+  /** Lists a face always probes [4]. */
+  minProbes?: number;
+  /**
+   * Beyond minProbes, a face probes a list only when its centroid is at least this similar [0.5]: a person split
+   * over many lists (thousands of faces) is near all of them and probes them all, a stranger probes few.
+   */
+  probeSimilarity?: number;
   /** Rows k-means trains on [64 per list]. */
   trainSample?: number;
   seed?: number;
@@ -26,7 +33,7 @@ export interface IvfIndex {
   probes: number;
   /** Home list of each face. */
   home: Int32Array;
-  /** The lists face i probes, best first: probe[i * probes + r] (-1 when fewer lists exist). */
+  /** The lists face i probes, best first: probe[i * probes + r] (-1 past the last one). */
   probe: Int32Array;
 }
 
@@ -34,7 +41,9 @@ export interface IvfIndex {
 const BLOCK = 2048;
 
 export const defaultLists = (n: number): number => Math.max(1, Math.min(4096, Math.round(Math.sqrt(n))));
-export const DEFAULT_PROBES = 8;
+export const DEFAULT_PROBES = 32;
+export const DEFAULT_MIN_PROBES = 4;
+export const DEFAULT_PROBE_SIMILARITY = 0.5;
 
 export async function buildIvf(m: EmbeddingMatrix, kernel: DotKernel, opts: IvfOptions = {}): Promise<IvfIndex> {
   const lists = Math.max(1, Math.min(opts.lists ?? defaultLists(m.n), m.n));
@@ -44,16 +53,25 @@ export async function buildIvf(m: EmbeddingMatrix, kernel: DotKernel, opts: IvfO
     { k: lists, sample: opts.trainSample ?? 64 * lists, seed: opts.seed ?? 1 },
     kernel,
   );
-  const probe = await nearestCentroids(m, centroids, probes, kernel);
+  const sims = new Float32Array(m.n * probes);
+  const probe = await nearestCentroids(m, centroids, probes, kernel, undefined, sims);
+  const minProbes = opts.minProbes ?? DEFAULT_MIN_PROBES, floor = opts.probeSimilarity ?? DEFAULT_PROBE_SIMILARITY;
   const home = new Int32Array(m.n);
-  for (let i = 0; i < m.n; i++) home[i] = probe[i * probes]!;
+  for (let i = 0; i < m.n; i++) {
+    home[i] = probe[i * probes]!;
+    for (let r = minProbes; r < probes; r++) if (sims[i * probes + r]! < floor) probe[i * probes + r] = -1;
+  }
   return { lists, probes, home, probe };
 }
 
 /** True when `a` probes list `list`. */
 export function probesList(index: IvfIndex, a: number, list: number): boolean {
   const o = a * index.probes;
-  for (let r = 0; r < index.probes; r++) if (index.probe[o + r] === list) return true;
+  for (let r = 0; r < index.probes; r++) {
+    const l = index.probe[o + r]!;
+    if (l === list) return true;
+    if (l < 0) break; // probes are best first, the cut ones a suffix
+  }
   return false;
 }
 

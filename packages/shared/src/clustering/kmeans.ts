@@ -44,7 +44,7 @@ export function gatherRows(m: EmbeddingMatrix, rows: ArrayLike<number>, out?: Fl
 
 /**
  * For every row of m, its `p` most similar centroids, best first (ties: lower centroid index), written to
- * out[row * p + r]. Works through m in blocks so the score matrix never exceeds ROWS_PER_CALL × k.
+ * out[row * p + r] (and their similarities to outSims, when given). Works through m in blocks so the score matrix never exceeds ROWS_PER_CALL × k.
  */
 export async function nearestCentroids(
   m: EmbeddingMatrix,
@@ -52,6 +52,7 @@ export async function nearestCentroids(
   p: number,
   kernel: DotKernel,
   out = new Int32Array(m.n * p),
+  outSims?: Float32Array,
 ): Promise<Int32Array> {
   const k = centroids.n;
   const q = Math.min(p, k);
@@ -78,6 +79,7 @@ export async function nearestCentroids(
         out[o + pos] = c;
       }
       for (let r = q; r < p; r++) out[o + r] = -1;
+      if (outSims) for (let r = 0; r < p; r++) outSims[o + r] = r < q ? bestS[r]! : -Infinity;
     }
   }
   return out;
