@@ -6,14 +6,14 @@ import { buildIvf, ivfPairs, type IvfIndex, type IvfOptions } from './ivf-pairs'
 export interface CandidateOptions extends IvfOptions {
   /** Below this many faces all pairs are scored (exact, and faster than building an index there) [20,000]. */
   exactBelow?: number;
-  /** Edges kept per face on the index path [32]; 0 keeps every pair found. See IvfPairsOptions. */
+  /** Nearest edges kept per face on the index path [16]; 0 keeps every pair found. See IvfPairsOptions. */
   maxEdgesPerFace?: number;
   /** Sees the candidate graph and, on the index path, the index (benchmarks measure recall with it). */
   onCandidates?: (c: { edges: EdgeList; index: IvfIndex | null }) => void;
 }
 
 export const EXACT_BELOW = 20_000;
-export const MAX_EDGES_PER_FACE = 32;
+export const MAX_EDGES_PER_FACE = 16;
 
 /** Slack on the candidate bound so a float32 kernel's rounding never loses a pair that is within threshold. */
 export const CANDIDATE_SLACK = 1e-4;

@@ -111,10 +111,65 @@ function invert(index: IvfIndex, n: number): { memberStart: Int32Array; members:
 
 export interface IvfPairsOptions {
   /**
-   * Edges kept per face [0: all]: a face keeps its `maxEdgesPerFace` most similar candidates, and an edge survives
-   * when either end keeps it, so the graph holds at most n · maxEdgesPerFace edges however dense a block is.
+   * Bounds the graph for dense blocks [0: keep every pair found]: a face keeps its `maxEdgesPerFace` most similar
+   * candidates plus its most similar candidate in each list it probes, and an edge survives when either end keeps
+   * it. The nearest ones carry the merges inside a person's block; the best per list keep every pair of nearby
+   * blocks (two halves of a person, look-alikes) joined by some edge, so linkage can still weigh merging them, and
+   * it judges every merge by the exact cluster means. At most n · (maxEdgesPerFace + probes) edges.
    */
   maxEdgesPerFace?: number;
+}
+
+/** What each face keeps when the graph is bounded: k nearest, and the best candidate of each probed list. */
+class KeptNeighbours {
+  readonly nearest: TopNeighbours;
+  readonly bestId: Int32Array;
+  readonly bestSim: Float32Array;
+
+  constructor(private readonly index: IvfIndex, n: number, k: number) {
+    this.nearest = new TopNeighbours(n, k);
+    this.bestId = new Int32Array(n * index.probes).fill(-1);
+    this.bestSim = new Float32Array(n * index.probes);
+  }
+
+  offer(a: number, b: number, s: number): void {
+    this.nearest.offer(a, b, s);
+    const { probes, probe, home } = this.index;
+    const o = a * probes, list = home[b]!;
+    for (let r = 0; r < probes; r++) {
+      const l = probe[o + r]!;
+      if (l < 0) break;
+      if (l !== list) continue;
+      // Strictly better only: of equal similarities the first offered stays (offers come in a fixed order).
+      if (this.bestId[o + r]! < 0 || s > this.bestSim[o + r]!) {
+        this.bestId[o + r] = b;
+        this.bestSim[o + r] = s;
+      }
+      return;
+    }
+  }
+
+  keeps(a: number, b: number): boolean {
+    if (this.nearest.has(a, b)) return true;
+    const o = a * this.index.probes;
+    for (let r = 0; r < this.index.probes; r++) if (this.bestId[o + r] === b) return true;
+    return false;
+  }
+
+  /** Each kept edge once: from its smaller end, or from the larger when the smaller does not keep it. */
+  emit(n: number, edges: EdgeList): void {
+    const { probes } = this.index;
+    for (let a = 0; a < n; a++) {
+      const near = this.nearest.neighbours(a);
+      for (const b of near) if (a < b || !this.keeps(b, a)) edges.push(a, b);
+      for (let r = 0; r < probes; r++) {
+        const b = this.bestId[a * probes + r]!;
+        if (b < 0 || near.includes(b)) continue;
+        // A face may be the best of one list for two probe slots only if lists repeat, which they do not.
+        if (a < b || !this.keeps(b, a)) edges.push(a, b);
+      }
+    }
+  }
 }
 
 /** Pairs scored by the index with dot ≥ minDot, each once (a < b), in a deterministic order. */
@@ -130,7 +185,7 @@ export async function ivfPairs(
   const edges = new EdgeList();
   if (n < 2) return edges;
   const k = opts.maxEdgesPerFace ?? 0;
-  const top = k > 0 ? new TopNeighbours(n, k) : null;
+  const top = k > 0 ? new KeptNeighbours(index, n, k) : null;
   const { memberStart, members, probeStart, probers } = invert(index, n);
   const qBuf = new Float32Array(BLOCK * dim), mBuf = new Float32Array(BLOCK * dim);
 
@@ -163,10 +218,6 @@ export async function ivfPairs(
       }
     }
   }
-  if (top) {
-    for (let a = 0; a < n; a++) {
-      for (const b of top.neighbours(a)) if (a < b || !top.has(b, a)) edges.push(a, b);
-    }
-  }
+  top?.emit(n, edges);
   return edges;
 }
