@@ -64,15 +64,20 @@ export async function buildIvf(m: EmbeddingMatrix, kernel: DotKernel, opts: IvfO
   return { lists, probes, home, probe };
 }
 
-/** True when `a` probes list `list`. */
-export function probesList(index: IvfIndex, a: number, list: number): boolean {
+/** Position of `list` among a's probes, or -1 when a does not probe it. */
+export function probeSlot(index: IvfIndex, a: number, list: number): number {
   const o = a * index.probes;
   for (let r = 0; r < index.probes; r++) {
     const l = index.probe[o + r]!;
-    if (l === list) return true;
+    if (l === list) return r;
     if (l < 0) break; // probes are best first, the cut ones a suffix
   }
-  return false;
+  return -1;
+}
+
+/** True when `a` probes list `list`. */
+export function probesList(index: IvfIndex, a: number, list: number): boolean {
+  return probeSlot(index, a, list) >= 0;
 }
 
 /** Whether the index scores the pair (a, b) at all: the measure of its recall against the exact path. */
@@ -132,20 +137,15 @@ class KeptNeighbours {
     this.bestSim = new Float32Array(n * index.probes);
   }
 
-  offer(a: number, b: number, s: number): void {
+  /** Offers b to a; `slot` is the position of b's home list among a's probes (-1: not probed by a). */
+  offer(a: number, b: number, s: number, slot: number): void {
     this.nearest.offer(a, b, s);
-    const { probes, probe, home } = this.index;
-    const o = a * probes, list = home[b]!;
-    for (let r = 0; r < probes; r++) {
-      const l = probe[o + r]!;
-      if (l < 0) break;
-      if (l !== list) continue;
-      // Strictly better only: of equal similarities the first offered stays (offers come in a fixed order).
-      if (this.bestId[o + r]! < 0 || s > this.bestSim[o + r]!) {
-        this.bestId[o + r] = b;
-        this.bestSim[o + r] = s;
-      }
-      return;
+    if (slot < 0) return;
+    const o = a * this.index.probes + slot;
+    // Strictly better only: of equal similarities the first offered stays (offers come in a fixed order).
+    if (this.bestId[o]! < 0 || s > this.bestSim[o]!) {
+      this.bestId[o] = b;
+      this.bestSim[o] = s;
     }
   }
 
@@ -200,6 +200,7 @@ export async function ivfPairs(
         for (let qi = 0; qi < qRows.length; qi++) {
           const a = qRows[qi]!;
           const own = home[a] === list;
+          const aSlot = own ? 0 : probeSlot(index, a, list);
           const base = qi * w;
           for (let mj = 0; mj < w; mj++) {
             const sim = s[base + mj]!;
@@ -208,10 +209,11 @@ export async function ivfPairs(
             if (a === b) continue;
             // Exactly one of the blocks that score (a, b) emits it: in a shared list the smaller id's row; across
             // lists the visit from a into b's list, unless b also visits a's list and b is the smaller.
-            if (own ? a > b : a > b && probesList(index, b, home[a]!)) continue;
+            const bSlot = own ? 0 : probeSlot(index, b, home[a]!);
+            if (own ? a > b : a > b && bSlot >= 0) continue;
             if (top) {
-              top.offer(a, b, sim);
-              top.offer(b, a, sim);
+              top.offer(a, b, sim, aSlot);
+              top.offer(b, a, sim, bSlot);
             } else edges.push(a, b);
           }
         }
