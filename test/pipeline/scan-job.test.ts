@@ -18,7 +18,8 @@ const DUPLICATES = 3;
 const SOURCES = IMAGES - DUPLICATES;
 
 beforeAll(async () => {
-  env = await createTestEnv();
+  // Batches of 8 added one per round trip: the fan-out goes through many chunks behind its barrier.
+  env = await createTestEnv({ EMBED_BATCH_SIZE: '8', SCAN_FANOUT_CHUNK: '1' });
   bucket = await env.fixtureBucket('mixed');
   await addAwkwardFiles(bucket, join(env.root, 'elsewhere'));
   app = await startApi(env);
@@ -159,6 +160,27 @@ describe('scan job', () => {
       [id],
     );
     expect(rows[0].n).toBe(1);
+  });
+
+  it('trusts unchanged (path, size, mtime) on a re-scan without hashing, and re-hashes with force', async () => {
+    const { readFile, writeFile, stat, utimes } = await import('node:fs/promises');
+    // Same size, same mtime, different bytes: only a re-hash can tell.
+    const file = join(bucket, 'people', 'obama', 'obama2.jpg');
+    const info = await stat(file);
+    const bytes = await readFile(file);
+    bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff;
+    await writeFile(file, bytes);
+    await utimes(file, info.atime, info.mtime);
+    const shaOf = async (): Promise<string> =>
+      (await env.db.query(`SELECT encode(sha256, 'hex') AS sha FROM aliases WHERE path = $1`, [file])).rows[0].sha;
+    const before = await shaOf();
+    const plain = await waitForJob(app, await submit(app, { bucket: join(bucket, 'people', 'obama'), mode: 'scan' }));
+    expect(plain.state).toBe('completed');
+    expect(plain.counters).toMatchObject({ found: 4, cached: 3, embedded: 0 });
+    expect(await shaOf()).toBe(before);
+    const forced = await waitForJob(app, await submit(app, { bucket: join(bucket, 'people', 'obama'), mode: 'scan', force: true }));
+    expect(forced.state).toBe('completed');
+    expect(await shaOf()).not.toBe(before);
   });
 
   it('re-embeds everything with force', async () => {

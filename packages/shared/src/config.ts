@@ -28,6 +28,8 @@ export interface Config {
   embedConcurrency: number;
   clusterConcurrency: number;
   embedBatchSize: number;
+  /** Embed batches the scan adds to Redis per round trip (chunked fan-out). */
+  scanFanOutChunk: number;
   callbackSecret: string | undefined;
   logLevel: string;
   /** BullMQ lock of an active job; a worker that dies loses it after this long and the job is retried. */
@@ -98,6 +100,7 @@ export function loadConfig(env: Env = process.env): Config {
     embedConcurrency: int(env, 'EMBED_CONCURRENCY', 2, 1, 64),
     clusterConcurrency: int(env, 'CLUSTER_CONCURRENCY', 1, 1, 64),
     embedBatchSize: int(env, 'EMBED_BATCH_SIZE', 32, 1, 10_000),
+    scanFanOutChunk: int(env, 'SCAN_FANOUT_CHUNK', 500, 1, 100_000),
     callbackSecret: env.CALLBACK_SECRET || undefined,
     logLevel: str(env, 'LOG_LEVEL', 'info'),
     lockDurationMs: int(env, 'LOCK_DURATION_MS', 60_000, 1_000, 3_600_000),

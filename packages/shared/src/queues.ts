@@ -52,7 +52,7 @@ export interface QueuePayloads {
 /** Deterministic BullMQ job ids: re-adding the same work is a no-op (no ':', never digits-only). */
 export const bullJobId = {
   scan: (jobId: string) => `scan-${jobId}`,
-  embed: (jobId: string, batch: number) => `embed-${jobId}-${batch}`,
+  embed: (jobId: string, batch: number | 'barrier') => `embed-${jobId}-${batch}`,
   cluster: (jobId: string) => `cluster-${jobId}`,
   /** One manifest-update callback per job (a job changes the manifest once). */
   callback: (jobId: string) => `callback-${jobId}`,

@@ -1,5 +1,6 @@
 // Scan stage: walk the bucket, hash every image, record its paths, consult the cache, fan out embed batches.
-import type { FlowJob, FlowProducer } from 'bullmq';
+import { stat } from 'node:fs/promises';
+import type { FlowJob, FlowProducer, Job } from 'bullmq';
 import type { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { SourcesRepository, SeenPath } from '@facesets/shared/db/sources.repository';
 import { countInto, emptyScanStats, type ScanStats } from '@facesets/shared/jobs/scan-stats';
@@ -29,6 +30,8 @@ export interface ScanDeps {
   hashConcurrency?: number;
   /** Paths written to Postgres per round trip [500]. */
   flushSize?: number;
+  /** Embed batches added to Redis per round trip [500]: a 500k-file bucket never becomes one giant flow. */
+  fanOutChunk?: number;
 }
 
 export type ScanOutcome =
@@ -39,6 +42,8 @@ interface WalkCounts {
   found: number;
   skipped: number;
   scanErrors: number;
+  /** Files not hashed again: same path, size and mtime as the last scan recorded (never with force). */
+  reused: number;
   stats: ScanStats;
 }
 
@@ -76,30 +81,68 @@ export async function processScan(payload: ScanPayload, deps: ScanDeps): Promise
       walked.stats,
     );
     if (!recorded) return { status: 'skipped', reason: 'job was cancelled' };
-    log.info({ found: walked.found, skipped: walked.skipped, distinct, toEmbed: counts.toEmbed }, 'scan recorded');
+    log.info({ found: walked.found, skipped: walked.skipped, reused: walked.reused, distinct, toEmbed: counts.toEmbed }, 'scan recorded');
   }
 
-  const files = await deps.sources.toEmbed(jobId);
-  const batches = chunk(files, deps.batchSize);
-  await deps.flow.add(clusterFlow(jobId, batches));
-  log.info({ toEmbed: files.length, batches: batches.length }, 'embed batches queued');
+  const { toEmbed, batches } = await fanOut(jobId, deps);
+  log.info({ toEmbed, batches }, 'embed batches queued');
   const latest = await deps.jobs.get(jobId);
-  return { status: 'scanned', found: latest?.found ?? 0, toEmbed: files.length, batches: batches.length };
+  return { status: 'scanned', found: latest?.found ?? 0, toEmbed, batches };
 }
 
-/** The parent `cluster` job runs once every `embed` child has completed; with nothing to embed it runs at once. */
-export function clusterFlow(jobId: string, batches: EmbedFile[][]): FlowJob {
+/** Batch number of the fan-out's barrier child: it holds the parent back until every batch has been added. */
+export const BARRIER_BATCH = -1;
+/** The barrier waits delayed until the fan-out promotes it; a scan that died meanwhile is retried long before. */
+const BARRIER_DELAY_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Adds the embed batches in chunks of fanOutChunk under one `cluster` parent. The parent is created first, with
+ * a delayed, empty barrier child, so it cannot run while later chunks are still being added; once all are in,
+ * the barrier is promoted (an empty batch completes at once) and the parent runs after the last batch. Job ids
+ * are deterministic, so a retried fan-out re-adds nothing that exists.
+ */
+async function fanOut(jobId: string, deps: ScanDeps): Promise<{ toEmbed: number; batches: number }> {
+  const perChunk = Math.max(1, deps.fanOutChunk ?? 500);
+  const node = await deps.flow.add(clusterFlow(jobId, [], { barrier: true }));
+  const parent = { id: node.job.id!, queue: node.job.queueQualifiedName };
+  let after: string | null = null, batch = 0, toEmbed = 0;
+  for (;;) {
+    const files = await deps.sources.toEmbedPage(jobId, after, perChunk * deps.batchSize);
+    if (files.length === 0) break;
+    after = files[files.length - 1]!.sha256;
+    toEmbed += files.length;
+    const children = chunk(files, deps.batchSize).map((f) => embedChild(jobId, batch++, f));
+    await deps.flow.addBulk(children.map((c) => ({ ...c, opts: { ...c.opts, parent } })));
+  }
+  const barrier = node.children?.[0]?.job as Job | undefined;
+  // Already promoted (or done) on a retried fan-out: nothing left to release.
+  await barrier?.promote().catch(() => undefined);
+  return { toEmbed, batches: batch };
+}
+
+function embedChild(jobId: string, batch: number, files: EmbedFile[]): FlowJob {
+  return {
+    name: QUEUE.embed,
+    queueName: QUEUE.embed,
+    data: { jobId, batch, files } satisfies EmbedPayload,
+    opts: { ...EMBED_CHILD_OPTIONS, jobId: bullJobId.embed(jobId, batch) },
+  };
+}
+
+/**
+ * The parent `cluster` job runs once every `embed` child has completed; with nothing to embed it runs at once.
+ * With `barrier`, its first child is an empty batch held delayed until the caller promotes it.
+ */
+export function clusterFlow(jobId: string, batches: EmbedFile[][], opts: { barrier?: boolean } = {}): FlowJob {
+  const barrier: FlowJob[] = opts.barrier
+    ? [{ ...embedChild(jobId, BARRIER_BATCH, []), opts: { ...EMBED_CHILD_OPTIONS, jobId: bullJobId.embed(jobId, 'barrier'), delay: BARRIER_DELAY_MS } }]
+    : [];
   return {
     name: QUEUE.cluster,
     queueName: QUEUE.cluster,
     data: { jobId },
     opts: { ...DEFAULT_JOB_OPTIONS, jobId: bullJobId.cluster(jobId) },
-    children: batches.map((files, batch) => ({
-      name: QUEUE.embed,
-      queueName: QUEUE.embed,
-      data: { jobId, batch, files } satisfies EmbedPayload,
-      opts: { ...EMBED_CHILD_OPTIONS, jobId: bullJobId.embed(jobId, batch) },
-    })),
+    children: [...barrier, ...batches.map((files, batch) => embedChild(jobId, batch, files))],
   };
 }
 
@@ -107,7 +150,7 @@ export function clusterFlow(jobId: string, batches: EmbedFile[][]): FlowJob {
 async function walkAndRecord(jobId: string, bucket: string, force: boolean, deps: ScanDeps): Promise<WalkCounts | null> {
   const concurrency = deps.hashConcurrency ?? 4;
   const flushSize = deps.flushSize ?? 500;
-  const counts: WalkCounts = { found: 0, skipped: 0, scanErrors: 0, stats: emptyScanStats() };
+  const counts: WalkCounts = { found: 0, skipped: 0, scanErrors: 0, reused: 0, stats: emptyScanStats() };
   let pending: SeenPath[] = [];
   const inflight = new Set<Promise<void>>();
 
@@ -125,16 +168,33 @@ async function walkAndRecord(jobId: string, bucket: string, force: boolean, deps
     return deps.jobs.isActive(jobId);
   };
 
-  const hashOne = async (path: string): Promise<void> => {
-    try {
-      pending.push({ path, ...(await hashFile(path)) });
-    } catch (err) {
-      counts.scanErrors += 1;
-      counts.stats.errorFiles.push({ path, reason: `read: ${(err as Error).message}` });
+  let walked: string[] = [];
+  /** Stats the walked paths; those whose (size, mtime) match the last scan keep its sha256, the rest are hashed. */
+  const hashWalked = async (): Promise<void> => {
+    const paths = walked;
+    walked = [];
+    const known = force ? new Map<string, { sha256: string; size: number; mtime: Date | null }>() : await deps.sources.knownPaths(paths);
+    const hashOne = async (path: string): Promise<void> => {
+      try {
+        const info = await stat(path);
+        const k = known.get(path);
+        if (k && k.size === info.size && k.mtime !== null && k.mtime.getTime() === info.mtime.getTime()) {
+          pending.push({ path, sha256: k.sha256, size: info.size, mtime: info.mtime });
+          counts.reused += 1;
+        } else pending.push({ path, ...(await hashFile(path, info)) });
+      } catch (err) {
+        counts.scanErrors += 1;
+        counts.stats.errorFiles.push({ path, reason: `read: ${(err as Error).message}` });
+      }
+    };
+    for (const path of paths) {
+      const p: Promise<void> = hashOne(path).finally(() => inflight.delete(p));
+      inflight.add(p);
+      if (inflight.size >= concurrency) await Promise.race(inflight);
     }
+    await Promise.all(inflight);
   };
 
-  let sinceFlush = 0;
   for await (const entry of walkBucket(bucket)) {
     if (entry.kind === 'skipped') {
       counts.skipped += 1;
@@ -143,15 +203,13 @@ async function walkAndRecord(jobId: string, bucket: string, force: boolean, deps
     }
     counts.found += 1;
     countInto(counts.stats.byExtension, entry.ext);
-    const p: Promise<void> = hashOne(entry.path).finally(() => inflight.delete(p));
-    inflight.add(p);
-    if (inflight.size >= concurrency) await Promise.race(inflight);
-    if (++sinceFlush >= flushSize) {
-      sinceFlush = 0;
+    walked.push(entry.path);
+    if (walked.length >= flushSize) {
+      await hashWalked();
       if (!(await flush())) return null;
     }
   }
-  await Promise.all(inflight);
+  await hashWalked();
   if (!(await flush())) return null;
   // Sort the unreadable list for a stable report.
   counts.stats.errorFiles.sort((a, b) => a.path.localeCompare(b.path));

@@ -58,6 +58,7 @@ export function startEmbedWorkers({ config, db, engine, log }: EmbedWorkerDeps):
           flow,
           modelPack: engine.modelPackId,
           batchSize: config.embedBatchSize,
+          fanOutChunk: config.scanFanOutChunk,
           log,
         });
       } catch (err) {

@@ -88,6 +88,28 @@ export class SourcesRepository {
     return rows.map((r) => ({ sha256: shaToHex(r.sha256), path: r.path }));
   }
 
+  /** One page of toEmbed: the next `limit` sources after `after` (a sha256; null for the first page). */
+  async toEmbedPage(jobId: string, after: string | null, limit: number): Promise<EmbedFile[]> {
+    const { rows } = await this.db.query<{ sha256: Buffer; path: string }>(
+      `SELECT sha256, path FROM job_sources WHERE job_id = $1 AND NOT cached AND ($2::bytea IS NULL OR sha256 > $2)
+       ORDER BY sha256 LIMIT $3`,
+      [jobId, after === null ? null : shaToBytes(after), limit],
+    );
+    return rows.map((r) => ({ sha256: shaToHex(r.sha256), path: r.path }));
+  }
+
+  /** What the last scan recorded for these paths: content, size and mtime (a re-scan trusts unchanged files). */
+  async knownPaths(paths: string[]): Promise<Map<string, { sha256: string; size: number; mtime: Date | null }>> {
+    const out = new Map<string, { sha256: string; size: number; mtime: Date | null }>();
+    if (paths.length === 0) return out;
+    const { rows } = await this.db.query<{ path: string; sha256: Buffer; size: number; mtime: Date | null }>(
+      'SELECT path, sha256, size, mtime FROM aliases WHERE path = ANY($1::text[])',
+      [paths],
+    );
+    for (const r of rows) out.set(r.path, { sha256: shaToHex(r.sha256), size: Number(r.size), mtime: r.mtime });
+    return out;
+  }
+
   /** Which of these sources this job has already recorded (a batch re-run after a crash skips them). */
   async processedOf(jobId: string, sha256s: string[]): Promise<Set<string>> {
     const { rows } = await this.db.query<{ sha256: Buffer }>(
