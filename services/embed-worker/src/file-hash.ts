@@ -13,6 +13,8 @@ export interface HashedFile {
 export async function hashFile(path: string, info?: Stats): Promise<HashedFile> {
   const st = info ?? (await stat(path));
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  // A read buffer no larger than the file: a million tiny files must not each allocate a megabyte.
+  const highWaterMark = Math.max(1024, Math.min(1 << 20, st.size + 1));
+  for await (const chunk of createReadStream(path, { highWaterMark })) hash.update(chunk as Buffer);
   return { sha256: hash.digest('hex'), size: st.size, mtime: st.mtime };
 }

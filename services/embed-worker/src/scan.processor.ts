@@ -28,7 +28,7 @@ export interface ScanDeps {
   log: Logger;
   /** Files hashed at once (I/O overlap) [4]. */
   hashConcurrency?: number;
-  /** Paths written to Postgres per round trip [500]. */
+  /** Paths written to Postgres per round trip [2000]. */
   flushSize?: number;
   /** Embed batches added to Redis per round trip [500]: a 500k-file bucket never becomes one giant flow. */
   fanOutChunk?: number;
@@ -149,7 +149,7 @@ export function clusterFlow(jobId: string, batches: EmbedFile[][], opts: { barri
 /** Walks and hashes the bucket, writing paths and distinct sources in batches; null when the job was cancelled. */
 async function walkAndRecord(jobId: string, bucket: string, force: boolean, deps: ScanDeps): Promise<WalkCounts | null> {
   const concurrency = deps.hashConcurrency ?? 4;
-  const flushSize = deps.flushSize ?? 500;
+  const flushSize = deps.flushSize ?? 2000;
   const counts: WalkCounts = { found: 0, skipped: 0, scanErrors: 0, reused: 0, stats: emptyScanStats() };
   let pending: SeenPath[] = [];
   const inflight = new Set<Promise<void>>();
