@@ -28,8 +28,9 @@ import { discoverTable, type TableDiscovery } from '@facesets/shared/clustering/
 import { allocateFaceTable, type FaceTable } from '@facesets/shared/clustering/face-table';
 import { scoresPair, type IvfIndex } from '@facesets/shared/clustering/ivf-pairs';
 import { gatherRows, sampleRows } from '@facesets/shared/clustering/kmeans';
-import { mulberry32 } from '@facesets/shared/discovery/prng';
-import type { EdgeList } from '@facesets/shared/discovery/threshold-graph';
+import { mulberry32 } from '@facesets/shared/clustering/prng';
+import { normalizeInPlace } from '@facesets/shared/clustering/vectors';
+import type { EdgeList } from '@facesets/shared/clustering/threshold-graph';
 import { loadRealCentres } from './bench-real-centres';
 
 const DIM = 512;
@@ -45,14 +46,6 @@ function gaussians(r: () => number, out: Float32Array, scale: number): void {
     out[k] = u * Math.cos(v) * scale;
     if (k + 1 < out.length) out[k + 1] = u * Math.sin(v) * scale;
   }
-}
-
-function normalizeInPlace(v: Float32Array): Float32Array {
-  let s = 0;
-  for (let k = 0; k < v.length; k++) s += v[k]! * v[k]!;
-  const inv = 1 / Math.sqrt(s);
-  for (let k = 0; k < v.length; k++) v[k]! *= inv;
-  return v;
 }
 
 /** σ per component for an expected same-person cosine distance d: E[x·y] ≈ 1/(1 + DIM σ²) = 1 − d. */

@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableFace } from '@facesets/shared/clustering/face-table';
 import { FacesRepository } from '@facesets/shared/db/faces.repository';
-import { mulberry32 } from '@facesets/shared/discovery/prng';
-import { normalize } from '@facesets/shared/discovery/vectors';
+import { mulberry32 } from '@facesets/shared/clustering/prng';
+import { normalize } from '@facesets/shared/clustering/vectors';
 import type { Face, FileOk } from '@facesets/shared/engine/types';
 import { createTestEnv, type TestEnv } from '../support/test-env';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EdgeList } from '../discovery/threshold-graph';
+import { EdgeList } from './threshold-graph';
 import { labelsOf, pairwiseAgreement } from './agreement';
 import { connectedComponents } from './components';
 

@@ -1,6 +1,6 @@
 // Candidate pairs of discovery: every pair within the threshold, by all pairs (small jobs) or the IVF index (large).
-import type { DotKernel, EdgeList } from '../discovery/threshold-graph';
-import type { EmbeddingMatrix } from '../discovery/vectors';
+import type { DotKernel, EdgeList } from './threshold-graph';
+import type { EmbeddingMatrix } from './vectors';
 import { buildIvf, ivfPairs, type IvfIndex, type IvfOptions } from './ivf-pairs';
 
 export interface CandidateOptions extends IvfOptions {

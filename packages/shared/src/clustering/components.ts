@@ -1,5 +1,5 @@
 // Connected components of the candidate graph: faces in different components can never share a cluster.
-import type { EdgeList } from '../discovery/threshold-graph';
+import type { EdgeList } from './threshold-graph';
 
 export interface Components {
   /** Component of each row, numbered 0.. in order of each component's smallest row. */

@@ -1,8 +1,8 @@
 // Discovery over a FaceTable: cluster, gate, reject outliers, keep, and plan each export, all by row index.
-import { failedGate, type GateName, type QualityGates } from '../discovery/gates';
-import { clusterByAverageLinkage } from '../discovery/linkage';
-import { rejectOutliers } from '../discovery/outliers';
-import type { DotKernel } from '../discovery/threshold-graph';
+import { failedGate, type GateName, type QualityGates } from './gates';
+import { clusterByAverageLinkage } from './linkage';
+import { rejectOutliers } from './outliers';
+import type { DotKernel } from './threshold-graph';
 import type { JobParams } from '../params';
 import type { DiscoveryReport } from '../report/types';
 import type { CandidateOptions } from './candidates';

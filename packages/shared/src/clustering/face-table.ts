@@ -1,7 +1,7 @@
 // Faces as columns: one Float32Array of embeddings and one typed array per field, so a million faces are ~2.1 GB, not millions of objects.
 import type { Box, Face, Point } from '../engine/types';
-import { compareFaces } from '../discovery/types';
-import type { EmbeddingMatrix } from '../discovery/vectors';
+import { compareFaces } from './types';
+import type { EmbeddingMatrix } from './vectors';
 
 export interface FaceTable {
   n: number;

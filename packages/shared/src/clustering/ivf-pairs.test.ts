@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { gaussian, mulberry32 } from '../discovery/prng';
-import { jsDotKernel, pairsAtLeastJs, type EdgeList } from '../discovery/threshold-graph';
-import { normalize, packEmbeddings } from '../discovery/vectors';
+import { gaussian, mulberry32 } from './prng';
+import { jsDotKernel, pairsAtLeastJs, type EdgeList } from './threshold-graph';
+import { normalize, packEmbeddings } from './vectors';
 import { candidatePairs } from './candidates';
 import { buildIvf, ivfPairs, scoresPair } from './ivf-pairs';
 import { nearestCentroids, sphericalKMeans } from './kmeans';

@@ -5,9 +5,9 @@
 // each other's lists, which tight identities rarely do (measured: see scripts/bench-discovery.ts). Each list is
 // scored as one block, (faces probing it) × (its members), on the GEMM kernel, so the cost is n · probes · n / lists
 // dot products instead of n² / 2.
-import type { DotKernel } from '../discovery/threshold-graph';
-import { EdgeList } from '../discovery/threshold-graph';
-import type { EmbeddingMatrix } from '../discovery/vectors';
+import type { DotKernel } from './threshold-graph';
+import { EdgeList } from './threshold-graph';
+import type { EmbeddingMatrix } from './vectors';
 import { gatherRows, nearestCentroids, sphericalKMeans } from './kmeans';
 import { TopNeighbours } from './top-k';
 

@@ -1,7 +1,7 @@
 // Spherical k-means on unit vectors (the coarse quantiser of the candidate index), scored by the GEMM kernel.
-import { mulberry32 } from '../discovery/prng';
-import type { DotKernel } from '../discovery/threshold-graph';
-import type { EmbeddingMatrix } from '../discovery/vectors';
+import { mulberry32 } from './prng';
+import type { DotKernel } from './threshold-graph';
+import type { EmbeddingMatrix } from './vectors';
 
 export interface KMeansOptions {
   /** Number of centroids (lists). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../discovery/prng';
+import { mulberry32 } from './prng';
 import { TopNeighbours } from './top-k';
 
 describe('TopNeighbours', () => {

@@ -41,6 +41,15 @@ export function normalize(v: ArrayLike<number>): Float32Array {
   return out;
 }
 
+/** Scales v to unit length where it lies (no copy: for filling big matrices row by row). */
+export function normalizeInPlace(v: Float32Array): Float32Array {
+  let s = 0;
+  for (let k = 0; k < v.length; k++) s += v[k]! * v[k]!;
+  const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+  for (let k = 0; k < v.length; k++) v[k]! *= inv;
+  return v;
+}
+
 /** Identity centroid: the mean of the members, re-normalised to unit length (SPEC "identity centroid"). */
 export function centroid(vectors: readonly ArrayLike<number>[]): Float32Array {
   const first = vectors[0];

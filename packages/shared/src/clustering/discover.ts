@@ -1,12 +1,12 @@
 // Discovery as a pure computation on face records: the columnar discovery of clustering/, mapped back to the faces.
-import type { CandidateOptions } from '../clustering/candidates';
-import { discoverTable, type DiscoveryParams, type RowPlan } from '../clustering/discover-table';
-import { faceTableOf } from '../clustering/face-table';
+import type { CandidateOptions } from './candidates';
+import { discoverTable, type DiscoveryParams, type RowPlan } from './discover-table';
+import { faceTableOf } from './face-table';
 import type { DiscoveryReport } from '../report/types';
 import { jsDotKernel, type DotKernel } from './threshold-graph';
 import type { DiscoveryFace } from './types';
 
-export { TOP_SIZES, type DiscoveryParams } from '../clustering/discover-table';
+export { TOP_SIZES, type DiscoveryParams } from './discover-table';
 
 export interface PlannedMember {
   face: DiscoveryFace;
@@ -19,7 +19,7 @@ export interface ExportPlan extends Omit<RowPlan, 'members'> {
   members: PlannedMember[];
 }
 
-export interface DiscoveryResult {
+export interface ClusteringResult {
   report: Omit<DiscoveryReport, 'facesets'>;
   /** Kept clusters, largest first (ties: the smaller first member by sha256, face index). */
   plans: ExportPlan[];
@@ -30,7 +30,7 @@ export async function discover(
   params: DiscoveryParams,
   kernel: DotKernel = jsDotKernel,
   candidates: CandidateOptions = {},
-): Promise<DiscoveryResult> {
+): Promise<ClusteringResult> {
   const { table, faces } = faceTableOf(input);
   const found = await discoverTable(table, params, kernel, candidates);
   return {
