@@ -28,6 +28,10 @@ export interface Config {
   embedConcurrency: number;
   clusterConcurrency: number;
   embedBatchSize: number;
+  /** Parts a big discovery's linkage is split into, clustered by any cluster worker (1: all in the job's worker). */
+  clusterParts: number;
+  /** Faces from which a discovery's linkage is split into parts. */
+  clusterDistributeAbove: number;
   /** Embed batches the scan adds to Redis per round trip (chunked fan-out). */
   scanFanOutChunk: number;
   callbackSecret: string | undefined;
@@ -101,6 +105,8 @@ export function loadConfig(env: Env = process.env): Config {
     clusterConcurrency: int(env, 'CLUSTER_CONCURRENCY', 1, 1, 64),
     embedBatchSize: int(env, 'EMBED_BATCH_SIZE', 32, 1, 10_000),
     scanFanOutChunk: int(env, 'SCAN_FANOUT_CHUNK', 500, 1, 100_000),
+    clusterParts: int(env, 'CLUSTER_PARTS', 8, 1, 1024),
+    clusterDistributeAbove: int(env, 'CLUSTER_DISTRIBUTE_ABOVE', 100_000, 0, 1_000_000_000),
     callbackSecret: env.CALLBACK_SECRET || undefined,
     logLevel: str(env, 'LOG_LEVEL', 'info'),
     lockDurationMs: int(env, 'LOCK_DURATION_MS', 60_000, 1_000, 3_600_000),

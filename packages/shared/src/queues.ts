@@ -6,6 +6,7 @@ export const QUEUE = {
   scan: 'scan',
   embed: 'embed',
   cluster: 'cluster',
+  clusterPart: 'cluster-part',
   callback: 'callback',
 } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
@@ -42,10 +43,17 @@ export interface CallbackPayload {
   body: string;
 }
 
+/** One part (whole connected components) of a discover job's candidate graph, stored in cluster_parts. */
+export interface ClusterPartPayload {
+  jobId: string;
+  part: number;
+}
+
 export interface QueuePayloads {
   scan: ScanPayload;
   embed: EmbedPayload;
   cluster: ClusterPayload;
+  'cluster-part': ClusterPartPayload;
   callback: CallbackPayload;
 }
 
@@ -54,6 +62,8 @@ export const bullJobId = {
   scan: (jobId: string) => `scan-${jobId}`,
   embed: (jobId: string, batch: number | 'barrier') => `embed-${jobId}-${batch}`,
   cluster: (jobId: string) => `cluster-${jobId}`,
+  /** With the attempt of the cluster step that asked: a retried step never reuses a stale answer. */
+  clusterPart: (jobId: string, attempt: string, part: number) => `cluster-part-${jobId}-${attempt}-${part}`,
   /** One manifest-update callback per job (a job changes the manifest once). */
   callback: (jobId: string) => `callback-${jobId}`,
 };

@@ -2,6 +2,7 @@
 // coverage → clustering → export → manifest (under the output-root lock) → report → events.
 import { mkdir, realpath } from 'node:fs/promises';
 import { UnrecoverableError } from 'bullmq';
+import type { LinkageRunner } from '@facesets/shared/clustering/discover-table';
 import type { DotKernel } from '@facesets/shared/clustering/threshold-graph';
 import { compareFaces, type DiscoveryFace } from '@facesets/shared/clustering/types';
 import type { FacesRepository } from '@facesets/shared/db/faces.repository';
@@ -40,6 +41,8 @@ export interface ClusterDeps {
   decodeImage: DecodeImage;
   /** Pair-finding kernel for clustering [pure JS]; the worker passes the onnxruntime GEMM one. */
   kernel?: DotKernel;
+  /** Where a job's linkage runs [here]; the worker sends big graphs' parts to every cluster worker. */
+  linkFor?: (jobId: string) => LinkageRunner;
   log: Logger;
   /** Replaces the discover/extend steps (tests of the stage seam). */
   discoverOrExtend?: typeof discoverOrExtend;
@@ -117,7 +120,7 @@ export interface DiscoverInput {
   report: JobReport;
 }
 
-export type DiscoverDeps = Pick<ClusterDeps, 'faces' | 'lock' | 'publish' | 'decodeImage' | 'kernel' | 'log'> & {
+export type DiscoverDeps = Pick<ClusterDeps, 'faces' | 'lock' | 'publish' | 'decodeImage' | 'kernel' | 'linkFor' | 'log'> & {
   /** Moves the job to `exporting` before anything is written to the output root; false if it was cancelled. */
   enterExporting?(): Promise<boolean>;
   /** True once the job was cancelled: checked after the crops are written, before any set is moved into place. */
@@ -161,7 +164,7 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
     written = await deps.lock.withLock(root, async () => {
       const manifest = await readManifest(root);
       const covered = await coverageStep({ root, faces, routeThreshold: input.params.routeThreshold }, { findFaces, log });
-      const clusters = mode === 'discover' ? await clusteringStep(covered.uncovered, input.params, deps) : null;
+      const clusters = mode === 'discover' ? await clusteringStep(covered.uncovered, input.params, { ...deps, ...(deps.linkFor ? { link: deps.linkFor(input.jobId) } : {}) }) : null;
       // Everything above only read the output root; from here on it is written.
       if (deps.enterExporting && !(await deps.enterExporting())) throw new JobCancelledError(input.jobId);
       const exported = await exportStep(

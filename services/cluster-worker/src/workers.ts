@@ -3,7 +3,9 @@
 import { availableParallelism } from 'node:os';
 import { Queue, Worker } from 'bullmq';
 import type { Config } from '@facesets/shared/config';
+import { distributedLinkage } from '@facesets/shared/clustering/distributed-linkage';
 import { createOrtDotKernel } from '@facesets/shared/clustering/ort-dot-kernel';
+import { ClusterPartsRepository } from '@facesets/shared/db/cluster-parts.repository';
 import { FacesRepository } from '@facesets/shared/db/faces.repository';
 import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import { createPgAdvisoryLock } from '@facesets/shared/db/locks.repository';
@@ -20,10 +22,13 @@ import {
   producerConnection,
   workerConnection,
   type CallbackPayload,
+  type ClusterPartPayload,
   type ClusterPayload,
 } from '@facesets/shared/queues';
 import { processCallback } from './callback.processor';
 import { processCluster, type ClusterDeps } from './cluster.processor';
+import { processClusterPart } from './cluster-part.processor';
+import { createPartRunner } from './part-runner';
 
 export interface ClusterWorkerDeps {
   config: Config;
@@ -46,6 +51,9 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
   producer.on('error', (err) => log.debug({ err: err.message }, 'redis producer connection error'));
   const callbacks = new Queue<CallbackPayload>(QUEUE.callback, { connection: producer, prefix: config.queuePrefix });
   callbacks.on('error', (err) => log.debug({ err: err.message }, 'callback queue error'));
+  const parts = new ClusterPartsRepository(db);
+  const partQueue = new Queue<ClusterPartPayload>(QUEUE.clusterPart, { connection: producer, prefix: config.queuePrefix });
+  partQueue.on('error', (err) => log.debug({ err: err.message }, 'cluster-part queue error'));
   // One GEMM session per process, shared by every job this worker runs; closed on shutdown.
   const kernel = createOrtDotKernel({ threads: Math.min(4, availableParallelism()) });
   const deps: ClusterDeps = {
@@ -59,6 +67,12 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
     },
     decodeImage: (path) => decodeImage(path, { maxPixels: config.maxImagePixels }),
     kernel,
+    linkFor: (jobId) =>
+      distributedLinkage({
+        parts: config.clusterParts,
+        minFaces: config.clusterDistributeAbove,
+        run: createPartRunner(jobId, { parts, queue: partQueue, log }),
+      }),
     log,
     ...(discoverOrExtend ? { discoverOrExtend } : {}),
   };
@@ -82,6 +96,15 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
   worker.on('stalled', (bullJobId) => log.warn({ bullJobId }, 'stalled cluster job recovered'));
   worker.on('error', (err) => log.error({ err }, 'worker error'));
 
+  // Parts of other jobs' linkage (or this process's own): CPU-bound, one at a time beside the cluster jobs.
+  const partWorker = new Worker<ClusterPartPayload>(
+    QUEUE.clusterPart,
+    (job) => processClusterPart(job.data, { parts, log }),
+    workerOptions(config, connection, 1),
+  );
+  partWorker.on('failed', (job, err) => log.error({ jobId: job?.data.jobId, part: job?.data.part, err: err.message }, 'cluster-part job failed'));
+  partWorker.on('error', (err) => log.error({ err }, 'worker error'));
+
   const callbackLog = log.child({ stage: 'callback' });
   const callbackWorker = new Worker<CallbackPayload>(
     QUEUE.callback,
@@ -97,8 +120,13 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
   log.info({ concurrency: config.clusterConcurrency }, 'cluster worker ready');
   return {
     async close() {
-      await Promise.all([closeWorker(worker, config.shutdownTimeoutMs), closeWorker(callbackWorker, config.shutdownTimeoutMs)]);
+      await Promise.all([
+        closeWorker(worker, config.shutdownTimeoutMs),
+        closeWorker(partWorker, config.shutdownTimeoutMs),
+        closeWorker(callbackWorker, config.shutdownTimeoutMs),
+      ]);
       await callbacks.close().catch(() => undefined);
+      await partQueue.close().catch(() => undefined);
       await kernel.close();
       await Promise.all([
         connection.quit().catch(() => connection.disconnect()),

@@ -1,11 +1,15 @@
 // Discovery over a FaceTable: cluster, gate, reject outliers, keep, and plan each export, all by row index.
 import { failedGate, type GateName, type QualityGates } from './gates';
-import { clusterByAverageLinkage } from './linkage';
+import { candidatePairs } from './candidates';
+import { averageLinkage, type LinkageInput } from './linkage';
 import { rejectOutliers } from './outliers';
 import type { DotKernel } from './threshold-graph';
 import type { JobParams } from '../params';
 import type { DiscoveryReport } from '../report/types';
 import type { CandidateOptions } from './candidates';
+
+/** Runs the linkage of a candidate graph: here, or split into parts on other workers (clustering/parts.ts). */
+export type LinkageRunner = (input: LinkageInput) => Promise<number[][]>;
 import type { FaceTable } from './face-table';
 
 /** How many raw cluster sizes the report lists. */
@@ -60,8 +64,11 @@ export async function discoverTable(
   params: DiscoveryParams,
   kernel: DotKernel,
   candidates: CandidateOptions = {},
+  link?: LinkageRunner,
 ): Promise<TableDiscovery> {
-  const raw = await clusterByAverageLinkage(t.embeddings, t.source, params.clusterThreshold, kernel, candidates);
+  const edges = await candidatePairs(t.embeddings, params.clusterThreshold, kernel, candidates);
+  const input: LinkageInput = { m: t.embeddings, sources: t.source, threshold: params.clusterThreshold, edges };
+  const raw = link ? await link(input) : averageLinkage(input);
   const gateDropped: Record<GateName, number> = { minFaceShort: 0, minBlur: 0, minDetScore: 0 };
   let outliersDropped = 0;
   let tooFewSources = 0;

@@ -1,6 +1,6 @@
 // Discovery as a pure computation on face records: the columnar discovery of clustering/, mapped back to the faces.
 import type { CandidateOptions } from './candidates';
-import { discoverTable, type DiscoveryParams, type RowPlan } from './discover-table';
+import { discoverTable, type DiscoveryParams, type LinkageRunner, type RowPlan } from './discover-table';
 import { faceTableOf } from './face-table';
 import type { DiscoveryReport } from '../report/types';
 import { jsDotKernel, type DotKernel } from './threshold-graph';
@@ -30,9 +30,10 @@ export async function discover(
   params: DiscoveryParams,
   kernel: DotKernel = jsDotKernel,
   candidates: CandidateOptions = {},
+  link?: LinkageRunner,
 ): Promise<ClusteringResult> {
   const { table, faces } = faceTableOf(input);
-  const found = await discoverTable(table, params, kernel, candidates);
+  const found = await discoverTable(table, params, kernel, candidates, link);
   return {
     report: found.report,
     plans: found.plans.map((p) => ({ ...p, members: p.members.map((m) => ({ face: faces[m.row]!, distance: m.distance })) })),
