@@ -37,11 +37,27 @@ export function allocateFaceTable(n: number, dim: number): FaceTable {
   };
 }
 
-/** A table of face objects, sorted by (sha256, faceIndex) as the table requires. */
+/**
+ * The embeddings of `faces` as one matrix without copying, when they already are consecutive rows of one buffer
+ * (faces loaded by FacesRepository and none left out); null otherwise.
+ */
+export function sharedRows(faces: readonly { embedding: Float32Array }[], dim: number): EmbeddingMatrix | null {
+  const first = faces[0]?.embedding;
+  if (!first) return null;
+  for (let i = 0; i < faces.length; i++) {
+    const e = faces[i]!.embedding;
+    if (e.buffer !== first.buffer || e.length !== dim || e.byteOffset !== first.byteOffset + i * dim * 4) return null;
+  }
+  return { data: new Float32Array(first.buffer, first.byteOffset, faces.length * dim), n: faces.length, dim };
+}
+
+/** A table of face objects, sorted by (sha256, faceIndex) as the table requires; shares their embeddings when it can. */
 export function faceTableOf<T extends Face & { sha256: string; faceIndex: number }>(input: readonly T[]): { table: FaceTable; faces: T[] } {
   const faces = [...input].sort(compareFaces);
   const dim = faces[0]?.embedding.length ?? 0;
-  const t = allocateFaceTable(faces.length, dim);
+  const shared = sharedRows(faces, dim);
+  const t = allocateFaceTable(faces.length, shared ? 0 : dim);
+  if (shared) t.embeddings = shared;
   faces.forEach((f, i) => {
     if (f.embedding.length !== dim) throw new Error(`face ${f.sha256}:${f.faceIndex} has ${f.embedding.length} dimensions, expected ${dim}`);
     if (t.shas[t.shas.length - 1] !== f.sha256) t.shas.push(f.sha256);
@@ -52,7 +68,7 @@ export function faceTableOf<T extends Face & { sha256: string; faceIndex: number
     t.detScore[i] = f.detScore;
     t.faceShort[i] = f.faceShort;
     t.blur[i] = f.blur;
-    t.embeddings.data.set(f.embedding, i * dim);
+    if (!shared) t.embeddings.data.set(f.embedding, i * dim);
   });
   return { table: t, faces };
 }

@@ -1,7 +1,7 @@
 // Face, noface and error records: a file's result replaces its previous faces in one transaction.
 import { endianness } from 'node:os';
 import { to as copyTo } from 'pg-copy-streams';
-import { allocateFaceTable, type FaceTable } from '../clustering/face-table';
+import { allocateFaceTable, tableFace, type FaceTable } from '../clustering/face-table';
 import type { DiscoveryFace } from '../clustering/types';
 import type { Box, Face, FileResult } from '../engine/types';
 import { readCopyBinary } from './copy-binary';
@@ -178,10 +178,13 @@ export class FacesRepository {
     }
   }
 
-  /** Every face of a job's sources with every bucket path the job saw for each source (byte-duplicates included). */
+  /**
+   * Every face of a job's sources with every bucket path the job saw for each source (byte-duplicates included).
+   * Streamed by jobFaceTable: the embeddings are views into its one buffer, which discovery then uses as is.
+   */
   async facesOfJobWithPaths(jobId: string, modelPack: string): Promise<DiscoveryFace[]> {
-    const [records, paths] = await Promise.all([
-      this.facesOfJob(jobId, modelPack),
+    const [table, paths] = await Promise.all([
+      this.jobFaceTable(jobId, modelPack),
       this.db.query<{ sha256: Buffer; path: string }>('SELECT sha256, path FROM job_paths WHERE job_id = $1 ORDER BY path', [jobId]),
     ]);
     const bySha = new Map<string, string[]>();
@@ -191,7 +194,10 @@ export class FacesRepository {
       if (list) list.push(r.path);
       else bySha.set(sha, [r.path]);
     }
-    return records.map((f) => ({ ...f, paths: bySha.get(f.sha256) ?? [] }));
+    return Array.from({ length: table.n }, (_, i) => {
+      const f = tableFace(table, i);
+      return { ...f, paths: bySha.get(f.sha256) ?? [] };
+    });
   }
 
   /** Faces of any number of sources (distinct sha256s), in round trips of SHAS_PER_QUERY sources. */
