@@ -73,6 +73,7 @@ const EMPTY_SCAN: JobReport['scan'] = {
   bucket: '',
   files: { byExtension: {}, found: 0, skippedByExtension: {}, skipped: 0, aliases: 0, cached: 0, embedded: 0, noface: 0, errors: 0 },
   errorFiles: [],
+  errorFilesTotal: 0,
   faces: { total: 0, perImageHistogram: {}, faceShort: { median: 0, min: 0 }, detScore: { median: 0, min: 0 }, blur: { median: 0, min: 0 } },
 };
 
@@ -183,6 +184,7 @@ describe('discovery on fixture photos', () => {
           bucket: tv.bucket,
           files: { byExtension: { '.png': 40 }, found: 40, skippedByExtension: {}, skipped: 0, aliases: 0, cached: 0, embedded: 40, noface: 0, errors: 0 },
           errorFiles: [],
+          errorFilesTotal: 0,
           faces: { total: tvFaces.length, perImageHistogram: { '1': 40 }, faceShort: { median: 130, min: 80 }, detScore: { median: 1, min: 0.99 }, blur: { median: 450, min: 43 } },
         },
       };

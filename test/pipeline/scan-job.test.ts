@@ -122,6 +122,13 @@ describe('scan job', () => {
       join(bucket, 'misc/broken.jpg'),
       join(bucket, 'misc/truncated.PNG'),
     ]);
+    expect(report.scan.errorFilesTotal).toBe(2);
+    const all = await app.inject({ method: 'GET', url: `/jobs/${firstId}/error-files` });
+    expect(all.statusCode).toBe(200);
+    expect(all.json().total).toBe(2);
+    expect(all.json().files.map((e: { path: string }) => e.path)).toEqual([join(bucket, 'misc/broken.jpg'), join(bucket, 'misc/truncated.PNG')]);
+    const missing = await app.inject({ method: 'GET', url: '/jobs/00000000-0000-4000-8000-000000000000/error-files' });
+    expect(missing.statusCode).toBe(404);
     const hist = report.scan.faces.perImageHistogram as Record<string, number>;
     expect(Object.values(hist).reduce((a, b) => a + b, 0)).toBe(SOURCES - 2);
     expect(report.scan.faces.faceShort.median).toBeGreaterThan(0);

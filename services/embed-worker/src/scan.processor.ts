@@ -5,6 +5,7 @@ import type { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { SourcesRepository, SeenPath } from '@facesets/shared/db/sources.repository';
 import { countInto, emptyScanStats, type ScanStats } from '@facesets/shared/jobs/scan-stats';
 import { isTerminal } from '@facesets/shared/jobs/state';
+import { REPORT_LIST_LIMIT } from '@facesets/shared/report/types';
 import type { Logger } from '@facesets/shared/logger';
 import {
   DEFAULT_JOB_OPTIONS,
@@ -211,8 +212,10 @@ async function walkAndRecord(jobId: string, bucket: string, force: boolean, deps
   }
   await hashWalked();
   if (!(await flush())) return null;
-  // Sort the unreadable list for a stable report.
+  // The full unreadable list goes to Postgres; the report keeps the first REPORT_LIST_LIMIT by path.
   counts.stats.errorFiles.sort((a, b) => a.path.localeCompare(b.path));
+  await deps.sources.recordScanErrors(jobId, counts.stats.errorFiles);
+  counts.stats.errorFiles = counts.stats.errorFiles.slice(0, REPORT_LIST_LIMIT);
   return counts;
 }
 

@@ -1,10 +1,12 @@
 // Aggregates over one job's sources and faces that its report needs, computed in SQL.
-import type { Distribution } from '../report/types';
+import { REPORT_LIST_LIMIT, type Distribution } from '../report/types';
 import type { Db } from './pool';
 
 export interface ScanFacts {
-  /** Sources recorded as errors (cached or by this job), with the job's representative path. */
+  /** Unreadable files (scan and embed errors), the first REPORT_LIST_LIMIT by path. */
   errorFiles: { path: string; reason: string }[];
+  /** Unreadable files in all. */
+  errorFilesTotal: number;
   /** Faces per decoded source (ok + noface) → number of sources. */
   perImageHistogram: Record<string, number>;
   faceShort: Distribution;
@@ -14,6 +16,12 @@ export interface ScanFacts {
 }
 
 /** The job's verdict on each source: the cache's for cached sources, its own for the ones it embedded. */
+/** Every unreadable file of a job: the scan's (could not read to hash) and the sources that did not decode. */
+const JOB_ERROR_FILES = (status: string) => `
+  SELECT path, reason FROM job_scan_errors WHERE job_id = $1
+  UNION ALL
+  SELECT path, COALESCE(reason, 'unknown error') FROM (${status}) v WHERE status = 'error'`;
+
 const JOB_SOURCE_STATUS = `
   SELECT js.sha256, js.path,
          CASE WHEN js.cached THEN s.status ELSE js.outcome END AS status,
@@ -25,13 +33,17 @@ const JOB_SOURCE_STATUS = `
 export class ReportsRepository {
   constructor(private readonly db: Db) {}
 
+  /** Every unreadable file of a job, by path (what the report's bounded list is the start of). */
+  async errorFiles(jobId: string, modelPack: string): Promise<{ path: string; reason: string }[]> {
+    const { rows } = await this.db.query<{ path: string; reason: string }>(`${JOB_ERROR_FILES(JOB_SOURCE_STATUS)} ORDER BY path`, [jobId, modelPack]);
+    return rows;
+  }
+
   async scanFacts(jobId: string, modelPack: string): Promise<ScanFacts> {
     const args = [jobId, modelPack];
-    const [errors, histogram, dist] = await Promise.all([
-      this.db.query<{ path: string; reason: string | null }>(
-        `SELECT path, reason FROM (${JOB_SOURCE_STATUS}) v WHERE status = 'error' ORDER BY path`,
-        args,
-      ),
+    const [errors, errorCount, histogram, dist] = await Promise.all([
+      this.db.query<{ path: string; reason: string }>(`${JOB_ERROR_FILES(JOB_SOURCE_STATUS)} ORDER BY path LIMIT ${REPORT_LIST_LIMIT}`, args),
+      this.db.query<{ n: number }>(`SELECT count(*) AS n FROM (${JOB_ERROR_FILES(JOB_SOURCE_STATUS)}) e`, args),
       this.db.query<{ faces: number; sources: number }>(
         `SELECT faces, count(*) AS sources FROM (${JOB_SOURCE_STATUS}) v
          WHERE status IN ('ok', 'noface') GROUP BY faces ORDER BY faces`,
@@ -53,7 +65,8 @@ export class ReportsRepository {
       min: min === null || min === undefined ? null : Number(min),
     });
     return {
-      errorFiles: errors.rows.map((r) => ({ path: r.path, reason: r.reason ?? 'unknown error' })),
+      errorFiles: errors.rows,
+      errorFilesTotal: errorCount.rows[0]?.n ?? 0,
       perImageHistogram: Object.fromEntries(histogram.rows.map((r) => [String(r.faces), r.sources])),
       faceShort: pick(d.fs_median, d.fs_min),
       detScore: pick(d.ds_median, d.ds_min),

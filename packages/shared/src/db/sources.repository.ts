@@ -98,6 +98,18 @@ export class SourcesRepository {
     return rows.map((r) => ({ sha256: shaToHex(r.sha256), path: r.path }));
   }
 
+  /** Records files the scan could not read (a retried scan writes the same rows again). */
+  async recordScanErrors(jobId: string, errors: { path: string; reason: string }[]): Promise<void> {
+    for (let i = 0; i < errors.length; i += 5_000) {
+      const batch = errors.slice(i, i + 5_000);
+      await this.db.query(
+        `INSERT INTO job_scan_errors (job_id, path, reason) SELECT $1, u.path, u.reason FROM unnest($2::text[], $3::text[]) AS u(path, reason)
+         ON CONFLICT (job_id, path) DO UPDATE SET reason = EXCLUDED.reason`,
+        [jobId, batch.map((e) => e.path), batch.map((e) => e.reason)],
+      );
+    }
+  }
+
   /** What the last scan recorded for these paths: content, size and mtime (a re-scan trusts unchanged files). */
   async knownPaths(paths: string[]): Promise<Map<string, { sha256: string; size: number; mtime: Date | null }>> {
     const out = new Map<string, { sha256: string; size: number; mtime: Date | null }>();

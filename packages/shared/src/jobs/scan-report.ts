@@ -21,7 +21,9 @@ export function buildScanReport(job: JobRecord, facts: ScanFacts): ScanReport {
       noface: c.noface,
       errors: c.errors,
     },
-    errorFiles: [...stats.errorFiles, ...facts.errorFiles].sort((a, b) => a.path.localeCompare(b.path)),
+    // facts already count and list the scan's unreadable files (job_scan_errors) beside the embed errors.
+    errorFiles: facts.errorFiles,
+    errorFilesTotal: facts.errorFilesTotal,
     faces: {
       total: facts.faces,
       perImageHistogram: facts.perImageHistogram,

@@ -5,7 +5,7 @@ export interface ScanStats {
   byExtension: Record<string, number>;
   /** Skipped files by lower-case extension ('' for none; '(symlink outside bucket)' for escaping links). */
   skippedByExtension: Record<string, number>;
-  /** Image files that could not be read to hash them. */
+  /** Image files that could not be read to hash them: the first REPORT_LIST_LIMIT by path (all in job_scan_errors). */
   errorFiles: { path: string; reason: string }[];
 }
 

@@ -26,6 +26,7 @@ const report: JobReport = {
       errors: 1,
     },
     errorFiles: [{ path: '/mnt/x/src/osrc/[Originaldateien]/broken | file.jpg', reason: 'corrupt or unsupported jpeg: premature end' }],
+    errorFilesTotal: 1,
     faces: {
       total: 336,
       perImageHistogram: { '0': 10, '1': 64, '2': 35, '3': 19, '4': 24, '6': 8 },
@@ -94,6 +95,12 @@ describe('renderReportMarkdown', () => {
     expect(md).toContain('| [faceset_021](../_thin/faceset_021/) | 6 | 6 | 3 | 0 | 2 | thin; 1 crop(s) failed |');
     expect(md).toContain('| — | 6 | 6 | 6 | 0 | 0 (skipped: empty after export gates) |  |');
     expect(md).toContain('| `exportSize` | 512 |');
+  });
+
+  it('says how many unreadable files the bounded list leaves out, and where the full list is', () => {
+    const md = renderReportMarkdown({ ...report, scan: { ...report.scan, errorFilesTotal: 1201 } });
+    expect(md).toContain('…and 1200 more unreadable files: the full list is `GET /jobs/<id>/error-files`.');
+    expect(renderReportMarkdown(report)).not.toContain('more unreadable');
   });
 
   it('renders a scan-only report without coverage or discovery sections', () => {

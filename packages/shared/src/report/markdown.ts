@@ -58,6 +58,8 @@ function renderSource(scan: ScanReport): string {
   ];
   if (scan.errorFiles.length) {
     lines.push('', table(['unreadable file', 'reason'], scan.errorFiles.map((e) => [code(e.path), e.reason]), ['l', 'l']));
+    const more = (scan.errorFilesTotal ?? scan.errorFiles.length) - scan.errorFiles.length;
+    if (more > 0) lines.push('', `…and ${plural(more, 'more unreadable file')}: the full list is \`GET /jobs/<id>/error-files\`.`);
   }
   return lines.join('\n');
 }

@@ -5,6 +5,9 @@ export interface Distribution {
   min: number | null;
 }
 
+/** Per-file lists in a report stop after this many entries (a 500k-file bucket's report stays small). */
+export const REPORT_LIST_LIMIT = 100;
+
 export interface ScanReport {
   bucket: string;
   files: {
@@ -23,8 +26,10 @@ export interface ScanReport {
     noface: number;
     errors: number;
   };
-  /** Every unreadable file with its reason. */
+  /** The first REPORT_LIST_LIMIT unreadable files by path, with their reasons (all of them: GET /jobs/:id/error-files). */
   errorFiles: { path: string; reason: string }[];
+  /** How many files were unreadable in all. */
+  errorFilesTotal: number;
   faces: {
     total: number;
     /** Faces per image (ok + noface sources) → number of sources, e.g. {"0": 3, "1": 40, "2": 7}. */

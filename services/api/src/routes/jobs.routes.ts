@@ -1,6 +1,7 @@
-// /jobs: submit, list, show, cancel, report.
+// /jobs: submit, list, show, cancel, report, the report's full per-file lists.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { InvalidCursorError } from '@facesets/shared/db/jobs.repository';
+import { ReportsRepository } from '@facesets/shared/db/reports.repository';
 import type { Logger } from '@facesets/shared/logger';
 import { renderReportMarkdown } from '@facesets/shared/report/markdown';
 import type { JobReport } from '@facesets/shared/report/types';
@@ -14,6 +15,7 @@ import {
   JobIdParams,
   JobList,
   ListJobsQuery,
+  ErrorFileList,
   ReportBody,
   ReportMarkdown,
   ReportQuery,
@@ -126,6 +128,26 @@ const jobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         return reply.type('text/markdown; charset=utf-8').send(renderReportMarkdown(found.report as JobReport));
       }
       return reply.type('application/json; charset=utf-8').send(found.report as Record<string, unknown>);
+    },
+  );
+
+  const reports = new ReportsRepository(app.db);
+  app.get(
+    '/jobs/:id/error-files',
+    {
+      schema: {
+        tags: ['jobs'],
+        operationId: 'listJobErrorFiles',
+        summary: "Every unreadable file of the job with its reason, by path (the report lists the first 100)",
+        params: JobIdParams,
+        response: { 200: ErrorFileList, 400: errorRef, 401: errorRef, 404: errorRef },
+      },
+    },
+    async (request) => {
+      const job = await app.jobs.get(request.params.id);
+      if (!job) throw notFound(`job ${request.params.id} does not exist`);
+      const files = await reports.errorFiles(job.id, job.modelPack ?? '');
+      return { total: files.length, files };
     },
   );
 };

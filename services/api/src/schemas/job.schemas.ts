@@ -105,6 +105,12 @@ export const ReportQuery = Type.Object({
 });
 export type ReportQuery = Static<typeof ReportQuery>;
 
+/** GET /jobs/:id/error-files: the whole list the report's errorFiles starts. */
+export const ErrorFileList = Type.Object({
+  total: Type.Integer({ minimum: 0 }),
+  files: Type.Array(Type.Object({ path: Type.String(), reason: Type.String() })),
+});
+
 /** The Markdown rendering of a report (GET /jobs/:id/report?format=md). */
 export const ReportMarkdown = Type.String({ description: 'JobReport rendered as Markdown' });
 
