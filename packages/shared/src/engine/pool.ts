@@ -2,8 +2,9 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { Config } from '../config';
 import { loadModelPack, type ModelPack } from '../models/model-pack';
-import type { FaceEngineOptions } from './engine';
+import type { EngineInfo, FaceEngineOptions } from './engine';
 import type { WorkerMessage, WorkerRequest } from './engine-worker';
 import type { FileResult, ProcessOptions } from './types';
 
@@ -13,8 +14,25 @@ export interface EnginePoolOptions {
   intraOpThreads: number;
   executionProvider: 'cpu' | 'cuda';
   maxImagePixels: number;
+  /** Most items per ONNX run [1]. */
+  batchSize?: number;
+  /** CUDA devices, worker i on cudaDevices[i % length] [0]. */
+  cudaDevices?: number[];
   /** sha256-check the model files once, here, before any worker starts [true]. */
   verifyModels?: boolean;
+}
+
+/** The pool a service runs from its configuration. */
+export function enginePoolOptions(config: Config): EnginePoolOptions {
+  return {
+    modelDir: config.modelDir,
+    workers: config.engineWorkers,
+    intraOpThreads: config.intraOpThreads,
+    executionProvider: config.executionProvider,
+    maxImagePixels: config.maxImagePixels,
+    batchSize: config.engineBatchSize,
+    cudaDevices: config.cudaDevices,
+  };
 }
 
 interface Job {
@@ -26,6 +44,7 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  deviceId: number;
   job: Job | undefined;
   lastError: string | undefined;
 }
@@ -56,6 +75,8 @@ export class EnginePool {
   private closing = false;
   private brokenReason: string | undefined;
   private readonly engineOptions: FaceEngineOptions;
+  private readonly devices: number[];
+  private engineInfo: EngineInfo | undefined;
 
   private constructor(
     private readonly pack: ModelPack,
@@ -66,7 +87,9 @@ export class EnginePool {
       intraOpThreads: opts.intraOpThreads,
       executionProvider: opts.executionProvider,
       maxImagePixels: opts.maxImagePixels,
+      batchSize: opts.batchSize ?? 1,
     };
+    this.devices = opts.cudaDevices?.length ? opts.cudaDevices : [0];
   }
 
   /** Verifies the model pack and starts every worker; a missing/altered model or a failed start throws. */
@@ -76,7 +99,7 @@ export class EnginePool {
     }
     const pack = loadModelPack(opts.modelDir, opts.verifyModels ?? true);
     const pool = new EnginePool(pack, opts);
-    const started = await Promise.allSettled(Array.from({ length: opts.workers }, () => pool.startWorker()));
+    const started = await Promise.allSettled(Array.from({ length: opts.workers }, (_, i) => pool.startWorker(pool.devices[i % pool.devices.length]!)));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
       await pool.close();
@@ -87,6 +110,14 @@ export class EnginePool {
 
   get modelPackId(): string {
     return this.pack.id;
+  }
+
+  /** What the workers run on (provider, ONNX Runtime build, batch size) and on which CUDA devices. */
+  get info(): EngineInfo & { workers: number; devices: number[] | undefined } {
+    const info = this.engineInfo;
+    if (!info) throw new Error('engine pool: no worker has started');
+    const devices = info.executionProvider === 'cuda' ? [...new Set([...this.slots].map((s) => s.deviceId))].sort() : undefined;
+    return { ...info, deviceId: undefined, workers: this.slots.size, devices };
   }
 
   /** Resolves with the file's result, an error result included; never rejects once the pool is open. */
@@ -126,13 +157,14 @@ export class EnginePool {
   }
 
   /** Starts one worker; resolves once its sessions are loaded, and keeps it replaced if it ever dies. */
-  private startWorker(): Promise<void> {
+  private startWorker(deviceId: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const slot: Slot = { worker: spawnWorker(this.engineOptions), job: undefined, lastError: undefined };
+      const slot: Slot = { worker: spawnWorker({ ...this.engineOptions, deviceId }), deviceId, job: undefined, lastError: undefined };
       let ready = false;
       slot.worker.on('message', (msg: WorkerMessage) => {
         if (msg.type === 'ready') {
           ready = true;
+          this.engineInfo = msg.info;
           this.slots.add(slot);
           resolve();
           this.pump();
@@ -159,13 +191,13 @@ export class EnginePool {
         const why = `engine worker died (exit code ${code}${slot.lastError ? `: ${slot.lastError}` : ''})`;
         if (slot.job) slot.job.resolve({ ok: false, path: slot.job.path, error: `${why} while processing the file` });
         slot.job = undefined;
-        this.replaceWorker(why);
+        this.replaceWorker(why, slot.deviceId);
       });
     });
   }
 
-  private replaceWorker(why: string): void {
-    this.startWorker().catch((err: Error) => {
+  private replaceWorker(why: string, deviceId: number): void {
+    this.startWorker(deviceId).catch((err: Error) => {
       if (this.slots.size > 0 || this.closing) return;
       // Nothing left to run on: fail what waits rather than hang.
       this.brokenReason = `${why}; restarting it failed: ${err.message}`;
