@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchBlockers, describe as describeModel, withSymbolicBatch } from '../../scripts/onnx-batch.mjs';
-import { gemmModel } from '../../packages/shared/src/discovery/ort-dot-kernel';
+import { gemmModel } from '../../packages/shared/src/clustering/ort-dot-kernel';
 import type { FaceEngine } from '../../packages/shared/src/engine/engine';
 import { BATCH_MODEL_FILES } from '../../packages/shared/src/models/model-pack';
 import { copyFixtures, cosineDistance, createEngine, expectOk, MODEL_DIR } from './helpers';
