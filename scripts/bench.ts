@@ -13,6 +13,7 @@ interface BenchArgs {
   workers: number;
   threads: number;
   batch: number;
+  sessions: 'per-worker' | 'per-device' | undefined;
   repeat: number;
   syntheticMp: number | undefined;
   syntheticCount: number;
@@ -25,6 +26,7 @@ function parseArgs(argv: string[]): BenchArgs {
     workers: config.engineWorkers,
     threads: config.intraOpThreads,
     batch: config.engineBatchSize,
+    sessions: undefined,
     repeat: 3,
     syntheticMp: undefined,
     syntheticCount: 40,
@@ -41,6 +43,7 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (flag === '--workers') args.workers = Math.round(num());
     else if (flag === '--threads') args.threads = Math.round(num());
     else if (flag === '--batch') args.batch = Math.round(num());
+    else if (flag === '--sessions' && (value === 'per-worker' || value === 'per-device')) args.sessions = value;
     else if (flag === '--repeat') args.repeat = Math.round(num());
     else if (flag === '--synthetic-mp') args.syntheticMp = num();
     else if (flag === '--synthetic-count') args.syntheticCount = Math.round(num());
@@ -83,7 +86,13 @@ async function main(): Promise<void> {
     const files = await listImages(dir);
     if (files.length === 0) throw new Error(`bench: no images under ${dir}`);
     const config = loadConfig();
-    const pool = await EnginePool.create({ ...enginePoolOptions(config), workers: args.workers, intraOpThreads: args.threads, batchSize: args.batch });
+    const pool = await EnginePool.create({
+      ...enginePoolOptions(config),
+      workers: args.workers,
+      intraOpThreads: args.threads,
+      batchSize: args.batch,
+      ...(args.sessions ? { sharedSessions: args.sessions === 'per-device' } : {}),
+    });
     const info = pool.info;
     try {
       // Warm-up (excluded): every worker's sessions see a first run.
@@ -106,7 +115,7 @@ async function main(): Promise<void> {
         `folder      ${synthetic ? `synthetic (${args.syntheticCount} JPEGs of ~${args.syntheticMp} MP)` : dir}`,
         `machine     ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}`,
         `engine      ${info.executionProvider}${info.devices ? ` on CUDA devices ${info.devices.join(',')}` : ''}, onnxruntime ${info.ortVersion}, batch ${info.batchSize}${info.note ? ` (${info.note})` : ''}`,
-        `settings    ${args.workers} workers × ${args.threads} intra-op threads, repeat ${args.repeat}, start-up and warm-up excluded`,
+        `settings    ${args.workers} workers × ${args.threads} intra-op threads, sessions ${info.sessions}, repeat ${args.repeat}, start-up and warm-up excluded`,
         `images      ${results.length} (${files.length} files, mean ${mp.toFixed(2)} MP), ${results.length - ok.length} errors, ${faces} faces`,
         `throughput  ${(results.length / seconds).toFixed(1)} images/s, ${(faces / seconds).toFixed(1)} faces/s (${seconds.toFixed(2)} s)`,
         `cpu         ${cpuMsPerImage.toFixed(1)} ms per image (all threads; ${availableParallelism()} idle cores would allow ≤ ${((availableParallelism() * 1000) / cpuMsPerImage).toFixed(1)} images/s)`,

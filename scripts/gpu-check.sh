@@ -33,7 +33,11 @@ bench() { # label provider args...
 bench "fixtures-$provider" $provider --repeat 5
 bench "1.5MP-$provider" $provider --synthetic-mp 1.5 --synthetic-count "$n15" --repeat 2
 bench "12MP-$provider" $provider --synthetic-mp 12 --synthetic-count "$n12" --repeat 1
-if [ $mode = gpu ]; then # the same box's CPU path, for the speed-up
+if [ $mode = gpu ]; then
+  # The other session layout (own CUDA sessions per worker instead of one inference server per GPU), to pick the default.
+  bench "fixtures-$provider-per-worker" $provider --sessions per-worker --repeat 5
+  bench "1.5MP-$provider-per-worker" $provider --sessions per-worker --synthetic-mp 1.5 --synthetic-count "$n15" --repeat 2
+  # The same box's CPU path, for the speed-up.
   bench "fixtures-cpu" cpu --repeat 2
   bench "1.5MP-cpu" cpu --synthetic-mp 1.5 --synthetic-count "$cpu15" --repeat 1
   bench "12MP-cpu" cpu --synthetic-mp 12 --synthetic-count "$cpu12" --repeat 1
@@ -49,5 +53,8 @@ for label in fixtures 1.5MP 12MP; do
   fi
   echo "$line"
 done
+if [ $mode = gpu ]; then
+  for label in fixtures 1.5MP; do printf '%-9s %s %8s images/s (own sessions per worker)\n' "$label" "$provider" "$(rate "$label-$provider-per-worker")"; done
+fi
 printf 'total %d s\n' $((SECONDS - start))
 exit $agreement

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchBlockers, describe as describeModel, withSymbolicBatch } from '../../scripts/onnx-batch.mjs';
 import { gemmModel } from '../../packages/shared/src/clustering/ort-dot-kernel';
 import type { FaceEngine } from '../../packages/shared/src/engine/engine';
+import { EnginePool } from '../../packages/shared/src/engine/pool';
 import { BATCH_MODEL_FILES } from '../../packages/shared/src/models/model-pack';
 import { copyFixtures, cosineDistance, createEngine, expectOk, MODEL_DIR } from './helpers';
 
@@ -80,5 +81,36 @@ describe('batched engine runs', () => {
       faces += a.faces.length;
     }
     expect(faces).toBeGreaterThan(20);
+  });
+});
+
+describe('workers sharing one inference server (the CUDA layout, here on CPU)', () => {
+  it('gives every file the faces and embeddings the engine gives in-process, batching across files', async () => {
+    const { dir, cleanup } = await copyFixtures();
+    const engine = await createEngine(1);
+    const pool = await EnginePool.create({
+      modelDir: MODEL_DIR,
+      workers: 3,
+      intraOpThreads: 1,
+      executionProvider: 'cpu',
+      maxImagePixels: 1e8,
+      batchSize: 16,
+      sharedSessions: true,
+    });
+    try {
+      expect(pool.info).toMatchObject({ executionProvider: 'cpu', batchSize: 16, workers: 3, sessions: 'per device' });
+      const files = [...(await readdir(join(dir, 'groups'))).map((f) => join(dir, 'groups', f)), join(dir, 'people/obama/obama4.jpg')];
+      const remote = await Promise.all(files.map((f) => pool.process(f)));
+      for (const [i, f] of files.entries()) {
+        const a = expectOk(await engine.processFile(f));
+        const b = expectOk(remote[i]!);
+        expect(b.faces.map((x) => x.box), f).toEqual(a.faces.map((x) => x.box));
+        for (const [k, fa] of a.faces.entries()) expect(cosineDistance(fa.embedding, b.faces[k]!.embedding)).toBeLessThan(1e-6);
+      }
+    } finally {
+      await pool.close();
+      await engine.close();
+      await cleanup();
+    }
   });
 });

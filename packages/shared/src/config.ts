@@ -87,10 +87,11 @@ function deviceIds(env: Env): number[] {
 }
 
 /**
- * Defaults per provider. CPU: one single-threaded worker per core; batch 1 (batched runs measured no faster on
- * CPU, see README). CUDA: still one worker per core, rounded up so every GPU gets as many, because decoding and the
- * pixel work around the models stay on CPU threads and feed the GPU; 32 items per run so a 12 MP photo's tiles and
- * a group photo's faces go in one or two runs.
+ * Defaults per provider. CPU: one single-threaded worker per core with its own sessions; batch 1 (batched runs
+ * measured no cheaper on CPU, see README). CUDA: still one worker per core, rounded up so every GPU gets as many:
+ * the workers decode and do the pixel work on CPU threads and feed one inference-server thread per GPU (one set of
+ * sessions per GPU, see engine/pool.ts); 32 items per run so a 12 MP photo's tiles and a group photo's faces, or
+ * several photos' requests, go in one run.
  */
 export const ENGINE_DEFAULTS = {
   cpu: { batchSize: 1 },

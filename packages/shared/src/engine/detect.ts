@@ -72,7 +72,7 @@ export class FaceDetector {
     const merged = nms(candidates);
     const doubtful = merged.filter((det) => det.score < VERIFY_BELOW);
     const views = await Promise.all(doubtful.map((det) => verifyView(img, det.box)));
-    const outs = await this.model.runBatch(views.map((v) => v.input));
+    const outs = await this.model.runMany(views.length, (i) => views[i]!.input);
     const second = new Map(doubtful.map((det, i) => [det, bestMatch(detectorOutputs(outs[i]!), views[i]!.expected)]));
     const verified: Detection[] = [];
     for (const det of merged) {

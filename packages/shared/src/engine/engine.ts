@@ -8,7 +8,9 @@ import { faceBlur } from './blur';
 import { DETECTOR_INPUT_DIMS, FaceDetector, type Detection } from './detect';
 import { FaceEmbedder, FEATURE_INPUT_DIMS } from './embed';
 import { LANDMARK_INPUT_DIMS, LandmarkModel, type FivePoints } from './landmark';
-import { OnnxModel } from './onnx-model';
+import type { MessagePort } from 'node:worker_threads';
+import { SessionModel, type OnnxModel } from './onnx-model';
+import { RemoteModels, type ModelName } from './remote-model';
 import { loadRuntime, type Ort } from './runtime';
 import type { Face, FileResult, ProcessOptions, RgbImage, StageTimings } from './types';
 
@@ -25,6 +27,8 @@ export interface FaceEngineOptions {
   batchSize?: number;
   /** CUDA device of this engine's sessions [0]. */
   deviceId?: number;
+  /** Run the models in an inference-server thread through this port instead of own sessions (see pool.ts). */
+  inference?: { port: MessagePort; info: EngineInfo };
 }
 
 /** What an engine really runs on, for start-up logs and health files. */
@@ -65,6 +69,48 @@ export async function createSession(
   }
 }
 
+export interface LoadedModels<M extends OnnxModel = OnnxModel> {
+  models: Record<ModelName, M>;
+  info: EngineInfo;
+  close(): Promise<void>;
+}
+
+/** The pack's three sessions on one provider (the batch copies when batchSize > 1 and they exist). */
+export async function loadSessionModels(
+  opts: Pick<FaceEngineOptions, 'pack' | 'intraOpThreads' | 'executionProvider' | 'batchSize' | 'deviceId'>,
+): Promise<LoadedModels<SessionModel>> {
+  const runtime = loadRuntime(opts.executionProvider);
+  const wanted = opts.batchSize ?? 1;
+  const files = wanted > 1 ? opts.pack.batch : undefined;
+  const batchSize = files ? wanted : 1;
+  const paths = files ?? opts.pack;
+  const sessions = await Promise.all([paths.detect, paths.landmark, paths.feature].map((p) => createSession(runtime.ort, p, opts)));
+  const [det, lmk, feat] = sessions as [InferenceSession, InferenceSession, InferenceSession];
+  const model = (s: InferenceSession, dims: readonly number[]) => new SessionModel(runtime.ort, s, dims, batchSize);
+  return {
+    models: { detect: model(det, DETECTOR_INPUT_DIMS), landmark: model(lmk, LANDMARK_INPUT_DIMS), feature: model(feat, FEATURE_INPUT_DIMS) },
+    info: {
+      executionProvider: opts.executionProvider,
+      ortVersion: runtime.version,
+      deviceId: opts.executionProvider === 'cuda' ? (opts.deviceId ?? 0) : undefined,
+      batchSize,
+      ...(wanted > 1 && !files ? { note: `batch size ${wanted} asked, but the batch copies are missing from ${opts.pack.dir}: run \`npm run models\`` } : {}),
+    },
+    close: async () => {
+      await Promise.all(sessions.map((s) => s.release()));
+    },
+  };
+}
+
+function remoteModels({ port, info }: NonNullable<FaceEngineOptions['inference']>): LoadedModels {
+  const remote = new RemoteModels(port);
+  return {
+    models: { detect: remote.model('detect'), landmark: remote.model('landmark'), feature: remote.model('feature') },
+    info,
+    close: async () => remote.close(),
+  };
+}
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -75,41 +121,27 @@ export class FaceEngine {
     private readonly detector: FaceDetector,
     private readonly landmarker: LandmarkModel,
     private readonly embedder: FaceEmbedder,
-    private readonly sessions: InferenceSession[],
+    private readonly closeModels: () => Promise<void>,
     private readonly maxImagePixels: number,
     readonly info: EngineInfo,
   ) {}
 
-  /** Loads the three sessions; the pack is expected to be verified already (see loadModelPack). */
+  /** Loads the three sessions, or connects to an inference server; the pack is expected to be verified already. */
   static async create(opts: FaceEngineOptions): Promise<FaceEngine> {
-    const runtime = loadRuntime(opts.executionProvider);
-    const wanted = opts.batchSize ?? 1;
-    const files = wanted > 1 ? opts.pack.batch : undefined;
-    const batchSize = files ? wanted : 1;
-    const paths = files ?? opts.pack;
-    const sessions = await Promise.all([paths.detect, paths.landmark, paths.feature].map((p) => createSession(runtime.ort, p, opts)));
-    const [det, lmk, feat] = sessions as [InferenceSession, InferenceSession, InferenceSession];
-    const model = (s: InferenceSession, dims: readonly number[]) => new OnnxModel(runtime.ort, s, dims, batchSize);
-    const info: EngineInfo = {
-      executionProvider: opts.executionProvider,
-      ortVersion: runtime.version,
-      deviceId: opts.executionProvider === 'cuda' ? (opts.deviceId ?? 0) : undefined,
-      batchSize,
-      ...(wanted > 1 && !files ? { note: `batch size ${wanted} asked, but the batch copies are missing from ${opts.pack.dir}: run \`npm run models\`` } : {}),
-    };
+    const { models, info, close } = opts.inference ? remoteModels(opts.inference) : await loadSessionModels(opts);
     return new FaceEngine(
       opts.pack,
-      new FaceDetector(model(det, DETECTOR_INPUT_DIMS)),
-      new LandmarkModel(model(lmk, LANDMARK_INPUT_DIMS)),
-      new FaceEmbedder(model(feat, FEATURE_INPUT_DIMS)),
-      sessions,
+      new FaceDetector(models.detect),
+      new LandmarkModel(models.landmark),
+      new FaceEmbedder(models.feature),
+      close,
       opts.maxImagePixels,
       info,
     );
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.sessions.map((s) => s.release()));
+    await this.closeModels();
   }
 
   /** Never throws: any failure becomes `{ok: false, error}` naming the stage. */

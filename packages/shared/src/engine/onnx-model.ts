@@ -1,10 +1,16 @@
-// One ONNX session with one float input, run on one item or on many stacked along the batch dim.
+// A model the engine runs items through: a local ONNX session (items stacked along the batch dim), or a remote one.
 import type { InferenceSession } from 'onnxruntime-node';
 import type { Ort } from './runtime';
 
 export type Outputs = Record<string, Float32Array>;
 
-export class OnnxModel {
+export interface OnnxModel {
+  /** Outputs per item, in order; item i's input is made by inputOf(i). */
+  runMany(count: number, inputOf: (i: number) => Float32Array): Promise<Outputs[]>;
+}
+
+/** One session with one float input. */
+export class SessionModel implements OnnxModel {
   private readonly itemSize: number;
 
   /**
@@ -20,16 +26,7 @@ export class OnnxModel {
     this.itemSize = itemDims.reduce((a, b) => a * b, 1);
   }
 
-  async run(item: Float32Array): Promise<Outputs> {
-    return (await this.runBatch([item]))[0]!;
-  }
-
-  /** Outputs per item, in order; items go through in runs of at most maxBatch. */
-  runBatch(items: readonly Float32Array[]): Promise<Outputs[]> {
-    return this.runMany(items.length, (i) => items[i]!);
-  }
-
-  /** Like runBatch, with item i's input made only when its run comes (one run's inputs in memory at a time). */
+  /** Items go through in runs of at most maxBatch, each input made only when its run comes. */
   async runMany(count: number, inputOf: (i: number) => Float32Array): Promise<Outputs[]> {
     const results: Outputs[] = [];
     for (let from = 0; from < count; from += this.maxBatch) {
