@@ -36,12 +36,9 @@ function verifyPinned(base) {
   }
 }
 
-/** Directories the dynamic loader searches: LD_LIBRARY_PATH, the ldconfig cache, the usual CUDA homes. */
+/** Whether the dynamic loader finds `name` where ORT's dlopen looks: LD_LIBRARY_PATH, then the ldconfig cache. */
 function findLibrary(name) {
   const dirs = (process.env.LD_LIBRARY_PATH ?? '').split(delimiter).filter(Boolean);
-  for (const home of [process.env.CUDA_HOME, process.env.CUDA_PATH, '/usr/local/cuda']) {
-    if (home) dirs.push(join(home, 'lib64'), join(home, 'targets', 'x86_64-linux', 'lib'));
-  }
   if (dirs.some((d) => existsSync(join(d, name)))) return true;
   try {
     const cache = execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -113,7 +110,8 @@ function probe(stage) {
       let worst = 0;
       for (let i = 0; i < cpu.length; i++) worst = Math.max(worst, Math.abs(gpu[i] - cpu[i]));
       console.log('gpu: CUDA provider ran the landmark model; largest difference to CPU ' + worst.toExponential(2));
-      if (!(worst < 1e-3)) process.exit(3);
+      // Landmarks are 0..1 box coordinates; TF32 convolutions on recent GPUs stay far inside this.
+      if (!(worst < 1e-2)) process.exit(3);
     })().catch((e) => { console.error('gpu: ' + e.message); process.exit(2); });`;
   const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
   process.stdout.write(r.stdout);
@@ -133,6 +131,15 @@ function main() {
     if (m.manifest === manifestHash && (m.probed || fetchOnly)) {
       verifyPinned(target);
       console.log(`gpu: ONNX Runtime ${manifest.ortVersion} with the CUDA provider already installed and verified in ${target}`);
+      return;
+    }
+    if (m.manifest === manifestHash) {
+      // Fetched earlier with --fetch-only (e.g. while building an image): check this host and run it, no refetch.
+      checkHost();
+      verifyPinned(target);
+      probe(target);
+      writeFileSync(marker, `${JSON.stringify({ ...m, probed: true, at: new Date().toISOString() }, null, 2)}\n`);
+      console.log(`gpu: ONNX Runtime ${manifest.ortVersion} with the CUDA provider in ${target} runs on this host; use EXECUTION_PROVIDER=cuda`);
       return;
     }
   }
