@@ -33,7 +33,7 @@ import { gatherRows, sampleRows } from '@facesets/shared/clustering/kmeans';
 import { mulberry32 } from '@facesets/shared/clustering/prng';
 import { normalizeInPlace } from '@facesets/shared/clustering/vectors';
 import type { EdgeList } from '@facesets/shared/clustering/threshold-graph';
-import { loadRealCentres } from './bench-real-centres';
+import { loadRealFaces, type RealFaces } from './bench-real-centres';
 
 const DIM = 512;
 const args = process.argv.slice(2);
@@ -287,13 +287,33 @@ function subTable(t: FaceTable, rows: number[]): FaceTable {
   return s;
 }
 
+/** The real fixture faces themselves, through the index (8 lists, so it has something to miss) and the exact path. */
+async function fixturesThemselves(real: RealFaces, kernel: DotKernel): Promise<void> {
+  const n = real.embeddings.length;
+  const t = allocateFaceTable(n, DIM);
+  real.embeddings.forEach((e, i) => {
+    t.embeddings.data.set(e, i * DIM);
+    t.source[i] = i;
+    t.shas.push(i.toString(16).padStart(64, '0'));
+    t.faceShort[i] = 200;
+    t.blur[i] = 100;
+    t.detScore[i] = 0.9;
+  });
+  let index: IvfIndex | null = null;
+  const found = await discoverTable(t, DEFAULT_PARAMS, kernel, { exactBelow: 0, lists: 8, minProbes: 2, onCandidates: (c) => void (index = c.index) });
+  const q = await againstExact(t, found, index, kernel);
+  process.stdout.write(`fixture faces themselves (${n} faces, 8 lists): ${JSON.stringify(q)}\n`);
+}
+
 async function runOne(n: number): Promise<void> {
   const seed = Number(get('--seed', '1'));
   const exactMax = Number(get('--exact-max', '200000'));
   const kernel = createOrtDotKernel({ threads: Number(get('--threads', '2')) });
   const realDir = get('--real', '');
   const t0 = performance.now();
-  const syn = synthesize(n, seed, realDir ? await loadRealCentres(realDir) : null);
+  const real = realDir ? await loadRealFaces(realDir) : null;
+  if (real) await fixturesThemselves(real, kernel);
+  const syn = synthesize(n, seed, real ? real.embeddings : null);
   const t1 = performance.now();
   const opts: CandidateOptions = {};
   for (const [flag, key] of [['--lists', 'lists'], ['--probes', 'probes'], ['--max-edges', 'maxEdgesPerFace'], ['--exact-below', 'exactBelow']] as const) {

@@ -46,7 +46,4 @@ export async function loadRealFaces(fixturesDir: string): Promise<RealFaces> {
   }
 }
 
-/** Real embeddings to build synthetic identity centres around. */
-export async function loadRealCentres(fixturesDir: string): Promise<Float32Array[]> {
-  return (await loadRealFaces(fixturesDir)).embeddings;
-}
+
