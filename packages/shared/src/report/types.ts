@@ -1,4 +1,5 @@
 // Shape of a job's report (SPEC.md step 8): the scan part for every job, coverage and discovery when they ran.
+import type { JobMode } from '../jobs/state';
 
 export interface Distribution {
   median: number | null;
@@ -76,7 +77,7 @@ export interface DiscoveryReport {
 
 export interface JobReport {
   jobId: string;
-  mode: 'discover' | 'scan' | 'extend';
+  mode: JobMode;
   bucket: string;
   outputRoot: string | null;
   params: Record<string, unknown>;
