@@ -2,6 +2,7 @@
 import { averageLinkage } from '../discovery/linkage';
 import { pairsAtLeastJs } from '../discovery/threshold-graph';
 import { centroid, cosineDistance, packEmbeddings } from '../discovery/vectors';
+import type { LeftOutReason } from '../report/types';
 
 /** One photo (one distinct source) filed in the folder, with every face recorded for it. */
 export interface FolderPhoto<F extends { embedding: Float32Array }> {
@@ -24,12 +25,13 @@ export interface TakenFace<F> {
   among: number;
 }
 
-export type LeftOutReason = 'disagrees' | 'no face' | 'no consensus';
+/** Why the selection left a photo out (the report adds `unreadable` for photos that never decoded). */
+export type SelectionReason = Exclude<LeftOutReason, 'unreadable'>;
 
 export interface LeftOutPhoto {
   photo: string;
   path: string;
-  reason: LeftOutReason;
+  reason: SelectionReason;
   /** `disagrees`: distance of the photo's nearest face to the consensus (above the threshold). */
   distance?: number;
   faces: number;
