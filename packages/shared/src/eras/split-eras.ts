@@ -1,8 +1,8 @@
 // Era splits of one identity: by capture date, by appearance (tighter average linkage), or auto (both).
-import { clusterByAverageLinkage } from '../discovery/linkage';
-import { facesetName, nextFacesetNumber } from '../discovery/numbering';
-import { jsDotKernel, type DotKernel } from '../discovery/threshold-graph';
-import { centroid, cosineDistance, packEmbeddings } from '../discovery/vectors';
+import { clusterByAverageLinkage } from '../clustering/linkage';
+import { facesetName, nextFacesetNumber } from '../export/numbering';
+import { jsDotKernel, type DotKernel } from '../clustering/threshold-graph';
+import { centroid, cosineDistance, packEmbeddings } from '../clustering/vectors';
 import type { JobParams } from '../params';
 import { groupByDate } from './date-eras';
 

@@ -1,7 +1,7 @@
 // Which face of each photo in a hand-sorted folder is the folder's person: a consensus, then the face nearest it.
-import { averageLinkage } from '../discovery/linkage';
-import { pairsAtLeastJs } from '../discovery/threshold-graph';
-import { centroid, cosineDistance, packEmbeddings } from '../discovery/vectors';
+import { averageLinkage } from '../clustering/linkage';
+import { pairsAtLeastJs } from '../clustering/threshold-graph';
+import { centroid, cosineDistance, packEmbeddings } from '../clustering/vectors';
 import type { LeftOutReason } from '../report/types';
 
 /** One photo (one distinct source) filed in the folder, with every face recorded for it. */
