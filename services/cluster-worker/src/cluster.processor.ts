@@ -1,5 +1,6 @@
 // Cluster stage: runs after every embed batch of a job; finalises scan jobs, and runs discover/extend as named steps:
-// coverage → clustering → export → manifest (under the output-root lock) → report → events.
+// coverage → clustering → export → manifest (under the output-root lock) → report → events; import jobs likewise
+// (import-folders.ts).
 import { mkdir, realpath } from 'node:fs/promises';
 import { UnrecoverableError } from 'bullmq';
 import type { DotKernel } from '@facesets/shared/clustering/threshold-graph';
@@ -17,6 +18,7 @@ import type { Logger } from '@facesets/shared/logger';
 import type { JobParams } from '@facesets/shared/params';
 import type { CallbackPayload, ClusterPayload } from '@facesets/shared/queues';
 import type { CoverageReport, DiscoveryReport, JobReport } from '@facesets/shared/report/types';
+import { importFolders, importSummary, type ImportSource } from './import-folders';
 import { clusteringStep } from './steps/clustering.step';
 import { coverageStep } from './steps/coverage.step';
 import { callbackStep, publishStep } from './steps/events.step';
@@ -31,6 +33,8 @@ export interface ClusterDeps {
   jobs: JobsRepository;
   reports: ReportsRepository;
   faces: JobFaceSource;
+  /** Import jobs: each path's top-level folder and the sources' capture times. */
+  imports: ImportSource;
   lock: OutputRootLock;
   /** Redis pub/sub of manifest updates. */
   publish(event: ManifestEvent): Promise<void>;
@@ -71,34 +75,35 @@ export async function processCluster(payload: ClusterPayload, deps: ClusterDeps)
   // The scan part is visible in GET /jobs/:id/report while discovery runs.
   const base = buildJobReport(job, scan);
   await deps.jobs.setReport(jobId, base);
-  const run = deps.discoverOrExtend ?? discoverOrExtend;
-  const out = await run(
-    {
-      jobId,
-      mode: job.mode,
-      bucket: job.bucket,
-      outputRoot: job.outputRoot,
-      modelPack: job.modelPack ?? '',
-      params: job.params,
-      createdAt: job.createdAt.toISOString(),
-      report: base,
-    },
-    {
-      ...deps,
-      log,
-      enterExporting: () => deps.jobs.transition(jobId, 'exporting', { phase: 'exporting' }),
-      isCancelled: async () => (await deps.jobs.getState(jobId)) === 'cancelled',
-    },
-  );
+  const input: DiscoverInput = {
+    jobId,
+    mode: job.mode,
+    bucket: job.bucket,
+    outputRoot: job.outputRoot,
+    modelPack: job.modelPack ?? '',
+    params: job.params,
+    createdAt: job.createdAt.toISOString(),
+    report: base,
+  };
+  const stepDeps = {
+    ...deps,
+    log,
+    enterExporting: () => deps.jobs.transition(jobId, 'exporting', { phase: 'exporting' }),
+    isCancelled: async () => (await deps.jobs.getState(jobId)) === 'cancelled',
+  };
+  const out =
+    job.mode === 'import'
+      ? await importFolders(input, stepDeps).then((o) => o && { ...o, summary: importSummary(o) })
+      : await (deps.discoverOrExtend ?? discoverOrExtend)(input, stepDeps).then((o) => o && { ...o, summary: discoverySummary(o) });
   if (!out) {
-    log.info('job cancelled during discovery; nothing was moved into the output root');
+    log.info('job cancelled before it wrote anything; nothing was moved into the output root');
     return { status: 'skipped', reason: 'job was cancelled before it wrote anything' };
   }
-  const summary = { ...scanSummary(scan), ...discoverySummary(out) };
+  const summary = { ...scanSummary(scan), ...out.summary };
   if (!(await deps.jobs.complete(jobId, summary, out.report))) {
     return { status: 'skipped', reason: 'job was cancelled before it completed' };
   }
-  log.info({ mode: job.mode, ...discoverySummary(out) }, 'job completed');
+  log.info({ mode: job.mode, ...out.summary }, 'job completed');
   // After completion and never failing it: the job is done whether or not its notification can be queued.
   await callbackStep(out.event, job.callbackUrl, { ...deps, log });
   return { status: 'completed' };

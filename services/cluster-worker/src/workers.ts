@@ -9,6 +9,7 @@ import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import { createPgAdvisoryLock } from '@facesets/shared/db/locks.repository';
 import type { Db } from '@facesets/shared/db/pool';
 import { ReportsRepository } from '@facesets/shared/db/reports.repository';
+import { SourcesRepository } from '@facesets/shared/db/sources.repository';
 import { createRedisManifestPublisher, manifestChannel } from '@facesets/shared/events/manifest-events';
 import { decodeImage } from '@facesets/shared/image/decode';
 import { closeWorker, isFinalFailure, workerOptions } from '@facesets/shared/jobs/bull';
@@ -40,6 +41,8 @@ export interface RunningWorkers {
 export function startClusterWorker({ config, db, log, discoverOrExtend }: ClusterWorkerDeps): RunningWorkers {
   const jobs = new JobsRepository(db);
   const reports = new ReportsRepository(db);
+  const faces = new FacesRepository(db);
+  const sources = new SourcesRepository(db);
   const connection = workerConnection(config.redisUrl);
   // Publishing and queueing callbacks fail fast: a Redis hiccup must not hold a finished job up (both are best effort).
   const producer = producerConnection(config.redisUrl);
@@ -51,7 +54,8 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
   const deps: ClusterDeps = {
     jobs,
     reports,
-    faces: new FacesRepository(db),
+    faces,
+    imports: { folderPaths: (jobId) => sources.folderPaths(jobId), captureTimesOf: (shas, pack) => faces.captureTimesOf(shas, pack) },
     lock: createPgAdvisoryLock(db),
     publish: createRedisManifestPublisher(producer, manifestChannel(config.queuePrefix)),
     async enqueueCallback(payload) {

@@ -116,11 +116,11 @@ describe('renderReportMarkdown: hand-sorted folders and eras', () => {
         {
           folder: 'Anna Keller', label: 'Anna Keller', photos: 5, basis: 'single-face photos', taken: 4,
           leftOut: [{ path: '/b/Anna Keller/wrong.jpg', reason: 'disagrees', distance: 0.8123, faces: 1 }],
-          action: 'created', identity: 'faceset_004', path: 'faceset_004', gateDropped: 1, outliersDropped: 0, exported: 3, thin: true,
+          action: 'created', name: 'faceset_004', path: 'faceset_004', gateDropped: 1, outliersDropped: 0, exported: 3, thin: true,
         },
         {
           folder: 'Frank & co', label: 'Frank & co', photos: 3, basis: 'all photos', taken: 3, leftOut: [],
-          action: 'extended', identity: 'faceset_002', path: 'faceset_002', matchDistance: 0.2104, gateDropped: 0, outliersDropped: 0, exported: 3, thin: false,
+          action: 'extended', name: 'faceset_002', path: 'faceset_002', matchDistance: 0.2104, gateDropped: 0, outliersDropped: 0, exported: 3, thin: false,
         },
         {
           folder: 'bob_2019 [alt]', label: 'bob_2019 [alt]', photos: 2, basis: null, taken: 0,
@@ -128,7 +128,7 @@ describe('renderReportMarkdown: hand-sorted folders and eras', () => {
             { path: '/b/bob_2019 [alt]/a.jpg', reason: 'no consensus', faces: 1 },
             { path: '/b/bob_2019 [alt]/b.jpg', reason: 'unreadable', faces: 0, detail: 'empty file (0 bytes)' },
           ],
-          action: 'skipped', identity: null, path: null, gateDropped: 0, outliersDropped: 0, exported: 0, thin: false, skipped: 'no consensus',
+          action: 'skipped', name: null, path: null, gateDropped: 0, outliersDropped: 0, exported: 0, thin: false, skipped: 'no consensus',
         },
       ],
       skippedFiles: ['/b/loose.jpg'],

@@ -199,7 +199,7 @@ function renderImports(report: JobReport, imp: ImportReport): string {
         f.outliersDropped ? `${f.outliersDropped} outlier(s)` : '',
         f.skipped ?? '',
       ].filter(Boolean).join('; ');
-      return [code(f.folder), String(f.photos), String(f.taken), String(f.leftOut.length), f.identity ? `${ACTION[f.action]} ${setLink(f.identity, f.path)}` : ACTION[f.action], String(f.exported), notes];
+      return [code(f.folder), String(f.photos), String(f.taken), String(f.leftOut.length), f.name ? `${ACTION[f.action]} ${setLink(f.name, f.path)}` : ACTION[f.action], String(f.exported), notes];
     });
     lines.push('', table(['folder', 'photos', 'faces taken', 'left out', 'identity', 'PNGs written', 'notes'], rows, ['l', 'r', 'r', 'r', 'l', 'r', 'l']));
   }
@@ -237,8 +237,13 @@ function renderEras(report: JobReport, splits: EraSplitReport[]): string {
       `${num(param(report, 'eraThreshold'), 2)}): each era is its own face set with its parent kept; eras under ${num(param(report, 'thinBelow'))} PNGs go to \`_thin/\`.`,
   ];
   for (const s of splits) {
-    lines.push('', `**${s.parent}**${s.label ? ` (${s.label})` : ''}, by ${s.by}: ${plural(s.eras.filter((e) => e.name).length, 'era')}` +
-      (s.unplaced ? `; ${plural(s.unplaced, 'undated face')} in no era (kept in the parent)` : '') + (s.skipped ? `; not split: ${s.skipped}` : '') + '.');
+    const who = `**${s.parent}**${s.label ? ` (${s.label})` : ''}, by ${s.by}`;
+    if (s.skipped) {
+      lines.push('', `${who}: not split (${s.skipped}).`);
+      continue;
+    }
+    lines.push('', `${who}: ${plural(s.eras.filter((e) => e.name).length, 'era')}` +
+      (s.unplaced ? `; ${plural(s.unplaced, 'undated face')} in no era (kept in the parent)` : '') + '.');
     if (s.eras.length) {
       lines.push('', table(
         ['era', 'span', 'faces', 'PNGs', 'notes'],

@@ -26,6 +26,8 @@ export interface ScanReport {
   };
   /** Every unreadable file with its reason. */
   errorFiles: { path: string; reason: string }[];
+  /** Import jobs: images directly in the bucket root (in no folder), skipped. */
+  rootFiles?: string[];
   faces: {
     total: number;
     /** Faces per image (ok + noface sources) → number of sources, e.g. {"0": 3, "1": 40, "2": 7}. */
@@ -94,7 +96,7 @@ export interface ImportedFolderReport {
   /** What the folder became: a new identity, an extension of an existing one, nothing new, or nothing at all. */
   action: 'created' | 'extended' | 'unchanged' | 'skipped';
   /** The identity (faceset_NNN) and its folder in the output root, when there is one. */
-  identity: string | null;
+  name: string | null;
   path: string | null;
   /** `extended`/`unchanged`: the consensus's cosine distance to the existing identity's centroid. */
   matchDistance?: number;
@@ -106,6 +108,8 @@ export interface ImportedFolderReport {
   thin: boolean;
   /** Why nothing was written, when nothing was. */
   skipped?: string;
+  /** Contact sheet PNG of a new identity, relative to the output root. */
+  contactSheet?: string;
 }
 
 export interface ImportReport {
@@ -125,6 +129,7 @@ export interface EraOutcome {
   exported: number;
   thin: boolean;
   skipped?: string;
+  contactSheet?: string;
 }
 
 export interface EraSplitReport {

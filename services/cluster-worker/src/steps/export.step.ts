@@ -96,17 +96,24 @@ export async function exportStep(input: ExportInput, deps: ExportDeps): Promise<
 /**
  * Extend: the routed faces that pass the quality gates (blur, detScore, export size) become new PNGs of the set,
  * appended to its faceset.json (written atomically). A set without a readable faceset.json is left alone.
+ * `fields` (an import's label for an unlabelled set) are written into faceset.json too.
  */
-async function extendFaceset(
+export async function extendFaceset(
   identity: KnownIdentity,
   faces: DiscoveryFace[],
-  input: ExportInput,
-  deps: ExportDeps,
+  input: Pick<ExportInput, 'root' | 'jobId' | 'params'>,
+  deps: Pick<ExportDeps, 'decodeImage'>,
+  fields: Record<string, unknown> = {},
 ): Promise<{ count: number; total: number }> {
   const { set, centroid } = identity;
   const json = set.json;
   const members = json && Array.isArray(json.members) ? (json.members as unknown[]) : null;
-  if (!json || !members || !centroid || !faces.length) return { count: 0, total: members?.length ?? 0 };
+  const relabel = json !== null && Object.entries(fields).some(([k, v]) => json[k] !== v);
+  if (json && members && relabel) {
+    set.json = { ...json, ...fields };
+    await writeFileAtomic(join(input.root, set.path, FACESET_FILE), serializeFaceset(set.json));
+  }
+  if (!set.json || !members || !centroid || !faces.length) return { count: 0, total: members?.length ?? 0 };
   const p = input.params;
   const { kept } = applyGates(faces, { minFaceShort: p.exportMinFaceShort, minBlur: p.minBlur, minDetScore: p.minDetScore });
   if (!kept.length) return { count: 0, total: members.length };
@@ -121,7 +128,7 @@ async function extendFaceset(
     added.push(facesetMember({ ...r.face, png, distance: cosineDistance(r.face.embedding, centroid) }));
   }
   if (!added.length) return { count: 0, total: members.length };
-  const next = { ...json, members: [...members, ...added] };
+  const next = { ...set.json, members: [...members, ...added] };
   await writeFileAtomic(join(dir, FACESET_FILE), serializeFaceset(next));
   return { count: added.length, total: next.members.length };
 }
