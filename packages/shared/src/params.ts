@@ -35,7 +35,7 @@ export const JobParamsSchema = Type.Object(
       description: 'split every new identity of the job into eras: none, date (EXIF), appearance, or auto (date, undated faces by appearance)',
     }),
     eraGapYears: num(3, 0.01, 200, 'date eras: a gap of at least this many years between two photos starts a new era'),
-    eraThreshold: num(0.4, 0, 2, 'appearance eras: average-linkage merge distance inside one identity (tighter than clusterThreshold)'),
+    eraThreshold: num(0.45, 0, 2, 'appearance eras: average-linkage merge distance inside one identity (tighter than clusterThreshold)'),
   },
   { additionalProperties: false },
 );
@@ -58,7 +58,7 @@ export const DEFAULT_PARAMS: JobParams = {
   importAsNew: false,
   eras: 'none',
   eraGapYears: 3,
-  eraThreshold: 0.4,
+  eraThreshold: 0.45,
 };
 
 export function withDefaults(params: Partial<JobParams> | undefined): JobParams {
