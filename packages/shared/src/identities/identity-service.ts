@@ -205,7 +205,7 @@ export class IdentityService {
         extended: changed.filter((d) => d.identity.state === 'active').map((d) => d.identity.name),
         removed: changed.filter((d) => d.identity.state !== 'active').map((d) => d.identity.name),
       });
-    else if (result.adopted.length) await this.writeManifestFor(root, [...byName.values()].filter((i) => result.adopted.includes(i.name)));
+    // Adoption alone leaves the manifest as it is: an adopted set gets its entry the first time it changes.
     return result;
   }
 
