@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cosineDistance, centroid } from '@facesets/shared/clustering/vectors';
 import { FacesRepository } from '@facesets/shared/db/faces.repository';
+import { IdentitiesRepository } from '@facesets/shared/db/identities.repository';
 import type { ImportReport, JobReport } from '@facesets/shared/report/types';
 import { closeSharedEngine, startApi, startWorkers, submit, waitForJob, type InProcessWorkers } from '../support/pipeline';
 import { FIXTURES_DIR, createTestEnv, type TestEnv } from '../support/test-env';
@@ -140,6 +141,15 @@ describe('import jobs through the API', () => {
     const entries = [...manifest.facesets, ...manifest.thin_eras];
     for (const s of parents) expect(entries.find((e: { name: string }) => e.name === s.name)).toMatchObject({ path: s.path, label: s.json.label, count: s.pngs.length });
     expect(first.summary).toMatchObject({ folders: 7, foldersCreated: 7, extended: [] });
+    // The records agree: labelled identities whose members all came in as `imported`.
+    const repo = new IdentitiesRepository(env.db);
+    const records = (await repo.byRoot(root)).filter((i) => !i.parentId);
+    expect(records.map((i) => [i.name, i.label, i.path])).toEqual(parents.map((s) => [s.name, s.json.label, s.path]));
+    const members = await repo.members(records.map((i) => i.id));
+    for (const i of records) {
+      expect(members.get(i.id)!.map((m) => m.png).sort(), i.name).toEqual(parents.find((s) => s.name === i.name)!.pngs);
+      expect(new Set(members.get(i.id)!.map((m) => m.origin))).toEqual(new Set(['imported']));
+    }
   });
 
   it('leaves the wrong photo out of every set and names it in the report with its distance', async () => {
@@ -209,6 +219,11 @@ describe('import jobs through the API', () => {
       expect(manifest.thin_eras.find((e: { name: string }) => e.name === s.name)).toMatchObject({ parent: 'faceset_004', era: s.json.era });
     }
     expect(byLabel('Penny (dated)').pngs).toHaveLength(5);
+    // Era records: their own identities with the parent's id and the span.
+    const repo = new IdentitiesRepository(env.db);
+    const all = await repo.byRoot(root);
+    const parent = all.find((i) => i.name === 'faceset_004')!;
+    expect(all.filter((i) => i.parentId === parent.id).map((i) => [i.name, i.era, i.thin])).toEqual(eraSets.map((s) => [s.name, s.json.era, true]));
     // Undated people are not split.
     expect(first.report.eras!.find((e) => e.label === 'bernadette')).toMatchObject({ eras: [], skipped: 'no era: no face is dated' });
   });
@@ -261,6 +276,12 @@ describe('import jobs through the API', () => {
     expect(imported.summary).toMatchObject({ foldersCreated: 3, foldersExtended: 4 });
     expect([...rows.values()].filter((f) => f.action === 'created').map((f) => f.name)).toEqual(['faceset_005', 'faceset_006', 'faceset_007']);
     const manifest = await readJson(join(out, 'manifest.json'));
-    expect([...manifest.facesets, ...manifest.thin_eras].find((e: { name: string }) => e.name === nameOf('amy'))).toMatchObject({ label: 'Anna Keller', count: 5 });
+    expect([...manifest.facesets, ...manifest.thin_eras].find((e: { name: string }) => e.name === nameOf('amy'))).toMatchObject({ label: 'Anna Keller', count: 5, path: nameOf('amy') });
+    // The extended identity's records: the discovered members, and the two the folder added as imported.
+    const repo = new IdentitiesRepository(env.db);
+    const amy = (await repo.byRoot(out)).find((i) => i.name === nameOf('amy'))!;
+    expect(amy.label).toBe('Anna Keller');
+    const origins = (await repo.members([amy.id])).get(amy.id)!.map((m) => m.origin).sort();
+    expect(origins).toEqual(['discovered', 'discovered', 'discovered', 'imported', 'imported']);
   });
 });

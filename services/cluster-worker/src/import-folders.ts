@@ -1,14 +1,15 @@
 // Import jobs: one identity per hand-sorted top-level folder, as steps: folders → coverage → import → eras → manifest →
 // report → events.
-import { mkdir, realpath } from 'node:fs/promises';
+import { mkdir, realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { compareFaces, type DiscoveryFace } from '@facesets/shared/clustering/types';
 import type { FacesRepository } from '@facesets/shared/db/faces.repository';
 import type { SourcesRepository } from '@facesets/shared/db/sources.repository';
 import type { ManifestEvent } from '@facesets/shared/events/manifest-events';
-import { appendEntries, manifestNames, readManifest, setEntryFields, writeManifest } from '@facesets/shared/export/manifest';
+import { appendEntries, MANIFEST_FILE, manifestNames, readManifest, writeManifest } from '@facesets/shared/export/manifest';
+import { applyIdentities } from '@facesets/shared/identities/manifest-entries';
 import type { EraSplitReport, ImportReport, JobReport } from '@facesets/shared/report/types';
 import type { DiscoverDeps, DiscoverInput } from './cluster.processor';
-import { coverageStep } from './steps/coverage.step';
 import { erasStep } from './steps/eras.step';
 import { publishStep } from './steps/events.step';
 import { importStep, planFolders } from './steps/import.step';
@@ -43,7 +44,6 @@ export async function importFolders(input: DiscoverInput, deps: ImportFoldersDep
   const errorFiles = new Map(input.report.scan.errorFiles.map((e) => [e.path, e.reason]));
   const plans = planFolders(folders, faces, errorFiles, params);
   log.info({ folders: plans.length, faces: faces.length, outputRoot: root }, 'import started');
-  const findFaces = (keys: { sha256: string }[]) => deps.faces.facesOfSources(keys.map((k) => k.sha256), input.modelPack);
   const afterCrops = async () => {
     if (await deps.isCancelled?.()) throw new JobCancelledError();
   };
@@ -51,13 +51,15 @@ export async function importFolders(input: DiscoverInput, deps: ImportFoldersDep
   let written;
   try {
     written = await deps.lock.withLock(root, async () => {
+      // Identities step: folders nobody recorded yet are adopted, PNGs deleted by hand become rejections.
+      await deps.identities.syncLocked(root, 'local');
       const manifest = await readManifest(root);
-      const covered = await coverageStep({ root, faces: [], routeThreshold: params.routeThreshold }, { findFaces, log });
+      const state = await deps.identities.coverageState(root, input.modelPack);
       if (deps.enterExporting && !(await deps.enterExporting())) throw new JobCancelledError();
-      const ctx = { root, jobId: input.jobId, bucket: input.bucket, createdAt: input.createdAt, params };
+      const ctx = { root, jobId: input.jobId, bucket: input.bucket, createdAt: input.createdAt, params, modelPack: input.modelPack };
       const imported = await importStep(
-        { ...ctx, folders: plans, covered, manifestNames: manifestNames(manifest) },
-        { decodeImage: deps.decodeImage, afterCrops, log },
+        { ...ctx, folders: plans, state, manifestNames: manifestNames(manifest) },
+        { decodeImage: deps.decodeImage, afterCrops, identities: deps.identities, log },
       );
       const eras =
         params.eras === 'none' || !imported.created.length
@@ -66,22 +68,23 @@ export async function importFolders(input: DiscoverInput, deps: ImportFoldersDep
               {
                 ...ctx,
                 by: params.eras,
+                origin: 'imported',
                 parents: imported.created.map((c) => ({ name: c.name, label: c.label, faces: c.plan.members.map((m) => m.face) })),
-                usedNames: [...covered.identities.map((i) => i.set.path), ...manifestNames(manifest), ...imported.added],
+                usedNames: [...state.names, ...manifestNames(manifest), ...imported.added],
               },
               {
                 captureTimesOf: (shas) => deps.imports.captureTimesOf(shas, input.modelPack),
                 decodeImage: deps.decodeImage,
+                identities: deps.identities,
                 ...(deps.kernel ? { kernel: deps.kernel } : {}),
                 afterCrops,
               },
             );
-      let next = manifest;
-      for (const [name, fields] of imported.updates) next = setEntryFields(next, name, fields);
+      let next = applyIdentities(manifest, imported.changed, input.createdAt);
       next = appendEntries(next, imported.entries);
       next = appendEntries(next, eras.entries);
-      // An import always leaves a manifest behind, like a discover job; a re-run that changed nothing rewrites nothing.
-      if (next !== manifest || !manifest.facesets.length) await writeManifest(root, next);
+      // An import leaves a manifest behind, like a discover job; a re-run that changed nothing rewrites nothing.
+      if (imported.changed.length || imported.added.length || eras.added.length || !(await manifestExists(root))) await writeManifest(root, next);
       return { imported, eras };
     });
   } catch (err) {
@@ -98,6 +101,8 @@ export async function importFolders(input: DiscoverInput, deps: ImportFoldersDep
   log.info({ added, extended: imported.extended }, 'import finished');
   return { imports, eras: eras.splits, added, extended: imported.extended, report, event };
 }
+
+const manifestExists = async (root: string): Promise<boolean> => (await stat(join(root, MANIFEST_FILE)).catch(() => null)) !== null;
 
 /** The summary GET /jobs/:id shows for a finished import job. */
 export function importSummary(out: Pick<ImportOutcome, 'imports' | 'eras' | 'added' | 'extended'>) {

@@ -86,3 +86,53 @@ export function routeFaces(
     return { identity: bestD <= threshold ? best : -1, distance: bestD };
   });
 }
+
+export interface DecidedIdentity {
+  centroid: Float32Array | null;
+  /** sha256:faceIndex of faces rejected from it: never routed to it. */
+  rejected: ReadonlySet<string>;
+}
+
+export interface DecidedRoute {
+  /** The identity that covers the face, or -1. */
+  identity: number;
+  /** True when the face is a member of that identity already (it is not added again). */
+  member: boolean;
+  /** True when a person took the face out of discovery (rejected, or in a retired identity): never clustered. */
+  held: boolean;
+  distance: number;
+}
+
+/**
+ * Routing that honours decisions: a member stays with its identity; any other face goes to the nearest centroid
+ * within `threshold` among identities that did not reject it (ties to the lower index); faces neither routed nor
+ * members are `held` when a person took them out, else free for discovery.
+ */
+export function routeWithDecisions(
+  faces: readonly { sha256: string; faceIndex: number; embedding: Float32Array }[],
+  identities: readonly DecidedIdentity[],
+  memberOf: ReadonlyMap<string, number>,
+  held: ReadonlySet<string>,
+  threshold: number,
+): DecidedRoute[] {
+  return faces.map((f) => {
+    const key = `${f.sha256}:${f.faceIndex}`;
+    const own = memberOf.get(key);
+    if (own !== undefined) {
+      const c = identities[own]!.centroid;
+      return { identity: own, member: true, held: false, distance: c ? cosineDistance(f.embedding, c) : 0 };
+    }
+    let best = -1;
+    let bestD = Infinity;
+    identities.forEach((i, idx) => {
+      if (!i.centroid || i.rejected.has(key)) return;
+      const d = cosineDistance(f.embedding, i.centroid);
+      if (d < bestD) {
+        bestD = d;
+        best = idx;
+      }
+    });
+    const routed = bestD <= threshold ? best : -1;
+    return { identity: routed, member: false, held: routed < 0 && held.has(key), distance: bestD };
+  });
+}

@@ -293,8 +293,10 @@ export class IdentitiesRepository {
     for (let i = 0; i < members.length; i += CHUNK) {
       const part = members.slice(i, i + CHUNK);
       await client.query(
-        `INSERT INTO identity_faces (identity_id, output_root, sha256, face_index, model_pack, origin, png, entry, position)
-         SELECT $1, $2, * FROM unnest($3::bytea[], $4::int[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::int[])`,
+        // in_era follows the identity: an era's members are its parent's faces too (migration 0004b).
+        `INSERT INTO identity_faces (identity_id, output_root, sha256, face_index, model_pack, origin, png, entry, position, in_era)
+         SELECT $1, $2, u.*, (SELECT parent_id IS NOT NULL FROM identities WHERE id = $1)
+         FROM unnest($3::bytea[], $4::int[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::int[]) AS u`,
         [
           identityId, root,
           part.map((m) => shaToBytes(m.sha256)), part.map((m) => m.faceIndex), part.map((m) => m.modelPack),

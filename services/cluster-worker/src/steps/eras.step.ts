@@ -5,6 +5,8 @@ import type { DiscoveryFace } from '@facesets/shared/clustering/types';
 import { centroid, cosineDistance } from '@facesets/shared/clustering/vectors';
 import { eraDescriptor, splitEras, type EraBy } from '@facesets/shared/eras/split-eras';
 import type { ManifestEntry } from '@facesets/shared/export/manifest';
+import type { FaceOrigin } from '@facesets/shared/identities/contracts';
+import type { IdentityService } from '@facesets/shared/identities/identity-service';
 import { nextFacesetNumber } from '@facesets/shared/export/numbering';
 import { writeNewFacesets, type DecodeImage } from '@facesets/shared/export/write-facesets';
 import type { JobParams } from '@facesets/shared/params';
@@ -23,7 +25,10 @@ export interface ErasInput {
   bucket: string;
   createdAt: string;
   params: JobParams;
+  modelPack: string;
   by: EraBy;
+  /** How the era members got into their parent (`imported`, `discovered`): the era records keep it. */
+  origin: FaceOrigin;
   parents: EraParent[];
   /** Every name the output root and its manifest use now (this job's new sets included). */
   usedNames: string[];
@@ -33,6 +38,8 @@ export interface ErasDeps {
   /** EXIF capture time per source sha256 (undated sources absent). */
   captureTimesOf(sha256s: string[]): Promise<Map<string, Date>>;
   decodeImage: DecodeImage;
+  /** Era sets are recorded as identities with their parent and span. */
+  identities: Pick<IdentityService, 'recordNewSets'>;
   kernel?: DotKernel;
   afterCrops?: () => Promise<void>;
 }
@@ -90,6 +97,7 @@ export async function erasStep(input: ErasInput, deps: ErasDeps): Promise<ErasRe
         ...(o.skipped ? { skipped: o.skipped } : {}),
       });
     });
+    await deps.identities.recordNewSets(input.root, written.sets, input.modelPack, input.origin);
     added.push(...written.added);
     used.push(...written.added);
     entries.facesets.push(...written.entries.facesets);

@@ -2,18 +2,18 @@
 import { join } from 'node:path';
 import { planExport, type ExportPlan } from '@facesets/shared/clustering/discover';
 import { applyGates } from '@facesets/shared/clustering/gates';
-import { faceKey, type DiscoveryFace } from '@facesets/shared/clustering/types';
+import type { DiscoveryFace } from '@facesets/shared/clustering/types';
 import { cosineDistance } from '@facesets/shared/clustering/vectors';
 import type { ManifestEntry } from '@facesets/shared/export/manifest';
-import { nextFacesetNumber } from '@facesets/shared/export/numbering';
+import { facesetNumber, nextFacesetNumber } from '@facesets/shared/export/numbering';
 import { removeStaleTemps, THIN_DIR } from '@facesets/shared/export/output-root';
 import { writeNewFacesets, type DecodeImage } from '@facesets/shared/export/write-facesets';
 import { selectFolderFaces, type FolderSelection } from '@facesets/shared/import/consensus';
+import type { CoverageIdentity, CoverageState, IdentityService } from '@facesets/shared/identities/identity-service';
+import type { IdentityManifestState } from '@facesets/shared/identities/manifest-entries';
 import type { Logger } from '@facesets/shared/logger';
 import type { JobParams } from '@facesets/shared/params';
 import type { ImportedFolderReport } from '@facesets/shared/report/types';
-import type { CoverageResult, KnownIdentity } from './coverage.step';
-import { extendFaceset } from './export.step';
 
 /** One folder of the bucket: its paths (name order) with their content. */
 export type FolderPaths = Map<string, { path: string; sha256: string }[]>;
@@ -75,8 +75,10 @@ export interface ImportInput {
   bucket: string;
   createdAt: string;
   params: JobParams;
+  modelPack: string;
   folders: FolderPlan[];
-  covered: CoverageResult;
+  /** The output root's identities as records (decisions honoured), read under the lock. */
+  state: CoverageState;
   /** Names the manifest already uses (numbering continues after them too). */
   manifestNames: string[];
 }
@@ -85,6 +87,8 @@ export interface ImportDeps {
   decodeImage: DecodeImage;
   /** Runs after the crops are written, before any set is moved into place (the last moment to back out). */
   afterCrops?: () => Promise<void>;
+  /** Identity records: extended identities are re-materialised from them, new identities recorded in them. */
+  identities: IdentityService;
   log: Logger;
 }
 
@@ -102,26 +106,26 @@ export interface ImportResult {
   extended: string[];
   created: NewIdentity[];
   entries: { facesets: ManifestEntry[]; thin_eras: ManifestEntry[] };
-  /** Manifest fields to update per existing set (new member count, a label it lacked). */
-  updates: Map<string, Record<string, unknown>>;
+  /** Existing identities the import changed (new members, a label), as they are now, for their manifest entries. */
+  changed: IdentityManifestState[];
 }
 
 /**
  * Writes into the output root (call under its lock, after the job entered `exporting`). A folder whose centroid is
- * within routeThreshold of an existing identity extends it (unless importAsNew), adding only faces not already its
- * members, so importing the same folders again changes nothing; every other folder with faces left becomes a new
- * identity, numbered in folder-name order after every name the root uses.
+ * within routeThreshold of an existing identity (no era) extends it (unless importAsNew) with the faces that are no
+ * member of any identity yet and were never rejected from it, so importing the same folders again changes nothing;
+ * every other folder with faces left becomes a new identity (origin `imported`), numbered in folder-name order after
+ * every name the root ever used.
  */
 export async function importStep(input: ImportInput, deps: ImportDeps): Promise<ImportResult> {
-  const { root, covered, params } = input;
-  const existing = covered.identities.map((i) => i.set);
-  const stale = await removeStaleTemps([root, join(root, THIN_DIR), ...existing.map((s) => join(root, s.path))]);
+  const { root, state, params } = input;
+  const stale = await removeStaleTemps([root, join(root, THIN_DIR), ...state.identities.map((i) => join(root, i.record.path))]);
   if (stale.length) deps.log.warn({ removed: stale }, 'removed temp entries an interrupted run left');
 
   const rows: ImportedFolderReport[] = [];
   const fresh: { row: ImportedFolderReport; folder: FolderPlan }[] = [];
   const extended: string[] = [];
-  const updates = new Map<string, Record<string, unknown>>();
+  const touched = new Map<string, number>();
   for (const f of input.folders) {
     const row: ImportedFolderReport = {
       folder: f.folder,
@@ -143,25 +147,28 @@ export async function importStep(input: ImportInput, deps: ImportDeps): Promise<
       row.skipped = !f.selection.basis ? 'no consensus' : !f.selection.taken.length ? 'no face agrees with the folder' : 'empty after the gates';
       continue;
     }
-    const match = params.importAsNew ? null : nearestIdentity(covered.identities, f.plan.centroid!, params.routeThreshold);
+    const match = params.importAsNew ? null : nearestIdentity(state.identities, f.plan.centroid!, params.routeThreshold);
     if (!match) {
       fresh.push({ row, folder: f });
       continue;
     }
-    const { identity, distance } = match;
-    const faces = f.plan.members.map((m) => m.face).filter((face) => !covered.memberFaces.has(faceKey(face)));
-    const labelled = typeof identity.set.json?.label === 'string' && identity.set.json.label !== '';
-    const fields = labelled ? {} : { label: f.label };
-    const added = await extendFaceset(identity, faces, { root, jobId: input.jobId, params }, deps, fields);
-    for (const face of faces) covered.memberFaces.add(faceKey(face));
-    Object.assign(row, { name: identity.set.name, path: identity.set.path, matchDistance: distance, exported: added.count, thin: identity.set.thin });
+    const { identity, index, distance } = match;
+    const key = (face: DiscoveryFace) => `${face.sha256}:${face.faceIndex}`;
+    const faces = f.plan.members
+      .map((m) => m.face)
+      .filter((face) => !state.memberOf.has(key(face)) && !identity.rejected.has(key(face)) && !state.held.has(key(face)))
+      .map((face) => ({ ...face, distance: cosineDistance(face.embedding, identity.centroid!) }));
+    const added = await deps.identities.extend(root, identity.record.id, faces, input.modelPack, { origin: 'imported', label: f.label });
+    for (const face of faces) state.memberOf.set(key(face), index);
+    const now = (await deps.identities.identities.get(identity.record.id))!;
+    Object.assign(row, { name: now.name, path: now.path, matchDistance: distance, exported: added.count, thin: now.thin });
     row.action = added.count > 0 ? 'extended' : 'unchanged';
-    const update: Record<string, unknown> = { ...fields, ...(added.count > 0 ? { count: added.total } : {}) };
-    if (Object.keys(update).length) updates.set(identity.set.name, { ...updates.get(identity.set.name), ...update });
-    if (added.count > 0 && !extended.includes(identity.set.name)) extended.push(identity.set.name);
+    if (now.version !== identity.record.version) touched.set(now.id, added.total);
+    if (added.count > 0 && !extended.includes(now.name)) extended.push(now.name);
   }
 
-  const first = nextFacesetNumber([...existing.map((s) => s.path), ...input.manifestNames]);
+  const used = [...state.names, ...input.manifestNames];
+  const first = Math.max(nextFacesetNumber(used), ...used.map((n) => (facesetNumber(n) ?? 0) + 1));
   const written = await writeNewFacesets(fresh.map((x) => x.folder.plan), first, {
     root,
     jobId: input.jobId,
@@ -171,6 +178,8 @@ export async function importStep(input: ImportInput, deps: ImportDeps): Promise<
     decodeImage: deps.decodeImage,
     ...(deps.afterCrops ? { afterCrops: deps.afterCrops } : {}),
   });
+  // The folders are in place; their records follow (a crash in between leaves folders the next touch adopts).
+  await deps.identities.recordNewSets(root, written.sets, input.modelPack, 'imported');
   const created: NewIdentity[] = [];
   written.outcomes.forEach((o, k) => {
     const { row, folder } = fresh[k]!;
@@ -178,16 +187,22 @@ export async function importStep(input: ImportInput, deps: ImportDeps): Promise<
     if (o.skipped) row.skipped = o.skipped;
     if (o.name && o.path) created.push({ name: o.name, path: o.path, label: folder.label, plan: folder.plan });
   });
-  return { folders: rows, added: written.added, extended, created, entries: written.entries, updates };
+  const changed: IdentityManifestState[] = [];
+  for (const [id, count] of touched) changed.push({ identity: (await deps.identities.identities.get(id))!, count });
+  return { folders: rows, added: written.added, extended, created, entries: written.entries, changed };
 }
 
-/** The identity whose centroid is nearest `c`, when it is within `threshold`. */
-function nearestIdentity(identities: readonly KnownIdentity[], c: Float32Array, threshold: number): { identity: KnownIdentity; distance: number } | null {
-  let best: { identity: KnownIdentity; distance: number } | null = null;
-  for (const identity of identities) {
-    if (!identity.centroid) continue;
+/** The identity (no era) whose centroid is nearest `c`, when it is within `threshold`. */
+function nearestIdentity(
+  identities: readonly CoverageIdentity[],
+  c: Float32Array,
+  threshold: number,
+): { identity: CoverageIdentity; index: number; distance: number } | null {
+  let best: { identity: CoverageIdentity; index: number; distance: number } | null = null;
+  identities.forEach((identity, index) => {
+    if (!identity.centroid || identity.record.parentId) return;
     const distance = cosineDistance(c, identity.centroid);
-    if (distance <= threshold && (!best || distance < best.distance)) best = { identity, distance };
-  }
+    if (distance <= threshold && (!best || distance < best.distance)) best = { identity, index, distance };
+  });
   return best;
 }
