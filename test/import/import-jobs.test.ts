@@ -1,7 +1,7 @@
 // Import jobs end to end through the API, queues, Postgres and in-process workers: hand-sorted folders with odd names
 // become labelled identities; a wrong photo and a group photo's stranger stay out; a 2-photo folder is thin; EXIF
 // dates from two decades give two date eras; a second import changes nothing; an import extends discovered people.
-import { cp, mkdir, readFile, readdir } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
@@ -228,6 +228,23 @@ describe('import jobs through the API', () => {
     expect(first.report.eras!.find((e) => e.label === 'bernadette')).toMatchObject({ eras: [], skipped: 'no era: no face is dated' });
   });
 
+  it('the eras parameter splits the new identities of a discover job too', async () => {
+    const dated = join(env.bucketsDir, 'dated-only');
+    await cp(join(bucket, 'Penny (dated)'), dated, { recursive: true });
+    const out = join(env.outputDir, 'dated');
+    await mkdir(out);
+    const job = await runJob({ bucket: dated, outputRoot: out, params: { ...PARAMS, eras: 'date' } });
+    expect(job.summary.added).toEqual(['faceset_001', 'faceset_002', 'faceset_003']);
+    expect(job.report.eras!.map((s) => [s.parent, s.eras.map((e) => [e.name, e.from, e.to, e.faces])])).toEqual([
+      ['faceset_001', [['faceset_002', '1998-03-01', '1999-08-15', 2], ['faceset_003', '2016-01-10', '2017-12-24', 3]]],
+    ]);
+    const manifest = await readJson(join(out, 'manifest.json'));
+    expect(manifest.thin_eras.map((e: { name: string; parent: string }) => [e.name, e.parent])).toEqual([
+      ['faceset_002', 'faceset_001'],
+      ['faceset_003', 'faceset_001'],
+    ]);
+  });
+
   it('a second import of the same bucket changes nothing', async () => {
     const before = await snapshot(root);
     const again = await runJob({ bucket, outputRoot: root, mode: 'import', params: { ...PARAMS, eras: 'date' } });
@@ -236,6 +253,25 @@ describe('import jobs through the API', () => {
       first.report.imports!.folders.map((f) => [f.folder, f.name]),
     );
     expect(await snapshot(root)).toEqual(before);
+  });
+
+  it('routes a new face of a person with eras to the nearest era, and to the parent', async () => {
+    const split = first.report.eras!.find((e) => e.label === 'Penny (dated)')!;
+    const [old, recent] = split.eras.map((e) => sets.find((s) => s.name === e.name)!);
+    const extra = join(env.bucketsDir, 'one-more');
+    await mkdir(extra);
+    // The 2017 photo again with other bytes: a new source whose face is the recent era's.
+    await writeFile(join(extra, 'p4 copy.png'), Buffer.concat([await readFile(join(bucket, 'Penny (dated)/p4.png')), Buffer.from('copy')]));
+    const job = await runJob({ bucket: extra, outputRoot: root, mode: 'extend', params: PARAMS });
+    expect([...(job.summary.extended as string[])].sort()).toEqual(['faceset_004', recent!.name].sort());
+    const after = await setsOf(root, [bucket, extra]);
+    const count = (name: string) => after.find((s) => s.name === name)!.pngs.length;
+    expect([count('faceset_004'), count(old!.name), count(recent!.name)]).toEqual([6, 2, 4]);
+    // Four PNGs: the recent era is no longer thin.
+    expect(after.find((s) => s.name === recent!.name)!.path).toBe(recent!.name);
+    const manifest = await readJson(join(root, 'manifest.json'));
+    expect(manifest.facesets.find((e: { name: string }) => e.name === recent!.name)).toMatchObject({ path: recent!.name, count: 4, parent: 'faceset_004' });
+    expect(manifest.thin_eras.map((e: { name: string }) => e.name)).not.toContain(recent!.name);
   });
 
   it('importing into an output root that holds those people from a discover job extends them instead of duplicating', async () => {

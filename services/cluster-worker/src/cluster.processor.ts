@@ -21,6 +21,7 @@ import type { CallbackPayload, ClusterPayload } from '@facesets/shared/queues';
 import type { CoverageReport, DiscoveryReport, JobReport } from '@facesets/shared/report/types';
 import { importFolders, importSummary, type ImportSource } from './import-folders';
 import { clusteringStep } from './steps/clustering.step';
+import { erasStep } from './steps/eras.step';
 import { coverageStep } from './steps/coverage.step';
 import { callbackStep, publishStep } from './steps/events.step';
 import { exportStep } from './steps/export.step';
@@ -125,7 +126,7 @@ export interface DiscoverInput {
   report: JobReport;
 }
 
-export type DiscoverDeps = Pick<ClusterDeps, 'faces' | 'identities' | 'lock' | 'publish' | 'decodeImage' | 'kernel' | 'log'> & {
+export type DiscoverDeps = Pick<ClusterDeps, 'faces' | 'identities' | 'lock' | 'publish' | 'decodeImage' | 'kernel' | 'log'> & Partial<Pick<ClusterDeps, 'imports'>> & {
   /** Moves the job to `exporting` before anything is written to the output root; false if it was cancelled. */
   enterExporting?(): Promise<boolean>;
   /** True once the job was cancelled: checked after the crops are written, before any set is moved into place. */
@@ -189,15 +190,37 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
           },
         },
       );
+      // Eras step (params.eras): the job's new identities split into era sets, numbered after them.
+      const eras = clusters && input.params.eras !== 'none' && exported.added.length
+        ? await erasStep(
+            {
+              root, jobId: input.jobId, bucket: input.bucket, createdAt: input.createdAt, params: input.params, modelPack: input.modelPack,
+              by: input.params.eras, origin: 'discovered',
+              parents: exported.discovery!.facesets.flatMap((o, k) => (o.name ? [{ name: o.name, faces: clusters.plans[k]!.members.map((m) => m.face) }] : [])),
+              usedNames: [...state.names, ...manifestNames(manifest), ...exported.added],
+            },
+            {
+              captureTimesOf: async (shas) => (deps.imports ? deps.imports.captureTimesOf(shas, input.modelPack) : new Map()),
+              decodeImage: deps.decodeImage,
+              identities: deps.identities,
+              ...(deps.kernel ? { kernel: deps.kernel } : {}),
+            },
+          )
+        : null;
+      if (eras) {
+        exported.added.push(...eras.added);
+        exported.entries.facesets.push(...eras.entries.facesets);
+        exported.entries.thin_eras.push(...eras.entries.thin_eras);
+      }
       await manifestStep(root, manifest, exported);
-      return { coverage: covered.coverage, ...exported };
+      return { coverage: covered.coverage, ...exported, eras: eras?.splits ?? [] };
     });
   } catch (err) {
     if (err instanceof JobCancelledError) return null;
     throw err;
   }
 
-  const report = await reportStep({ root, jobId: input.jobId, base: input.report, coverage: written.coverage, discovery: written.discovery }, { log });
+  const report = await reportStep({ root, jobId: input.jobId, base: input.report, coverage: written.coverage, discovery: written.discovery, eras: written.eras }, { log });
   const event: ManifestEvent = { outputRoot: root, jobId: input.jobId, added: written.added, extended: written.extended };
   await publishStep(event, deps);
   log.info({ covered: written.coverage.covered, added: written.added, extended: written.extended }, 'discovery finished');
