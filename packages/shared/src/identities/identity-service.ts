@@ -19,10 +19,13 @@ import { THIN_DIR } from '../export/output-root';
 import type { DecodeImage } from '../export/write-facesets';
 import type { Logger } from '../logger';
 import { DEFAULT_PARAMS } from '../params';
-import type { DecisionKind, SyncResult } from './contracts';
+import sharp from 'sharp';
+import { renderCropPng } from '../export/crops';
+import { isInside } from '../jobs/paths';
+import type { DecisionKind, IdentitySummary, Suggestions, SyncResult } from './contracts';
 import { decodeFaceId, encodeFaceId, faceKeyOf, type FaceKey } from './face-id';
 import { applyIdentities, type IdentityManifestState } from './manifest-entries';
-import { findFolder, materialiseIdentity, type PngSources } from './materialise';
+import { contactSheetPath, findFolder, listedPngs, materialiseIdentity, type PngSources } from './materialise';
 import {
   assignFaces,
   FaceNotInIdentityError,
@@ -118,6 +121,53 @@ export interface WrittenSet {
 
 const faceKey2 = (k: { sha256: string; faceIndex: number }): string => `${k.sha256}:${k.faceIndex}`;
 const round4 = (v: number): number => Number(v.toFixed(4));
+
+/**
+ * Upper end of the merge-suggestion band (centroid distance). Two centroids of one person sit far closer than two
+ * faces of one person (median 0.29 for this pack): averaging removes most per-photo noise, so centroids of two
+ * identities of one person land below the routing threshold (0.45) or just above it; different people's faces are
+ * ≥ 0.74 apart at their 1% quantile, and their centroids farther still. 0.62 lies between the clustering threshold
+ * (0.55) and that quantile: it asks a person about near misses of routing and clustering, not about strangers.
+ */
+export const SUGGEST_UPPER = 0.62;
+const UNCERTAIN_FAR = 12;
+/** Thumbnails come from PNG crops of this side when no identity holds the face. */
+const THUMB_CROP = 256;
+const THUMB_CACHE = 4000;
+const thumbCache = new Map<string, Buffer>();
+
+/** A face id that no face record has (any more). */
+export class FaceNotFoundError extends Error {
+  constructor(faceId: string, why = 'no face record has it') {
+    super(`face ${faceId} cannot be shown: ${why}`);
+    this.name = 'FaceNotFoundError';
+  }
+}
+
+/** The list entry of an identity. */
+export function summaryOf(i: IdentityRecord, members: number): IdentitySummary {
+  return {
+    id: i.id,
+    outputRoot: i.outputRoot,
+    name: i.name,
+    label: i.label,
+    path: i.path,
+    count: members + i.foreignMembers.length,
+    thin: i.thin,
+    state: i.state,
+    version: i.version,
+    mergedInto: i.mergedInto,
+    parentId: i.parentId,
+    era: i.era,
+    contactSheet: i.state === 'active' && members > 0 ? contactSheetPath(i.name) : null,
+    updatedAt: i.updatedAt.toISOString(),
+  };
+}
+
+function numberParam(header: Record<string, unknown>, name: string, fallback: number): number {
+  const v = (header.params as Record<string, unknown> | undefined)?.[name];
+  return typeof v === 'number' ? v : fallback;
+}
 
 /** Per-process memory of folder mtimes already checked by sync: an unchanged folder has lost no PNG since. */
 const checkedFolders = new Map<string, number>();
@@ -553,10 +603,15 @@ export class IdentityService {
   private async writeOut(root: string, drafts: readonly IdentityDraft[], pngSources: PngSources, log: Logger, event: Omit<ManifestEvent, 'outputRoot'>): Promise<void> {
     const deps = { decodeImage: this.deps.decodeImage, log };
     const active = drafts.filter((d) => d.identity.state === 'active');
+    const listed = new Map<string, Set<string>>();
+    for (const d of drafts) {
+      const folder = await findFolder(root, d.identity.name);
+      listed.set(d.identity.id, folder ? await listedPngs(join(root, folder)) : new Set());
+    }
     for (const d of active) await materialiseIdentity(root, d, deps, { pngSources, keepStale: true });
     const counts = new Map<string, number>();
     for (const d of [...active, ...drafts.filter((d) => d.identity.state !== 'active')]) {
-      const out = await materialiseIdentity(root, d, deps, { pngSources });
+      const out = await materialiseIdentity(root, d, deps, { pngSources, listedBefore: listed.get(d.identity.id)! });
       counts.set(d.identity.id, out.count);
       const dir = join(root, d.identity.path);
       const s = await stat(dir).catch(() => null);
@@ -621,6 +676,122 @@ export class IdentityService {
     return out;
   }
 
+  // ---- reads for the API ------------------------------------------------------------------------------------
+
+  /** The identity with its members and each member's distance to the centroid now. */
+  async detail(id: string): Promise<{ identity: IdentityRecord; members: (MemberRecord & { distance: number | null })[] }> {
+    const [draft] = await this.drafts([id]);
+    if (!draft) throw new IdentityNotFoundError(id);
+    const embeddings = await this.embeddingsOf(draft.members);
+    const vs = draft.members.map((m) => embeddings.get(faceKeyOf(m))).filter((v): v is Float32Array => v !== undefined);
+    const c = vs.length ? centroid(vs) : null;
+    return {
+      identity: draft.identity,
+      members: draft.members.map((m) => {
+        const e = embeddings.get(faceKeyOf(m));
+        return { ...m, distance: e && c ? round4(cosineDistance(e, c)) : null };
+      }),
+    };
+  }
+
+  /**
+   * Same-person candidates among the root's active identities (centroid distance ≤ upper) with their closest face
+   * pairs, and this identity's least certain members: the farthest from its centroid, and any nearer another's.
+   */
+  async suggestions(id: string, upper = SUGGEST_UPPER): Promise<Suggestions> {
+    const target = await this.identities.get(id);
+    if (!target) throw new IdentityNotFoundError(id);
+    const routeThreshold = numberParam(target.header, 'routeThreshold', DEFAULT_PARAMS.routeThreshold);
+    const band = { from: routeThreshold, to: Math.max(upper, routeThreshold) };
+    if (target.state !== 'active') return { band, merge: [], uncertain: [] };
+    const active = (await this.identities.byRoot(target.outputRoot)).filter((i) => i.state === 'active');
+    const members = await this.identities.members(active.map((i) => i.id));
+    const embeddings = await this.embeddingsOf([...members.values()].flat());
+    const vectors = new Map(active.map((i) => [i.id, (members.get(i.id) ?? []).flatMap((m) => {
+      const e = embeddings.get(faceKeyOf(m));
+      return e ? [{ m, e }] : [];
+    })]));
+    const centroids = new Map([...vectors].flatMap(([k, v]) => (v.length ? [[k, centroid(v.map((x) => x.e))] as const] : [])));
+    const mine = vectors.get(id) ?? [];
+    const c = centroids.get(id);
+    if (!c) return { band, merge: [], uncertain: [] };
+    const merge: Suggestions['merge'] = [];
+    for (const other of active) {
+      const oc = centroids.get(other.id);
+      if (other.id === id || !oc) continue;
+      const d = cosineDistance(c, oc);
+      if (d > band.to) continue;
+      const pairs: { faceId: string; otherFaceId: string; distance: number }[] = [];
+      for (const a of mine) for (const b of vectors.get(other.id)!) pairs.push({ faceId: encodeFaceId(a.m), otherFaceId: encodeFaceId(b.m), distance: cosineDistance(a.e, b.e) });
+      pairs.sort((x, y) => x.distance - y.distance);
+      merge.push({ identity: summaryOf(other, members.get(other.id)?.length ?? 0), centroidDistance: round4(d), closestPairs: pairs.slice(0, 3).map((p) => ({ ...p, distance: round4(p.distance) })) });
+    }
+    merge.sort((a, b) => a.centroidDistance - b.centroidDistance);
+    const uncertain: Suggestions['uncertain'] = mine.map(({ m, e }) => {
+      const own = cosineDistance(e, c);
+      let nearest: { identityId: string; name: string; distance: number } | null = null;
+      for (const other of active) {
+        const oc = centroids.get(other.id);
+        if (other.id === id || !oc) continue;
+        const d = cosineDistance(e, oc);
+        if (!nearest || d < nearest.distance) nearest = { identityId: other.id, name: other.name, distance: round4(d) };
+      }
+      return { faceId: encodeFaceId(m), distance: round4(own), nearestOther: nearest, reason: nearest && nearest.distance < own ? ('nearer-other' as const) : ('far' as const) };
+    });
+    uncertain.sort((a, b) => Number(b.reason === 'nearer-other') - Number(a.reason === 'nearer-other') || b.distance - a.distance);
+    const nearer = uncertain.filter((u) => u.reason === 'nearer-other');
+    return { band, merge, uncertain: [...nearer, ...uncertain.filter((u) => u.reason === 'far').slice(0, UNCERTAIN_FAR)] };
+  }
+
+  /**
+   * A square thumbnail of the face: resized from its identity PNG when one holds it, else cropped from its source
+   * (only from paths under `allowedRoots`). Cached per (face, size, format) in memory.
+   */
+  async thumb(faceId: string, size: number, format: 'webp' | 'png', allowedRoots: readonly string[]): Promise<Buffer> {
+    const key = decodeFaceId(faceId);
+    if (!key) throw new IdentityRequestError(`params/faceId is not a face id: ${faceId}`);
+    const cacheKey = `${faceId}:${size}:${format}`;
+    const hit = thumbCache.get(cacheKey);
+    if (hit) {
+      thumbCache.delete(cacheKey);
+      thumbCache.set(cacheKey, hit);
+      return hit;
+    }
+    let input: Buffer | null = null;
+    for (const h of await this.identities.holdersOfFace(key)) {
+      if (h.identity.state !== 'active') continue;
+      input = await readFile(join(h.identity.outputRoot, h.identity.path, h.png)).catch(() => null);
+      if (input) break;
+    }
+    if (!input) {
+      const [f] = (await this.faces.facesOfSources([key.sha256], key.modelPack)).filter((x) => x.faceIndex === key.faceIndex);
+      if (!f) throw new FaceNotFoundError(faceId);
+      const paths = (await this.sources.aliasesOf(key.sha256)).map((a) => a.path).filter((p) => allowedRoots.some((r) => isInside(r, p)));
+      for (const p of paths) {
+        try {
+          input = await renderCropPng(await this.deps.decodeImage(p), f.kps, THUMB_CROP);
+          break;
+        } catch {
+          // the next path of the same content
+        }
+      }
+      if (!input) throw new FaceNotFoundError(faceId, 'its source cannot be read');
+    }
+    const img = sharp(input).resize(size, size, { fit: 'cover' });
+    const out = format === 'png' ? await img.png().toBuffer() : await img.webp({ quality: 80 }).toBuffer();
+    thumbCache.set(cacheKey, out);
+    if (thumbCache.size > THUMB_CACHE) thumbCache.delete(thumbCache.keys().next().value!);
+    return out;
+  }
+
+  private async embeddingsOf(members: readonly MemberRecord[]): Promise<Map<string, Float32Array>> {
+    const byPack = new Map<string, Set<string>>();
+    for (const m of members) (byPack.get(m.modelPack) ?? byPack.set(m.modelPack, new Set()).get(m.modelPack)!).add(m.sha256);
+    const out = new Map<string, Float32Array>();
+    for (const [pack, shas] of byPack) for (const f of await this.faces.facesOfSources(shas, pack)) out.set(faceKeyOf({ ...f, modelPack: pack }), f.embedding);
+    return out;
+  }
+
   /** Every decision that touched the identity, newest first. */
   async history(id: string): Promise<DecisionRecord[]> {
     if (!(await this.identities.get(id))) throw new IdentityNotFoundError(id);
@@ -670,15 +841,6 @@ async function facesetFolders(root: string): Promise<{ name: string; path: strin
   // Top level wins over _thin/ when both exist (a move interrupted between its two halves cannot happen: it is one rename).
   const seen = new Set<string>();
   return out.filter((f) => (seen.has(f.name) ? false : (seen.add(f.name), true)));
-}
-
-async function listedPngs(dir: string): Promise<Set<string>> {
-  try {
-    const json = JSON.parse(await readFile(join(dir, FACESET_FILE), 'utf8')) as { members?: { png?: unknown }[] };
-    return new Set((json.members ?? []).map((m) => m?.png).filter((p): p is string => typeof p === 'string'));
-  } catch {
-    return new Set();
-  }
 }
 
 export { placement, findFolder };

@@ -29,6 +29,8 @@ export interface MaterialiseOptions {
   pngSources?: PngSources;
   /** First pass of a multi-identity change: add PNGs and rewrite faceset.json, but remove nothing yet. */
   keepStale?: boolean;
+  /** PNGs the folder's faceset.json listed before the change [read now]: those that are no members are removed. */
+  listedBefore?: Set<string>;
 }
 
 /** face key → the identity folder (by name, wherever it sits now) and PNG name holding its crop. */
@@ -51,7 +53,7 @@ export async function findFolder(root: string, name: string): Promise<string | n
   return null;
 }
 
-async function listedPngs(dir: string): Promise<Set<string>> {
+export async function listedPngs(dir: string): Promise<Set<string>> {
   try {
     const json = JSON.parse(await readFile(join(dir, FACESET_FILE), 'utf8')) as { members?: { png?: unknown }[] };
     return new Set((json.members ?? []).map((m) => m?.png).filter((p): p is string => typeof p === 'string'));
@@ -93,7 +95,7 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
     fresh = true;
   }
   try {
-    const before = await listedPngs(work);
+    const before = opts.listedBefore ?? (await listedPngs(work));
     const failed = await writeMissingPngs(root, work, draft, deps, opts);
     const members = draft.members.filter((m) => !failed.has(m.png));
     const { name: _name, label: _label, members: _members, ...header } = identity.header as Record<string, unknown>;
