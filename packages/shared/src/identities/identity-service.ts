@@ -117,6 +117,8 @@ export interface WrittenSet {
   thin: boolean;
   header: Record<string, unknown>;
   members: { sha256: string; faceIndex: number; entry: Record<string, unknown> }[];
+  /** Centroid of the set's planned members. */
+  centroid: Float32Array | null;
 }
 
 const faceKey2 = (k: { sha256: string; faceIndex: number }): string => `${k.sha256}:${k.faceIndex}`;
@@ -295,6 +297,8 @@ export class IdentityService {
       members.push({ sha256: f.sha256, faceIndex: f.faceIndex, modelPack: this.deps.modelPack, origin: header.jobId ? 'discovered' : 'imported', png: entry.png as string, entry });
     });
     const foreign = rawMembers.filter((_, i) => !keyed.has(i));
+    const embeddings = indexFaces(candidates);
+    const vs = members.map((m) => embeddings.get(faceKey2(m))!.embedding);
     return inTransaction(this.deps.db, async (client) => {
       const { rows } = await client.query('SELECT 1 FROM identities WHERE output_root = $1 AND name = $2', [root, name]);
       if (rows.length) return null;
@@ -307,6 +311,7 @@ export class IdentityService {
         header,
         foreignMembers: foreign,
         label: typeof label === 'string' && label ? label : null,
+        ...(vs.length ? { centroid: centroid(vs), centroidModelPack: this.deps.modelPack } : {}),
       });
       await this.identities.addMembers(client, identity.id, root, members);
       return identity;
@@ -334,32 +339,42 @@ export class IdentityService {
 
   // ---- what jobs read and add --------------------------------------------------------------------------------
 
-  /** Active identities with centroids (this model pack), the faces people took out, every name used. */
+  /**
+   * Active identities with centroids (this model pack: the stored one, or computed from face records when the
+   * stored one is of another pack), the faces people took out, every name used.
+   */
   async coverageState(root: string, modelPack: string): Promise<CoverageState> {
     const all = await this.identities.byRoot(root);
     const members = await this.identities.membersOfRoot(root);
     const rejections = await this.identities.rejectionsOfRoot(root);
     const active = all.filter((i) => i.state === 'active');
+    const recompute = active.filter((i) => i.centroidModelPack !== modelPack);
     const shas = new Set<string>();
-    for (const i of active) for (const m of members.get(i.id) ?? []) if (m.modelPack === modelPack) shas.add(m.sha256);
-    const records = indexFaces(await this.faces.facesOfSources(shas, modelPack));
+    for (const i of recompute) for (const m of members.get(i.id) ?? []) if (m.modelPack === modelPack) shas.add(m.sha256);
+    const records = shas.size ? indexFaces(await this.faces.facesOfSources(shas, modelPack)) : new Map<string, FaceRecord>();
     const held = new Set<string>();
     for (const i of all) if (i.state !== 'active') for (const m of members.get(i.id) ?? []) if (m.modelPack === modelPack) held.add(faceKey2(m));
     for (const r of rejections) if (r.modelPack === modelPack) held.add(faceKey2(r));
     const memberOf = new Map<string, number>();
     const identities = active.map((record, idx): CoverageIdentity => {
       const list = members.get(record.id) ?? [];
-      const vs: Float32Array[] = [];
       let unmatched = record.foreignMembers.length;
+      const stored = record.centroidModelPack === modelPack;
+      const vs: Float32Array[] = [];
       for (const m of list) {
-        const f = m.modelPack === modelPack ? records.get(faceKey2(m)) : undefined;
-        if (f) {
-          vs.push(f.embedding);
-          memberOf.set(faceKey2(m), idx);
-        } else unmatched++;
+        if (m.modelPack !== modelPack) {
+          unmatched++;
+          continue;
+        }
+        memberOf.set(faceKey2(m), idx);
+        if (stored) continue;
+        const f = records.get(faceKey2(m));
+        if (f) vs.push(f.embedding);
+        else unmatched++;
       }
+      const c = stored ? record.centroid : vs.length ? centroid(vs) : null;
       const rejected = new Set(rejections.filter((r) => r.identityId === record.id && r.modelPack === modelPack).map(faceKey2));
-      return { record, members: list, centroid: vs.length ? centroid(vs) : null, rejected, unmatched };
+      return { record, members: list, centroid: c, rejected, unmatched };
     });
     for (const k of memberOf.keys()) held.delete(k);
     return { identities, memberOf, held, names: all.map((i) => i.name) };
@@ -370,7 +385,10 @@ export class IdentityService {
     if (!sets.length) return;
     await inTransaction(this.deps.db, async (client) => {
       for (const s of sets) {
-        const identity = await this.identities.insert(client, { outputRoot: root, name: s.name, number: facesetNumber(s.name)!, path: s.path, thin: s.thin, header: s.header });
+        const identity = await this.identities.insert(client, {
+          outputRoot: root, name: s.name, number: facesetNumber(s.name)!, path: s.path, thin: s.thin, header: s.header,
+          ...(s.centroid ? { centroid: s.centroid, centroidModelPack: modelPack } : {}),
+        });
         await this.identities.addMembers(
           client, identity.id, root,
           s.members.map((m) => ({ sha256: m.sha256, faceIndex: m.faceIndex, modelPack, origin: 'discovered' as const, png: m.entry.png as string, entry: m.entry })),
@@ -397,9 +415,14 @@ export class IdentityService {
     });
     draft.members.push(...fresh);
     updatePlacement(draft, thinBelowOf(draft));
+    const embeddings = await this.embeddingsOf(draft.members);
+    const vs = draft.members.map((m) => embeddings.get(faceKeyOf(m))).filter((v): v is Float32Array => v !== undefined);
     await inTransaction(this.deps.db, async (client) => {
       await this.identities.addMembers(client, identityId, root, fresh);
-      await this.identities.update(client, identityId, { path: draft.identity.path, thin: draft.identity.thin });
+      await this.identities.update(client, identityId, {
+        path: draft.identity.path, thin: draft.identity.thin,
+        ...(vs.length ? { centroid: centroid(vs), centroidModelPack: modelPack } : {}),
+      });
     });
     const out = await materialiseIdentity(root, draft, this.deps);
     if (out.failed.length) {
@@ -583,8 +606,8 @@ export class IdentityService {
     const versions: Record<string, number> = {};
     await this.identities.clearMembers(client, drafts.map((d) => d.identity.id));
     for (const d of drafts) {
-      const { label, path, thin, state, mergedInto, header, foreignMembers } = d.identity;
-      const row = await this.identities.update(client, d.identity.id, { label, path, thin, state, mergedInto, header, foreignMembers });
+      const { label, path, thin, state, mergedInto, header, foreignMembers, centroid: c, centroidModelPack } = d.identity;
+      const row = await this.identities.update(client, d.identity.id, { label, path, thin, state, mergedInto, header, foreignMembers, centroid: c, centroidModelPack });
       d.identity = row;
       versions[row.id] = row.version;
     }
@@ -641,8 +664,12 @@ export class IdentityService {
     for (const [pack, shas] of byPack) for (const f of await this.faces.facesOfSources(shas, pack)) records.set(faceKeyOf({ ...f, modelPack: pack }), f);
     for (const d of drafts) {
       const vs = d.members.map((m) => records.get(faceKeyOf(m))?.embedding).filter((v): v is Float32Array => v !== undefined);
-      if (!vs.length) continue;
+      if (!vs.length) {
+        d.identity = { ...d.identity, centroid: null, centroidModelPack: null };
+        continue;
+      }
       const c = centroid(vs);
+      d.identity = { ...d.identity, centroid: c, centroidModelPack: d.members.find((m) => records.has(faceKeyOf(m)))!.modelPack };
       d.members = d.members.map((m) => {
         const e = records.get(faceKeyOf(m))?.embedding;
         return e ? { ...m, entry: { ...m.entry, distance: round4(cosineDistance(e, c)) } } : m;
@@ -705,24 +732,25 @@ export class IdentityService {
     const band = { from: routeThreshold, to: Math.max(upper, routeThreshold) };
     if (target.state !== 'active') return { band, merge: [], uncertain: [] };
     const active = (await this.identities.byRoot(target.outputRoot)).filter((i) => i.state === 'active');
-    const members = await this.identities.members(active.map((i) => i.id));
-    const embeddings = await this.embeddingsOf([...members.values()].flat());
-    const vectors = new Map(active.map((i) => [i.id, (members.get(i.id) ?? []).flatMap((m) => {
-      const e = embeddings.get(faceKeyOf(m));
-      return e ? [{ m, e }] : [];
-    })]));
-    const centroids = new Map([...vectors].flatMap(([k, v]) => (v.length ? [[k, centroid(v.map((x) => x.e))] as const] : [])));
-    const mine = vectors.get(id) ?? [];
-    const c = centroids.get(id);
+    const c = active.find((i) => i.id === id)?.centroid;
     if (!c) return { band, merge: [], uncertain: [] };
+    const pack = target.centroidModelPack;
+    const centroids = new Map(active.flatMap((i) => (i.centroid && i.centroidModelPack === pack ? [[i.id, i.centroid] as const] : [])));
+    const near = active.filter((o) => o.id !== id && centroids.has(o.id) && cosineDistance(c, centroids.get(o.id)!) <= band.to);
+    // Face embeddings only of this identity and of the candidates: the closest pairs are the evidence.
+    const members = await this.identities.members([id, ...near.map((o) => o.id)]);
+    const embeddings = await this.embeddingsOf([...members.values()].flat());
+    const vectorsOf = (identity: string) =>
+      (members.get(identity) ?? []).flatMap((m) => {
+        const e = embeddings.get(faceKeyOf(m));
+        return e ? [{ m, e }] : [];
+      });
+    const mine = vectorsOf(id);
     const merge: Suggestions['merge'] = [];
-    for (const other of active) {
-      const oc = centroids.get(other.id);
-      if (other.id === id || !oc) continue;
-      const d = cosineDistance(c, oc);
-      if (d > band.to) continue;
+    for (const other of near) {
+      const d = cosineDistance(c, centroids.get(other.id)!);
       const pairs: { faceId: string; otherFaceId: string; distance: number }[] = [];
-      for (const a of mine) for (const b of vectors.get(other.id)!) pairs.push({ faceId: encodeFaceId(a.m), otherFaceId: encodeFaceId(b.m), distance: cosineDistance(a.e, b.e) });
+      for (const a of mine) for (const b of vectorsOf(other.id)) pairs.push({ faceId: encodeFaceId(a.m), otherFaceId: encodeFaceId(b.m), distance: cosineDistance(a.e, b.e) });
       pairs.sort((x, y) => x.distance - y.distance);
       merge.push({ identity: summaryOf(other, members.get(other.id)?.length ?? 0), centroidDistance: round4(d), closestPairs: pairs.slice(0, 3).map((p) => ({ ...p, distance: round4(p.distance) })) });
     }

@@ -113,7 +113,7 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
       await rename(work, target);
       await fsyncDir(join(target, '..'));
     }
-    await writeIdentitySheet(root, identity.name, target, members, deps.log);
+    if (!opts.keepStale) await writeIdentitySheet(root, identity.name, target, members, deps.log);
     for (const png of failed.keys()) deps.log.warn({ identity: identity.name, png, reason: failed.get(png) }, 'member crop could not be made');
     return { count: members.length + identity.foreignMembers.length, written: true, removed: false, failed: [...failed.keys()] };
   } finally {
