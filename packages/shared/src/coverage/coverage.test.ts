@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Box } from '../engine/types';
-import { boxesMatch, identityCentroid, iou, matchMembers, routeFaces, routeWithDecisions } from './coverage';
-
-const at = (deg: number): Float32Array => Float32Array.of(Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180));
+import { boxesMatch, iou, matchMembers, routeWithDecisions } from './coverage';
 
 describe('coverage', () => {
   it('matches boxes within 1 px or at IoU ≥ 0.9', () => {
@@ -28,15 +26,6 @@ describe('coverage', () => {
       faces,
     );
     expect(got).toEqual([faces[1], undefined, undefined]);
-  });
-
-  it('routes each face to the nearest centroid within the threshold', () => {
-    const c = identityCentroid([{ embedding: at(0) }, undefined, { embedding: at(20) }]);
-    expect(Array.from(c!)).toEqual([expect.closeTo(Math.cos(Math.PI / 18), 6), expect.closeTo(Math.sin(Math.PI / 18), 6)]);
-    expect(identityCentroid([undefined])).toBeNull();
-    const routes = routeFaces([{ embedding: at(10) }, { embedding: at(50) }, { embedding: at(170) }], [c, null, at(60)], 0.45);
-    expect(routes.map((r) => r.identity)).toEqual([0, 2, -1]);
-    expect(routes[1]!.distance).toBeCloseTo(1 - Math.cos(Math.PI / 18), 6);
   });
 });
 

@@ -1,6 +1,6 @@
-// Coverage as pure steps: match existing members to face records, build identity centroids, route bucket faces.
+// Coverage as pure steps: match folder members to face records, route bucket faces to identities honouring decisions.
 import type { Box } from '../engine/types';
-import { centroid, cosineDistance } from '../clustering/vectors';
+import { cosineDistance } from '../clustering/vectors';
 
 export interface MemberKey {
   sha256: string;
@@ -50,40 +50,6 @@ export function matchMembers<F extends { sha256: string; box: Box }>(
       }
     }
     return best;
-  });
-}
-
-/** Centroid of the matched members, or null when none matched (the identity cannot route anything). */
-export function identityCentroid(matched: readonly ({ embedding: Float32Array } | undefined)[]): Float32Array | null {
-  const vs = matched.filter((f): f is { embedding: Float32Array } => f !== undefined).map((f) => f.embedding);
-  return vs.length ? centroid(vs) : null;
-}
-
-export interface Route {
-  /** Index of the nearest centroid within the threshold, or -1. */
-  identity: number;
-  /** Cosine distance to the nearest centroid (Infinity when there is none). */
-  distance: number;
-}
-
-/** Nearest centroid per face; a face is routed when that distance is ≤ threshold. Ties go to the lower index. */
-export function routeFaces(
-  faces: readonly { embedding: Float32Array }[],
-  centroids: readonly (Float32Array | null)[],
-  threshold: number,
-): Route[] {
-  return faces.map(({ embedding: e }) => {
-    let best = -1;
-    let bestD = Infinity;
-    centroids.forEach((c, i) => {
-      if (!c) return;
-      const d = cosineDistance(e, c);
-      if (d < bestD) {
-        bestD = d;
-        best = i;
-      }
-    });
-    return { identity: bestD <= threshold ? best : -1, distance: bestD };
   });
 }
 

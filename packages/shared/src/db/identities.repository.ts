@@ -2,6 +2,7 @@
 import type { Era } from '../identities/records';
 import type { FaceOrigin, IdentityState } from '../identities/contracts';
 import type { DbClient, Db } from './pool';
+import { bytesToEmbedding, embeddingToBytes } from './faces.repository';
 import { shaToBytes, shaToHex } from './sha';
 
 type Queryable = Pick<Db, 'query'> | DbClient;
@@ -21,6 +22,9 @@ export interface IdentityRecord {
   /** faceset.json without members. */
   header: Record<string, unknown>;
   foreignMembers: unknown[];
+  /** Centroid of the members' embeddings of `centroidModelPack`, or null (no member with a face record). */
+  centroid: Float32Array | null;
+  centroidModelPack: string | null;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -44,9 +48,11 @@ export interface RejectionRecord {
 }
 
 export type NewIdentity = Pick<IdentityRecord, 'outputRoot' | 'name' | 'number' | 'path' | 'thin' | 'header'> &
-  Partial<Pick<IdentityRecord, 'label' | 'state' | 'foreignMembers' | 'parentId' | 'era'>>;
+  Partial<Pick<IdentityRecord, 'label' | 'state' | 'foreignMembers' | 'parentId' | 'era' | 'centroid' | 'centroidModelPack'>>;
 
-export type IdentityChange = Partial<Pick<IdentityRecord, 'label' | 'path' | 'thin' | 'state' | 'mergedInto' | 'header' | 'foreignMembers'>>;
+export type IdentityChange = Partial<
+  Pick<IdentityRecord, 'label' | 'path' | 'thin' | 'state' | 'mergedInto' | 'header' | 'foreignMembers' | 'centroid' | 'centroidModelPack'>
+>;
 
 export class InvalidIdentityCursorError extends Error {
   constructor() {
@@ -56,7 +62,7 @@ export class InvalidIdentityCursorError extends Error {
 }
 
 const COLUMNS = `id, output_root, name, number, label, path, thin, state, merged_into, parent_id, era, header, foreign_members,
-  version, created_at, updated_at`;
+  centroid, centroid_model_pack, version, created_at, updated_at`;
 
 function toIdentity(r: Record<string, unknown>): IdentityRecord {
   return {
@@ -73,6 +79,8 @@ function toIdentity(r: Record<string, unknown>): IdentityRecord {
     era: (r.era as Era | null) ?? null,
     header: (r.header as Record<string, unknown>) ?? {},
     foreignMembers: (r.foreign_members as unknown[]) ?? [],
+    centroid: r.centroid ? bytesToEmbedding(r.centroid as Buffer) : null,
+    centroidModelPack: (r.centroid_model_pack as string | null) ?? null,
     version: r.version as number,
     createdAt: r.created_at as Date,
     updatedAt: r.updated_at as Date,
@@ -250,11 +258,13 @@ export class IdentitiesRepository {
 
   async insert(client: Queryable, i: NewIdentity): Promise<IdentityRecord> {
     const { rows } = await client.query(
-      `INSERT INTO identities (output_root, name, number, label, path, thin, state, header, foreign_members, parent_id, era)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
+      `INSERT INTO identities (output_root, name, number, label, path, thin, state, header, foreign_members, parent_id, era,
+         centroid, centroid_model_pack)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${COLUMNS}`,
       [
         i.outputRoot, i.name, i.number, i.label ?? null, i.path, i.thin, i.state ?? 'active', JSON.stringify(i.header),
         JSON.stringify(i.foreignMembers ?? []), i.parentId ?? null, i.era ? JSON.stringify(i.era) : null,
+        i.centroid ? embeddingToBytes(i.centroid) : null, i.centroid ? (i.centroidModelPack ?? null) : null,
       ],
     );
     return toIdentity(rows[0]!);
@@ -272,6 +282,8 @@ export class IdentitiesRepository {
     if (c.mergedInto !== undefined) col('merged_into', c.mergedInto);
     if (c.header !== undefined) col('header', JSON.stringify(c.header));
     if (c.foreignMembers !== undefined) col('foreign_members', JSON.stringify(c.foreignMembers));
+    if (c.centroid !== undefined) col('centroid', c.centroid ? embeddingToBytes(c.centroid) : null);
+    if (c.centroidModelPack !== undefined) col('centroid_model_pack', c.centroidModelPack);
     const { rows } = await client.query(
       `UPDATE identities SET ${[...sets, 'version = version + 1', 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`,
       args,

@@ -39,7 +39,7 @@ export const IdentitySummarySchema = Type.Object(
     contactSheet: nullable(Type.String({ description: 'contact sheet PNG relative to the output root' })),
     updatedAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'IdentitySummary' },
+  { description: 'an identity (one face set) of an output root' },
 );
 export type IdentitySummary = Static<typeof IdentitySummarySchema>;
 
@@ -59,7 +59,11 @@ export const IdentityFaceSchema = Type.Object({
 });
 export type IdentityFace = Static<typeof IdentityFaceSchema>;
 
-export const IdentityDetailSchema = Type.Intersect([IdentitySummarySchema, Type.Object({ faces: Type.Array(IdentityFaceSchema), foreignMembers: Type.Integer({ description: 'faceset.json members that match no face record (kept as they are)' }) })]);
+export const IdentityDetailSchema = Type.Object({
+  ...IdentitySummarySchema.properties,
+  faces: Type.Array(IdentityFaceSchema),
+  foreignMembers: Type.Integer({ description: 'faceset.json members that match no face record (kept as they are, not in faces)' }),
+});
 export type IdentityDetail = Static<typeof IdentityDetailSchema>;
 
 export const IdentityListQuery = Type.Object({
@@ -106,7 +110,7 @@ export const DecisionSchema = Type.Object(
     undoneBy: nullable(Type.String()),
     createdAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'Decision' },
+  { description: 'one decision of the log' },
 );
 export type Decision = Static<typeof DecisionSchema>;
 export const HistorySchema = Type.Object({ items: Type.Array(DecisionSchema) });

@@ -19,10 +19,13 @@ import { THIN_DIR } from '../export/output-root';
 import type { DecodeImage } from '../export/write-facesets';
 import type { Logger } from '../logger';
 import { DEFAULT_PARAMS } from '../params';
-import type { DecisionKind, FaceOrigin, SyncResult } from './contracts';
+import sharp from 'sharp';
+import { renderCropPng } from '../export/crops';
+import { isInside } from '../jobs/paths';
+import type { DecisionKind, FaceOrigin, IdentitySummary, Suggestions, SyncResult } from './contracts';
 import { decodeFaceId, encodeFaceId, faceKeyOf, type FaceKey } from './face-id';
 import { applyIdentities, type IdentityManifestState } from './manifest-entries';
-import { findFolder, materialiseIdentity, type PngSources } from './materialise';
+import { contactSheetPath, findFolder, listedPngs, materialiseIdentity, writeIdentitySheet, type PngSources } from './materialise';
 import {
   assignFaces,
   FaceNotInIdentityError,
@@ -115,10 +118,59 @@ export interface WrittenSet {
   thin: boolean;
   header: Record<string, unknown>;
   members: { sha256: string; faceIndex: number; entry: Record<string, unknown> }[];
+  /** Centroid of the set's planned members. */
+  centroid: Float32Array | null;
 }
 
 const faceKey2 = (k: { sha256: string; faceIndex: number }): string => `${k.sha256}:${k.faceIndex}`;
 const round4 = (v: number): number => Number(v.toFixed(4));
+
+/**
+ * Upper end of the merge-suggestion band (centroid distance). Two centroids of one person sit far closer than two
+ * faces of one person (median 0.29 for this pack): averaging removes most per-photo noise, so centroids of two
+ * identities of one person land below the routing threshold (0.45) or just above it; different people's faces are
+ * ≥ 0.74 apart at their 1% quantile, and their centroids farther still. 0.62 lies between the clustering threshold
+ * (0.55) and that quantile: it asks a person about near misses of routing and clustering, not about strangers.
+ */
+export const SUGGEST_UPPER = 0.62;
+const UNCERTAIN_FAR = 12;
+/** Thumbnails come from PNG crops of this side when no identity holds the face. */
+const THUMB_CROP = 256;
+const THUMB_CACHE = 4000;
+const thumbCache = new Map<string, Buffer>();
+
+/** A face id that no face record has (any more). */
+export class FaceNotFoundError extends Error {
+  constructor(faceId: string, why = 'no face record has it') {
+    super(`face ${faceId} cannot be shown: ${why}`);
+    this.name = 'FaceNotFoundError';
+  }
+}
+
+/** The list entry of an identity. */
+export function summaryOf(i: IdentityRecord, members: number): IdentitySummary {
+  return {
+    id: i.id,
+    outputRoot: i.outputRoot,
+    name: i.name,
+    label: i.label,
+    path: i.path,
+    count: members + i.foreignMembers.length,
+    thin: i.thin,
+    state: i.state,
+    version: i.version,
+    mergedInto: i.mergedInto,
+    parentId: i.parentId,
+    era: i.era,
+    contactSheet: i.state === 'active' && members > 0 ? contactSheetPath(i.name) : null,
+    updatedAt: i.updatedAt.toISOString(),
+  };
+}
+
+function numberParam(header: Record<string, unknown>, name: string, fallback: number): number {
+  const v = (header.params as Record<string, unknown> | undefined)?.[name];
+  return typeof v === 'number' ? v : fallback;
+}
 
 /** Per-process memory of folder mtimes already checked by sync: an unchanged folder has lost no PNG since. */
 const checkedFolders = new Map<string, number>();
@@ -246,6 +298,8 @@ export class IdentityService {
       members.push({ sha256: f.sha256, faceIndex: f.faceIndex, modelPack: this.deps.modelPack, origin: header.jobId ? 'discovered' : 'imported', png: entry.png as string, entry });
     });
     const foreign = rawMembers.filter((_, i) => !keyed.has(i));
+    const embeddings = indexFaces(candidates);
+    const vs = members.map((m) => embeddings.get(faceKey2(m))!.embedding);
     return inTransaction(this.deps.db, async (client) => {
       const { rows } = await client.query('SELECT 1 FROM identities WHERE output_root = $1 AND name = $2', [root, name]);
       if (rows.length) return null;
@@ -258,6 +312,7 @@ export class IdentityService {
         header,
         foreignMembers: foreign,
         label: typeof label === 'string' && label ? label : null,
+        ...(vs.length ? { centroid: centroid(vs), centroidModelPack: this.deps.modelPack } : {}),
       });
       await this.identities.addMembers(client, identity.id, root, members);
       return identity;
@@ -285,32 +340,42 @@ export class IdentityService {
 
   // ---- what jobs read and add --------------------------------------------------------------------------------
 
-  /** Active identities with centroids (this model pack), the faces people took out, every name used. */
+  /**
+   * Active identities with centroids (this model pack: the stored one, or computed from face records when the
+   * stored one is of another pack), the faces people took out, every name used.
+   */
   async coverageState(root: string, modelPack: string): Promise<CoverageState> {
     const all = await this.identities.byRoot(root);
     const members = await this.identities.membersOfRoot(root);
     const rejections = await this.identities.rejectionsOfRoot(root);
     const active = all.filter((i) => i.state === 'active');
+    const recompute = active.filter((i) => i.centroidModelPack !== modelPack);
     const shas = new Set<string>();
-    for (const i of active) for (const m of members.get(i.id) ?? []) if (m.modelPack === modelPack) shas.add(m.sha256);
-    const records = indexFaces(await this.faces.facesOfSources(shas, modelPack));
+    for (const i of recompute) for (const m of members.get(i.id) ?? []) if (m.modelPack === modelPack) shas.add(m.sha256);
+    const records = shas.size ? indexFaces(await this.faces.facesOfSources(shas, modelPack)) : new Map<string, FaceRecord>();
     const held = new Set<string>();
     for (const i of all) if (i.state !== 'active') for (const m of members.get(i.id) ?? []) if (m.modelPack === modelPack) held.add(faceKey2(m));
     for (const r of rejections) if (r.modelPack === modelPack) held.add(faceKey2(r));
     const memberOf = new Map<string, number>();
     const identities = active.map((record, idx): CoverageIdentity => {
       const list = members.get(record.id) ?? [];
-      const vs: Float32Array[] = [];
       let unmatched = record.foreignMembers.length;
+      const stored = record.centroidModelPack === modelPack;
+      const vs: Float32Array[] = [];
       for (const m of list) {
-        const f = m.modelPack === modelPack ? records.get(faceKey2(m)) : undefined;
-        if (f) {
-          vs.push(f.embedding);
-          memberOf.set(faceKey2(m), idx);
-        } else unmatched++;
+        if (m.modelPack !== modelPack) {
+          unmatched++;
+          continue;
+        }
+        memberOf.set(faceKey2(m), idx);
+        if (stored) continue;
+        const f = records.get(faceKey2(m));
+        if (f) vs.push(f.embedding);
+        else unmatched++;
       }
+      const c = stored ? record.centroid : vs.length ? centroid(vs) : null;
       const rejected = new Set(rejections.filter((r) => r.identityId === record.id && r.modelPack === modelPack).map(faceKey2));
-      return { record, members: list, centroid: vs.length ? centroid(vs) : null, rejected, unmatched };
+      return { record, members: list, centroid: c, rejected, unmatched };
     });
     for (const k of memberOf.keys()) held.delete(k);
     return { identities, memberOf, held, names: all.map((i) => i.name) };
@@ -333,6 +398,7 @@ export class IdentityService {
           outputRoot: root, name: s.name, number: facesetNumber(s.name)!, path: s.path, thin: s.thin, header: s.header,
           ...(typeof label === 'string' && label ? { label } : {}),
           ...(parentId ? { parentId, era: era as Era } : {}),
+          ...(s.centroid ? { centroid: s.centroid, centroidModelPack: modelPack } : {}),
         });
         byName.set(identity.name, identity);
         out.push(identity);
@@ -367,9 +433,15 @@ export class IdentityService {
     draft.members.push(...fresh);
     if (label) draft.identity = { ...draft.identity, label };
     updatePlacement(draft, thinBelowOf(draft));
+    const embeddings = await this.embeddingsOf(draft.members);
+    const vs = draft.members.map((m) => embeddings.get(faceKeyOf(m))).filter((v): v is Float32Array => v !== undefined);
     await inTransaction(this.deps.db, async (client) => {
       await this.identities.addMembers(client, identityId, root, fresh);
-      await this.identities.update(client, identityId, { path: draft.identity.path, thin: draft.identity.thin, ...(label ? { label } : {}) });
+      await this.identities.update(client, identityId, {
+        path: draft.identity.path, thin: draft.identity.thin,
+        ...(label ? { label } : {}),
+        ...(vs.length ? { centroid: centroid(vs), centroidModelPack: modelPack } : {}),
+      });
     });
     const out = await materialiseIdentity(root, draft, this.deps);
     if (out.failed.length) {
@@ -553,8 +625,8 @@ export class IdentityService {
     const versions: Record<string, number> = {};
     await this.identities.clearMembers(client, drafts.map((d) => d.identity.id));
     for (const d of drafts) {
-      const { label, path, thin, state, mergedInto, header, foreignMembers } = d.identity;
-      const row = await this.identities.update(client, d.identity.id, { label, path, thin, state, mergedInto, header, foreignMembers });
+      const { label, path, thin, state, mergedInto, header, foreignMembers, centroid: c, centroidModelPack } = d.identity;
+      const row = await this.identities.update(client, d.identity.id, { label, path, thin, state, mergedInto, header, foreignMembers, centroid: c, centroidModelPack });
       d.identity = row;
       versions[row.id] = row.version;
     }
@@ -573,10 +645,15 @@ export class IdentityService {
   private async writeOut(root: string, drafts: readonly IdentityDraft[], pngSources: PngSources, log: Logger, event: Omit<ManifestEvent, 'outputRoot'>): Promise<void> {
     const deps = { decodeImage: this.deps.decodeImage, log };
     const active = drafts.filter((d) => d.identity.state === 'active');
+    const listed = new Map<string, Set<string>>();
+    for (const d of drafts) {
+      const folder = await findFolder(root, d.identity.name);
+      listed.set(d.identity.id, folder ? await listedPngs(join(root, folder)) : new Set());
+    }
     for (const d of active) await materialiseIdentity(root, d, deps, { pngSources, keepStale: true });
     const counts = new Map<string, number>();
     for (const d of [...active, ...drafts.filter((d) => d.identity.state !== 'active')]) {
-      const out = await materialiseIdentity(root, d, deps, { pngSources });
+      const out = await materialiseIdentity(root, d, deps, { pngSources, listedBefore: listed.get(d.identity.id)! });
       counts.set(d.identity.id, out.count);
       const dir = join(root, d.identity.path);
       const s = await stat(dir).catch(() => null);
@@ -606,8 +683,12 @@ export class IdentityService {
     for (const [pack, shas] of byPack) for (const f of await this.faces.facesOfSources(shas, pack)) records.set(faceKeyOf({ ...f, modelPack: pack }), f);
     for (const d of drafts) {
       const vs = d.members.map((m) => records.get(faceKeyOf(m))?.embedding).filter((v): v is Float32Array => v !== undefined);
-      if (!vs.length) continue;
+      if (!vs.length) {
+        d.identity = { ...d.identity, centroid: null, centroidModelPack: null };
+        continue;
+      }
       const c = centroid(vs);
+      d.identity = { ...d.identity, centroid: c, centroidModelPack: d.members.find((m) => records.has(faceKeyOf(m)))!.modelPack };
       d.members = d.members.map((m) => {
         const e = records.get(faceKeyOf(m))?.embedding;
         return e ? { ...m, entry: { ...m.entry, distance: round4(cosineDistance(e, c)) } } : m;
@@ -639,6 +720,135 @@ export class IdentityService {
     }
     if (missing.length) throw new FaceNotInIdentityError(missing.map(encodeFaceId), 'known faces (no face record)');
     return out;
+  }
+
+  // ---- reads for the API ------------------------------------------------------------------------------------
+
+  /** The identity with its members and each member's distance to the centroid now. */
+  async detail(id: string): Promise<{ identity: IdentityRecord; members: (MemberRecord & { distance: number | null })[] }> {
+    const [draft] = await this.drafts([id]);
+    if (!draft) throw new IdentityNotFoundError(id);
+    const embeddings = await this.embeddingsOf(draft.members);
+    const vs = draft.members.map((m) => embeddings.get(faceKeyOf(m))).filter((v): v is Float32Array => v !== undefined);
+    const c = vs.length ? centroid(vs) : null;
+    return {
+      identity: draft.identity,
+      members: draft.members.map((m) => {
+        const e = embeddings.get(faceKeyOf(m));
+        return { ...m, distance: e && c ? round4(cosineDistance(e, c)) : null };
+      }),
+    };
+  }
+
+  /**
+   * Same-person candidates among the root's active identities (centroid distance ≤ upper) with their closest face
+   * pairs, and this identity's least certain members: the farthest from its centroid, and any nearer another's.
+   */
+  async suggestions(id: string, upper = SUGGEST_UPPER): Promise<Suggestions> {
+    const target = await this.identities.get(id);
+    if (!target) throw new IdentityNotFoundError(id);
+    const routeThreshold = numberParam(target.header, 'routeThreshold', DEFAULT_PARAMS.routeThreshold);
+    const band = { from: routeThreshold, to: Math.max(upper, routeThreshold) };
+    if (target.state !== 'active') return { band, merge: [], uncertain: [] };
+    const active = (await this.identities.byRoot(target.outputRoot)).filter((i) => i.state === 'active');
+    const c = active.find((i) => i.id === id)?.centroid;
+    if (!c) return { band, merge: [], uncertain: [] };
+    const pack = target.centroidModelPack;
+    const centroids = new Map(active.flatMap((i) => (i.centroid && i.centroidModelPack === pack ? [[i.id, i.centroid] as const] : [])));
+    const near = active.filter((o) => o.id !== id && centroids.has(o.id) && cosineDistance(c, centroids.get(o.id)!) <= band.to);
+    // Face embeddings only of this identity and of the candidates: the closest pairs are the evidence.
+    const members = await this.identities.members([id, ...near.map((o) => o.id)]);
+    const embeddings = await this.embeddingsOf([...members.values()].flat());
+    const vectorsOf = (identity: string) =>
+      (members.get(identity) ?? []).flatMap((m) => {
+        const e = embeddings.get(faceKeyOf(m));
+        return e ? [{ m, e }] : [];
+      });
+    const mine = vectorsOf(id);
+    const merge: Suggestions['merge'] = [];
+    for (const other of near) {
+      const d = cosineDistance(c, centroids.get(other.id)!);
+      const pairs: { faceId: string; otherFaceId: string; distance: number }[] = [];
+      for (const a of mine) for (const b of vectorsOf(other.id)) pairs.push({ faceId: encodeFaceId(a.m), otherFaceId: encodeFaceId(b.m), distance: cosineDistance(a.e, b.e) });
+      pairs.sort((x, y) => x.distance - y.distance);
+      merge.push({ identity: summaryOf(other, members.get(other.id)?.length ?? 0), centroidDistance: round4(d), closestPairs: pairs.slice(0, 3).map((p) => ({ ...p, distance: round4(p.distance) })) });
+    }
+    merge.sort((a, b) => a.centroidDistance - b.centroidDistance);
+    const uncertain: Suggestions['uncertain'] = mine.map(({ m, e }) => {
+      const own = cosineDistance(e, c);
+      let nearest: { identityId: string; name: string; distance: number } | null = null;
+      for (const other of active) {
+        const oc = centroids.get(other.id);
+        if (other.id === id || !oc) continue;
+        const d = cosineDistance(e, oc);
+        if (!nearest || d < nearest.distance) nearest = { identityId: other.id, name: other.name, distance: round4(d) };
+      }
+      return { faceId: encodeFaceId(m), distance: round4(own), nearestOther: nearest, reason: nearest && nearest.distance < own ? ('nearer-other' as const) : ('far' as const) };
+    });
+    uncertain.sort((a, b) => Number(b.reason === 'nearer-other') - Number(a.reason === 'nearer-other') || b.distance - a.distance);
+    const nearer = uncertain.filter((u) => u.reason === 'nearer-other');
+    return { band, merge, uncertain: [...nearer, ...uncertain.filter((u) => u.reason === 'far').slice(0, UNCERTAIN_FAR)] };
+  }
+
+  /**
+   * A square thumbnail of the face: resized from its identity PNG when one holds it, else cropped from its source
+   * (only from paths under `allowedRoots`). Cached per (face, size, format) in memory.
+   */
+  async thumb(faceId: string, size: number, format: 'webp' | 'png', allowedRoots: readonly string[]): Promise<Buffer> {
+    const key = decodeFaceId(faceId);
+    if (!key) throw new IdentityRequestError(`params/faceId is not a face id: ${faceId}`);
+    const cacheKey = `${faceId}:${size}:${format}`;
+    const hit = thumbCache.get(cacheKey);
+    if (hit) {
+      thumbCache.delete(cacheKey);
+      thumbCache.set(cacheKey, hit);
+      return hit;
+    }
+    let input: Buffer | null = null;
+    for (const h of await this.identities.holdersOfFace(key)) {
+      if (h.identity.state !== 'active') continue;
+      input = await readFile(join(h.identity.outputRoot, h.identity.path, h.png)).catch(() => null);
+      if (input) break;
+    }
+    if (!input) {
+      const [f] = (await this.faces.facesOfSources([key.sha256], key.modelPack)).filter((x) => x.faceIndex === key.faceIndex);
+      if (!f) throw new FaceNotFoundError(faceId);
+      const paths = (await this.sources.aliasesOf(key.sha256)).map((a) => a.path).filter((p) => allowedRoots.some((r) => isInside(r, p)));
+      for (const p of paths) {
+        try {
+          input = await renderCropPng(await this.deps.decodeImage(p), f.kps, THUMB_CROP);
+          break;
+        } catch {
+          // the next path of the same content
+        }
+      }
+      if (!input) throw new FaceNotFoundError(faceId, 'its source cannot be read');
+    }
+    const img = sharp(input).resize(size, size, { fit: 'cover' });
+    const out = format === 'png' ? await img.png().toBuffer() : await img.webp({ quality: 80 }).toBuffer();
+    thumbCache.set(cacheKey, out);
+    if (thumbCache.size > THUMB_CACHE) thumbCache.delete(thumbCache.keys().next().value!);
+    return out;
+  }
+
+  private async embeddingsOf(members: readonly MemberRecord[]): Promise<Map<string, Float32Array>> {
+    const byPack = new Map<string, Set<string>>();
+    for (const m of members) (byPack.get(m.modelPack) ?? byPack.set(m.modelPack, new Set()).get(m.modelPack)!).add(m.sha256);
+    const out = new Map<string, Float32Array>();
+    for (const [pack, shas] of byPack) for (const f of await this.faces.facesOfSources(shas, pack)) out.set(faceKeyOf({ ...f, modelPack: pack }), f.embedding);
+    return out;
+  }
+
+  /** The identity's contact sheet PNG, drawn now when no change has drawn it yet (adopted sets); null when it has no faces. */
+  async contactSheet(id: string): Promise<Buffer | null> {
+    const [draft] = await this.drafts([id]);
+    if (!draft) throw new IdentityNotFoundError(id);
+    if (draft.identity.state !== 'active' || !draft.members.length) return null;
+    const file = join(draft.identity.outputRoot, contactSheetPath(draft.identity.name));
+    const have = await readFile(file).catch(() => null);
+    if (have) return have;
+    await writeIdentitySheet(draft.identity.outputRoot, draft.identity.name, join(draft.identity.outputRoot, draft.identity.path), draft.members, this.deps.log);
+    return readFile(file).catch(() => null);
   }
 
   /** Every decision that touched the identity, newest first. */
@@ -690,15 +900,6 @@ async function facesetFolders(root: string): Promise<{ name: string; path: strin
   // Top level wins over _thin/ when both exist (a move interrupted between its two halves cannot happen: it is one rename).
   const seen = new Set<string>();
   return out.filter((f) => (seen.has(f.name) ? false : (seen.add(f.name), true)));
-}
-
-async function listedPngs(dir: string): Promise<Set<string>> {
-  try {
-    const json = JSON.parse(await readFile(join(dir, FACESET_FILE), 'utf8')) as { members?: { png?: unknown }[] };
-    return new Set((json.members ?? []).map((m) => m?.png).filter((p): p is string => typeof p === 'string'));
-  } catch {
-    return new Set();
-  }
 }
 
 export { placement, findFolder };

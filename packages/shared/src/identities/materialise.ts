@@ -29,6 +29,8 @@ export interface MaterialiseOptions {
   pngSources?: PngSources;
   /** First pass of a multi-identity change: add PNGs and rewrite faceset.json, but remove nothing yet. */
   keepStale?: boolean;
+  /** PNGs the folder's faceset.json listed before the change [read now]: those that are no members are removed. */
+  listedBefore?: Set<string>;
 }
 
 /** face key → the identity folder (by name, wherever it sits now) and PNG name holding its crop. */
@@ -51,7 +53,7 @@ export async function findFolder(root: string, name: string): Promise<string | n
   return null;
 }
 
-async function listedPngs(dir: string): Promise<Set<string>> {
+export async function listedPngs(dir: string): Promise<Set<string>> {
   try {
     const json = JSON.parse(await readFile(join(dir, FACESET_FILE), 'utf8')) as { members?: { png?: unknown }[] };
     return new Set((json.members ?? []).map((m) => m?.png).filter((p): p is string => typeof p === 'string'));
@@ -93,7 +95,7 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
     fresh = true;
   }
   try {
-    const before = await listedPngs(work);
+    const before = opts.listedBefore ?? (await listedPngs(work));
     const failed = await writeMissingPngs(root, work, draft, deps, opts);
     const members = draft.members.filter((m) => !failed.has(m.png));
     const { name: _name, label: _label, members: _members, ...header } = identity.header as Record<string, unknown>;
@@ -111,7 +113,7 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
       await rename(work, target);
       await fsyncDir(join(target, '..'));
     }
-    await writeIdentitySheet(root, identity.name, target, members, deps.log);
+    if (!opts.keepStale) await writeIdentitySheet(root, identity.name, target, members, deps.log);
     for (const png of failed.keys()) deps.log.warn({ identity: identity.name, png, reason: failed.get(png) }, 'member crop could not be made');
     return { count: members.length + identity.foreignMembers.length, written: true, removed: false, failed: [...failed.keys()] };
   } finally {
@@ -161,7 +163,8 @@ function exportSizeOf(d: IdentityDraft): number {
   return typeof v === 'number' && v >= 16 ? v : 512;
 }
 
-async function writeIdentitySheet(root: string, name: string, dir: string, members: IdentityDraft['members'], log: Logger): Promise<void> {
+/** Writes (or removes, when empty) the identity's contact sheet from the PNGs in `dir`, nearest the centroid first. */
+export async function writeIdentitySheet(root: string, name: string, dir: string, members: IdentityDraft['members'], log: Logger): Promise<void> {
   const file = join(root, contactSheetPath(name));
   try {
     const dist = (m: (typeof members)[number]) => ((m.entry as { distance?: unknown }).distance as number | undefined) ?? 1;
