@@ -321,3 +321,70 @@ describe('import jobs through the API', () => {
     expect(origins).toEqual(['discovered', 'discovered', 'discovered', 'imported', 'imported']);
   });
 });
+
+describe('POST /identities/:id/eras', () => {
+  let out: string;
+  let ids: Map<string, { id: string; name: string }>;
+
+  beforeAll(async () => {
+    // An output root with the hand-sorted people, imported without an era split.
+    out = join(env.outputDir, 'for-eras');
+    await mkdir(out);
+    await runJob({ bucket, outputRoot: out, mode: 'import', params: PARAMS });
+    const list = (await app.inject({ method: 'GET', url: `/identities?outputRoot=${encodeURIComponent(out)}` })).json<{ items: { id: string; name: string; label: string }[] }>();
+    ids = new Map(list.items.map((i) => [i.label, i]));
+  }, 300_000);
+
+  it('splits a dated identity into two date eras at the decade gap, the parent kept, thin eras in thin_eras', async () => {
+    const penny = ids.get('Penny (dated)')!;
+    const res = await app.inject({ method: 'POST', url: `/identities/${penny.id}/eras`, payload: { by: 'date' } });
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(body.parent).toMatchObject({ id: penny.id, count: 5 });
+    expect(body.eras.map((e: { era: unknown; count: number; parentId: string; thin: boolean }) => [e.era, e.count, e.parentId, e.thin])).toEqual([
+      [{ by: 'date', from: '1998-03-01', to: '1999-08-15' }, 2, penny.id, true],
+      [{ by: 'date', from: '2016-01-10', to: '2017-12-24' }, 3, penny.id, true],
+    ]);
+    const sets = await setsOf(out, [bucket]);
+    for (const e of body.eras as { name: string; path: string }[]) {
+      const set = sets.find((s) => s.name === e.name)!;
+      expect(set.path).toBe(`_thin/${e.name}`);
+      expect(set.persons).toEqual(['penny']);
+      expect(set.json).toMatchObject({ parent: penny.name, label: 'Penny (dated)' });
+    }
+    expect(sets.find((s) => s.name === penny.name)!.pngs).toHaveLength(5);
+    const manifest = await readJson(join(out, 'manifest.json'));
+    expect(manifest.thin_eras.filter((e: { parent?: string }) => e.parent === penny.name).map((e: { name: string }) => e.name)).toEqual(body.eras.map((e: { name: string }) => e.name));
+    // Once is enough: a second split is refused, and so is splitting an era.
+    const again = await app.inject({ method: 'POST', url: `/identities/${penny.id}/eras`, payload: { by: 'date' } });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().message).toMatch(/already has eras/);
+    const ofEra = await app.inject({ method: 'POST', url: `/identities/${body.eras[0].id}/eras`, payload: { by: 'appearance' } });
+    expect(ofEra.statusCode).toBe(409);
+  });
+
+  it('answers 200 with the reason when an identity falls into fewer than two eras, 400 naming a bad field', async () => {
+    const res = await app.inject({ method: 'POST', url: `/identities/${ids.get('bernadette')!.id}/eras`, payload: { by: 'date' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ eras: [], unplaced: 5, skipped: 'no era: no face is dated' });
+    const bad = await app.inject({ method: 'POST', url: `/identities/${ids.get('bernadette')!.id}/eras`, payload: { by: 'decade' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/^body\/by must be one of date, appearance, auto$/);
+  });
+
+  it('era sets take part in decisions: a label and a rejection change the era, not the parent', async () => {
+    const penny = ids.get('Penny (dated)')!;
+    const list = (await app.inject({ method: 'GET', url: `/identities?outputRoot=${encodeURIComponent(out)}` })).json<{ items: { id: string; name: string; parentId: string | null }[] }>();
+    const era = list.items.find((i) => i.parentId === penny.id)!;
+    const labelled = await app.inject({ method: 'PATCH', url: `/identities/${era.id}`, payload: { label: 'Penny, the 1990s' } });
+    expect(labelled.statusCode).toBe(200);
+    const detail = (await app.inject({ method: 'GET', url: `/identities/${era.id}` })).json<{ faces: { id: string; png: string }[] }>();
+    const rejected = await app.inject({ method: 'POST', url: `/identities/${era.id}/reject`, payload: { faceIds: [detail.faces[0]!.id] } });
+    expect(rejected.statusCode).toBe(200);
+    const sets = await setsOf(out, [bucket]);
+    const eraSet = sets.find((s) => s.name === era.name)!;
+    expect(eraSet.json.label).toBe('Penny, the 1990s');
+    expect(eraSet.pngs).toEqual(detail.faces.slice(1).map((f) => f.png).sort());
+    expect(sets.find((s) => s.name === penny.name)!.pngs).toHaveLength(5);
+  });
+});
