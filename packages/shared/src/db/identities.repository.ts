@@ -118,8 +118,10 @@ export class IdentitiesRepository {
     return rows.length > 0;
   }
 
-  async byRoot(root: string, q: Queryable = this.db): Promise<IdentityRecord[]> {
-    const { rows } = await q.query(`SELECT ${COLUMNS} FROM identities WHERE output_root = $1 ORDER BY number`, [root]);
+  /** Every identity of the root, by number; centroids (2 kB each) only when asked for. */
+  async byRoot(root: string, opts: { centroids?: boolean } = {}, q: Queryable = this.db): Promise<IdentityRecord[]> {
+    const cols = opts.centroids ? COLUMNS : COLUMNS.replace('centroid,', 'NULL::bytea AS centroid,');
+    const { rows } = await q.query(`SELECT ${cols} FROM identities WHERE output_root = $1 ORDER BY number`, [root]);
     return rows.map(toIdentity);
   }
 
@@ -228,9 +230,9 @@ export class IdentitiesRepository {
     return out;
   }
 
-  /** Member PNG names of every identity of the root, by identity (light: no entries). */
-  async memberPngsOfRoot(root: string, q: Queryable = this.db): Promise<Map<string, Set<string>>> {
-    const { rows } = await q.query<{ identity_id: string; png: string }>('SELECT identity_id, png FROM identity_faces WHERE output_root = $1', [root]);
+  /** Member PNG names of the identities (light: no entries). */
+  async memberPngsOf(identityIds: readonly string[], q: Queryable = this.db): Promise<Map<string, Set<string>>> {
+    const { rows } = await q.query<{ identity_id: string; png: string }>('SELECT identity_id, png FROM identity_faces WHERE identity_id = ANY($1::uuid[])', [identityIds]);
     const out = new Map<string, Set<string>>();
     for (const r of rows) {
       const s = out.get(r.identity_id);

@@ -208,36 +208,45 @@ export class IdentityService {
     const byName = new Map(known.map((i) => [i.name, i]));
     const result: SyncResult = { outputRoot: root, adopted: [], rejected: [], missingFolders: [] };
     const folders = await facesetFolders(root);
+    const folderOf = new Map(folders.map((f) => [f.name, f]));
     const changed: IdentityDraft[] = [];
 
-    for (const f of folders) {
-      if (byName.has(f.name)) continue;
-      const adopted = await this.adopt(root, f.name, f.path);
-      if (!adopted) continue;
-      byName.set(adopted.name, adopted);
-      result.adopted.push(adopted.name);
-      log.info({ identity: adopted.name }, 'adopted a face set folder');
+    const unknown = folders.filter((f) => !byName.has(f.name));
+    if (unknown.length) {
+      for (const adopted of await this.adopt(root, unknown)) {
+        byName.set(adopted.name, adopted);
+        result.adopted.push(adopted.name);
+      }
+      log.info({ adopted: result.adopted.length }, 'adopted face set folders');
     }
 
-    const pngs = await this.identities.memberPngsOfRoot(root);
+    // Only folders whose entries changed since this process last saw them in step with their records are read.
     const repair: IdentityRecord[] = [];
+    const look: { identity: IdentityRecord; dir: string | null; mtime: number }[] = [];
     for (const identity of byName.values()) {
-      const folder = folders.find((f) => f.name === identity.name);
+      const folder = folderOf.get(identity.name);
       if (identity.state !== 'active') {
         if (folder) repair.push(identity);
         continue;
       }
-      const members = pngs.get(identity.id) ?? new Set<string>();
       if (!folder) {
+        look.push({ identity, dir: null, mtime: 0 });
+        continue;
+      }
+      const dir = join(root, folder.path);
+      const mtime = (await stat(dir)).mtimeMs;
+      if (checkedFolders.get(dir) !== mtime || folder.path !== identity.path) look.push({ identity, dir, mtime });
+    }
+    const pngs = look.length ? await this.identities.memberPngsOf(look.map((l) => l.identity.id)) : new Map<string, Set<string>>();
+    for (const { identity, dir, mtime } of look) {
+      const members = pngs.get(identity.id) ?? new Set<string>();
+      if (!dir) {
         if (members.size) {
           result.missingFolders.push(identity.name);
           repair.push(identity);
         }
         continue;
       }
-      const dir = join(root, folder.path);
-      const mtime = (await stat(dir)).mtimeMs;
-      if (checkedFolders.get(dir) === mtime && folder.path === identity.path) continue;
       const listed = await listedPngs(dir);
       const present = new Set((await readdir(dir)).filter((n) => n.toLowerCase().endsWith('.png')));
       const gone = [...members].filter((p) => listed.has(p) && !present.has(p));
@@ -248,74 +257,96 @@ export class IdentityService {
         continue;
       }
       const same = listed.size === members.size && [...members].every((p) => listed.has(p) && present.has(p));
-      if (!same || folder.path !== identity.path) repair.push(identity);
+      if (!same || !dir.endsWith(identity.path)) repair.push(identity);
       else checkedFolders.set(dir, mtime);
     }
     if (repair.length) changed.push(...(await this.drafts(repair.map((r) => r.id))));
-    if (changed.length) await this.writeOut(root, changed, new Map(), log, {
+    if (changed.length) {
+      await this.writeOut(root, changed, new Map(), log, {
         jobId: 'sync',
         added: [],
         extended: changed.filter((d) => d.identity.state === 'active').map((d) => d.identity.name),
         removed: changed.filter((d) => d.identity.state !== 'active').map((d) => d.identity.name),
       });
+    }
     // Adoption alone leaves the manifest as it is: an adopted set gets its entry the first time it changes.
     return result;
   }
 
-  /** One folder into an identity; null when another process adopted it first. */
-  private async adopt(root: string, name: string, path: string): Promise<IdentityRecord | null> {
-    const number = facesetNumber(name)!;
-    let json: Record<string, unknown> | null = null;
-    try {
-      const parsed = JSON.parse(await readFile(join(root, path, FACESET_FILE), 'utf8')) as unknown;
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
-    } catch {
-      // no or unreadable faceset.json: an identity without members; its PNGs are left alone
-    }
-    const rawMembers = Array.isArray(json?.members) ? (json!.members as unknown[]) : [];
-    const { members: _m, label, ...header } = json ?? {};
-    const usable: { i: number; sha256: string; box: [number, number, number, number] }[] = [];
-    rawMembers.forEach((m, i) => {
-      const { sha256, box, png } = (m ?? {}) as { sha256?: unknown; box?: unknown; png?: unknown };
-      if (typeof png === 'string' && typeof sha256 === 'string' && /^[0-9a-f]{64}$/i.test(sha256) && Array.isArray(box) && box.length === 4 && box.every((v) => typeof v === 'number')) {
-        usable.push({ i, sha256: sha256.toLowerCase(), box: box as [number, number, number, number] });
-      }
-    });
-    const candidates = usable.length ? await this.faces.facesOfSources(usable.map((u) => u.sha256), this.deps.modelPack) : [];
-    const matched = matchMembers(usable, candidates);
-    const taken = await this.identities.holders(root, matched.flatMap((f) => (f ? [{ sha256: f.sha256, faceIndex: f.faceIndex, modelPack: this.deps.modelPack }] : [])));
-    const seen = new Set<string>();
-    const members: MemberRecord[] = [];
-    const keyed = new Set<number>();
-    usable.forEach((u, k) => {
-      const f = matched[k];
-      if (!f) return;
-      const key = faceKeyOf({ sha256: f.sha256, faceIndex: f.faceIndex, modelPack: this.deps.modelPack });
-      if (seen.has(key) || taken.has(key)) return;
-      seen.add(key);
-      keyed.add(u.i);
-      const entry = rawMembers[u.i] as Record<string, unknown>;
-      members.push({ sha256: f.sha256, faceIndex: f.faceIndex, modelPack: this.deps.modelPack, origin: header.jobId ? 'discovered' : 'imported', png: entry.png as string, entry });
-    });
-    const foreign = rawMembers.filter((_, i) => !keyed.has(i));
-    const embeddings = indexFaces(candidates);
-    const vs = members.map((m) => embeddings.get(faceKey2(m))!.embedding);
-    return inTransaction(this.deps.db, async (client) => {
-      const { rows } = await client.query('SELECT 1 FROM identities WHERE output_root = $1 AND name = $2', [root, name]);
-      if (rows.length) return null;
-      const identity = await this.identities.insert(client, {
-        outputRoot: root,
-        name,
-        number,
-        path,
-        thin: path.startsWith(`${THIN_DIR}/`),
-        header,
-        foreignMembers: foreign,
-        label: typeof label === 'string' && label ? label : null,
-        ...(vs.length ? { centroid: centroid(vs), centroidModelPack: this.deps.modelPack } : {}),
+  /**
+   * Folders into identities, in one read of face records and one transaction: members matched by sha256 and box
+   * (a face already held by another identity of the root, or matched twice, stays a foreign member, verbatim).
+   */
+  private async adopt(root: string, folders: readonly { name: string; path: string }[]): Promise<IdentityRecord[]> {
+    const read = await Promise.all(
+      folders.map(async (f) => {
+        try {
+          const parsed = JSON.parse(await readFile(join(root, f.path, FACESET_FILE), 'utf8')) as unknown;
+          return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+        } catch {
+          return null; // no or unreadable faceset.json: an identity without members; its PNGs are left alone
+        }
+      }),
+    );
+    const usable = read.map((json) => {
+      const raw = Array.isArray(json?.members) ? (json!.members as unknown[]) : [];
+      const out: { i: number; sha256: string; box: [number, number, number, number] }[] = [];
+      raw.forEach((m, i) => {
+        const { sha256, box, png } = (m ?? {}) as { sha256?: unknown; box?: unknown; png?: unknown };
+        if (typeof png === 'string' && typeof sha256 === 'string' && /^[0-9a-f]{64}$/i.test(sha256) && Array.isArray(box) && box.length === 4 && box.every((v) => typeof v === 'number')) {
+          out.push({ i, sha256: sha256.toLowerCase(), box: box as [number, number, number, number] });
+        }
       });
-      await this.identities.addMembers(client, identity.id, root, members);
-      return identity;
+      return { raw, out };
+    });
+    const candidates = await this.faces.facesOfSources(usable.flatMap((u) => u.out.map((m) => m.sha256)), this.deps.modelPack);
+    const bySha = new Map<string, FaceRecord[]>();
+    for (const c of candidates) (bySha.get(c.sha256) ?? bySha.set(c.sha256, []).get(c.sha256)!).push(c);
+    const matched = usable.map((u) => matchMembers(u.out, u.out.flatMap((m) => bySha.get(m.sha256) ?? []).filter((c, k, all) => all.indexOf(c) === k)));
+    const taken = await this.identities.holders(root, matched.flat().flatMap((f) => (f ? [{ sha256: f.sha256, faceIndex: f.faceIndex, modelPack: this.deps.modelPack }] : [])));
+    const seen = new Set<string>();
+    const plans = folders.map((f, k) => {
+      const json = read[k] ?? {};
+      const { members: _m, label, ...header } = json;
+      const members: MemberRecord[] = [];
+      const keyed = new Set<number>();
+      const vs: Float32Array[] = [];
+      usable[k]!.out.forEach((u, j) => {
+        const face = matched[k]![j];
+        if (!face) return;
+        const key = faceKeyOf({ sha256: face.sha256, faceIndex: face.faceIndex, modelPack: this.deps.modelPack });
+        if (seen.has(key) || taken.has(key)) return;
+        seen.add(key);
+        keyed.add(u.i);
+        vs.push(face.embedding);
+        const entry = usable[k]!.raw[u.i] as Record<string, unknown>;
+        members.push({ sha256: face.sha256, faceIndex: face.faceIndex, modelPack: this.deps.modelPack, origin: header.jobId ? 'discovered' : 'imported', png: entry.png as string, entry });
+      });
+      const foreign = usable[k]!.raw.filter((_, i) => !keyed.has(i));
+      return { f, header, label, members, foreign, centroid: vs.length ? centroid(vs) : null };
+    });
+    return inTransaction(this.deps.db, async (client) => {
+      // Another process may have adopted some meanwhile: those are skipped.
+      const { rows } = await client.query<{ name: string }>('SELECT name FROM identities WHERE output_root = $1 AND name = ANY($2::text[])', [root, folders.map((f) => f.name)]);
+      const exists = new Set(rows.map((r) => r.name));
+      const out: IdentityRecord[] = [];
+      for (const p of plans) {
+        if (exists.has(p.f.name)) continue;
+        const identity = await this.identities.insert(client, {
+          outputRoot: root,
+          name: p.f.name,
+          number: facesetNumber(p.f.name)!,
+          path: p.f.path,
+          thin: p.f.path.startsWith(`${THIN_DIR}/`),
+          header: p.header,
+          foreignMembers: p.foreign,
+          label: typeof p.label === 'string' && p.label ? p.label : null,
+          ...(p.centroid ? { centroid: p.centroid, centroidModelPack: this.deps.modelPack } : {}),
+        });
+        await this.identities.addMembers(client, identity.id, root, p.members);
+        out.push(identity);
+      }
+      return out;
     });
   }
 
@@ -345,7 +376,7 @@ export class IdentityService {
    * stored one is of another pack), the faces people took out, every name used.
    */
   async coverageState(root: string, modelPack: string): Promise<CoverageState> {
-    const all = await this.identities.byRoot(root);
+    const all = await this.identities.byRoot(root, { centroids: true });
     const members = await this.identities.membersOfRoot(root);
     const rejections = await this.identities.rejectionsOfRoot(root);
     const active = all.filter((i) => i.state === 'active');
@@ -650,7 +681,8 @@ export class IdentityService {
       const folder = await findFolder(root, d.identity.name);
       listed.set(d.identity.id, folder ? await listedPngs(join(root, folder)) : new Set());
     }
-    for (const d of active) await materialiseIdentity(root, d, deps, { pngSources, keepStale: true });
+    // A single identity copies from nowhere else: one pass is enough.
+    if (active.length > 1) for (const d of active) await materialiseIdentity(root, d, deps, { pngSources, keepStale: true });
     const counts = new Map<string, number>();
     for (const d of [...active, ...drafts.filter((d) => d.identity.state !== 'active')]) {
       const out = await materialiseIdentity(root, d, deps, { pngSources, listedBefore: listed.get(d.identity.id)! });
@@ -750,7 +782,7 @@ export class IdentityService {
     const routeThreshold = numberParam(target.header, 'routeThreshold', DEFAULT_PARAMS.routeThreshold);
     const band = { from: routeThreshold, to: Math.max(upper, routeThreshold) };
     if (target.state !== 'active') return { band, merge: [], uncertain: [] };
-    const active = (await this.identities.byRoot(target.outputRoot)).filter((i) => i.state === 'active');
+    const active = (await this.identities.byRoot(target.outputRoot, { centroids: true })).filter((i) => i.state === 'active');
     const c = active.find((i) => i.id === id)?.centroid;
     if (!c) return { band, merge: [], uncertain: [] };
     const pack = target.centroidModelPack;
