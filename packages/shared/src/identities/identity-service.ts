@@ -420,7 +420,7 @@ export class IdentityService {
   async recordNewSets(root: string, sets: readonly WrittenSet[], modelPack: string, origin: FaceOrigin = 'discovered'): Promise<IdentityRecord[]> {
     if (!sets.length) return [];
     return inTransaction(this.deps.db, async (client) => {
-      const byName = new Map((await this.identities.byRoot(root, client)).map((i) => [i.name, i]));
+      const byName = new Map((await this.identities.byRoot(root, {}, client)).map((i) => [i.name, i]));
       const out: IdentityRecord[] = [];
       for (const s of sets) {
         const { label, parent, era } = s.header as { label?: unknown; parent?: unknown; era?: unknown };
