@@ -386,5 +386,13 @@ describe('POST /identities/:id/eras', () => {
     expect(eraSet.json.label).toBe('Penny, the 1990s');
     expect(eraSet.pngs).toEqual(detail.faces.slice(1).map((f) => f.png).sort());
     expect(sets.find((s) => s.name === penny.name)!.pngs).toHaveLength(5);
+    // Merging the other era back into the parent: the parent keeps each face once, the era's folder goes.
+    const other = list.items.find((i) => i.parentId === penny.id && i.id !== era.id)!;
+    const merged = await app.inject({ method: 'POST', url: `/identities/${penny.id}/merge`, payload: { from: [other.id] } });
+    expect(merged.statusCode).toBe(200);
+    expect(merged.json()).toMatchObject({ count: 5 });
+    const after = await setsOf(out, [bucket]);
+    expect(after.find((s) => s.name === penny.name)!.pngs).toHaveLength(5);
+    expect(after.map((s) => s.name)).not.toContain(other.name);
   });
 });
