@@ -1,5 +1,5 @@
-// Import jobs: one identity per hand-sorted top-level folder, as steps: folders → coverage → import → eras → manifest →
-// report → events.
+// Import jobs: one identity per hand-sorted top-level folder, as steps: folders → identities (sync) → import → eras →
+// manifest → report → events.
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareFaces, type DiscoveryFace } from '@facesets/shared/clustering/types';
