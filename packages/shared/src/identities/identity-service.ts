@@ -301,7 +301,7 @@ export class IdentityService {
     const candidates = await this.faces.facesOfSources(usable.flatMap((u) => u.out.map((m) => m.sha256)), this.deps.modelPack);
     const bySha = new Map<string, FaceRecord[]>();
     for (const c of candidates) (bySha.get(c.sha256) ?? bySha.set(c.sha256, []).get(c.sha256)!).push(c);
-    const matched = usable.map((u) => matchMembers(u.out, u.out.flatMap((m) => bySha.get(m.sha256) ?? []).filter((c, k, all) => all.indexOf(c) === k)));
+    const matched = usable.map((u) => matchMembers(u.out, [...new Set(u.out.map((m) => m.sha256))].flatMap((s) => bySha.get(s) ?? [])));
     const taken = await this.identities.holders(root, matched.flat().flatMap((f) => (f ? [{ sha256: f.sha256, faceIndex: f.faceIndex, modelPack: this.deps.modelPack }] : [])));
     const seen = new Set<string>();
     const plans = folders.map((f, k) => {
@@ -329,6 +329,7 @@ export class IdentityService {
       const { rows } = await client.query<{ name: string }>('SELECT name FROM identities WHERE output_root = $1 AND name = ANY($2::text[])', [root, folders.map((f) => f.name)]);
       const exists = new Set(rows.map((r) => r.name));
       const out: IdentityRecord[] = [];
+      const lists: { identityId: string; members: MemberRecord[] }[] = [];
       for (const p of plans) {
         if (exists.has(p.f.name)) continue;
         const identity = await this.identities.insert(client, {
@@ -342,9 +343,10 @@ export class IdentityService {
           label: typeof p.label === 'string' && p.label ? p.label : null,
           ...(p.centroid ? { centroid: p.centroid, centroidModelPack: this.deps.modelPack } : {}),
         });
-        await this.identities.addMembers(client, identity.id, root, p.members);
+        lists.push({ identityId: identity.id, members: p.members });
         out.push(identity);
       }
+      await this.identities.addMembersOfNew(client, root, lists);
       return out;
     });
   }
