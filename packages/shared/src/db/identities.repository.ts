@@ -299,6 +299,25 @@ export class IdentitiesRepository {
     await client.query('DELETE FROM identity_faces WHERE identity_id = ANY($1::uuid[])', [identityIds]);
   }
 
+  /** Members of identities that have none yet (just inserted), positions in list order, in few statements. */
+  async addMembersOfNew(client: Queryable, root: string, lists: readonly { identityId: string; members: readonly MemberRecord[] }[]): Promise<void> {
+    const rows = lists.flatMap((l) => l.members.map((m, position) => ({ id: l.identityId, m, position })));
+    const CHUNK = 5000;
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const part = rows.slice(i, i + CHUNK);
+      await client.query(
+        `INSERT INTO identity_faces (identity_id, output_root, sha256, face_index, model_pack, origin, png, entry, position)
+         SELECT k.identity_id, $1, k.sha256, k.face_index, k.model_pack, k.origin, k.png, k.entry, k.position
+         FROM unnest($2::uuid[], $3::bytea[], $4::int[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::int[])
+           AS k(identity_id, sha256, face_index, model_pack, origin, png, entry, position)`,
+        [
+          root, part.map((r) => r.id), part.map((r) => shaToBytes(r.m.sha256)), part.map((r) => r.m.faceIndex), part.map((r) => r.m.modelPack),
+          part.map((r) => r.m.origin), part.map((r) => r.m.png), part.map((r) => JSON.stringify(r.m.entry)), part.map((r) => r.position),
+        ],
+      );
+    }
+  }
+
   /** Appends members after the identity's last position. */
   async addMembers(client: Queryable, identityId: string, root: string, members: readonly MemberRecord[]): Promise<void> {
     const CHUNK = 2000;
