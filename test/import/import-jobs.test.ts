@@ -255,6 +255,14 @@ describe('import jobs through the API', () => {
     expect(await snapshot(root)).toEqual(before);
   });
 
+  it('importAsNew over the same photos leaves every face with the identity that holds it', async () => {
+    const before = await snapshot(root);
+    const again = await runJob({ bucket, outputRoot: root, mode: 'import', params: { ...PARAMS, importAsNew: true } });
+    expect(again.summary).toMatchObject({ added: [], foldersCreated: 0, foldersSkipped: 7 });
+    expect(new Set(again.report.imports!.folders.map((f) => f.skipped))).toEqual(new Set(['every face is a member of another identity already']));
+    expect(await snapshot(root)).toEqual(before);
+  });
+
   it('routes a new face of a person with eras to the nearest era, and to the parent', async () => {
     const split = first.report.eras!.find((e) => e.label === 'Penny (dated)')!;
     const [old, recent] = split.eras.map((e) => sets.find((s) => s.name === e.name)!);

@@ -126,6 +126,9 @@ export async function importStep(input: ImportInput, deps: ImportDeps): Promise<
   const fresh: { row: ImportedFolderReport; folder: FolderPlan }[] = [];
   const extended: string[] = [];
   const touched = new Map<string, number>();
+  /** Faces this job's new identities took already. */
+  const claimed = new Set<string>();
+  const key = (face: DiscoveryFace) => `${face.sha256}:${face.faceIndex}`;
   for (const f of input.folders) {
     const row: ImportedFolderReport = {
       folder: f.folder,
@@ -149,14 +152,21 @@ export async function importStep(input: ImportInput, deps: ImportDeps): Promise<
     }
     const match = params.importAsNew ? null : nearestIdentity(state.identities, f.plan.centroid!, params.routeThreshold);
     if (!match) {
-      fresh.push({ row, folder: f });
+      // A face belongs to one identity of a root: one another identity holds (importAsNew over the same photos, a
+      // byte-duplicate filed in two folders) stays where it is.
+      const members = f.plan.members.filter((m) => !state.memberOf.has(key(m.face)) && !claimed.has(key(m.face)));
+      if (!members.length) {
+        row.skipped = 'every face is a member of another identity already';
+        continue;
+      }
+      for (const m of members) claimed.add(key(m.face));
+      fresh.push({ row, folder: { ...f, plan: { ...f.plan, members } } });
       continue;
     }
     const { identity, index, distance } = match;
-    const key = (face: DiscoveryFace) => `${face.sha256}:${face.faceIndex}`;
     const faces = f.plan.members
       .map((m) => m.face)
-      .filter((face) => !state.memberOf.has(key(face)) && !identity.rejected.has(key(face)) && !state.held.has(key(face)))
+      .filter((face) => !state.memberOf.has(key(face)) && !claimed.has(key(face)) && !identity.rejected.has(key(face)) && !state.held.has(key(face)))
       .map((face) => ({ ...face, distance: cosineDistance(face.embedding, identity.centroid!) }));
     const added = await deps.identities.extend(root, identity.record.id, faces, input.modelPack, { origin: 'imported', label: f.label });
     for (const face of faces) state.memberOf.set(key(face), index);
