@@ -1,5 +1,6 @@
 // DotKernel on onnxruntime's SIMD GEMM: a one-node Gemm graph scores 2048×2048 face pairs per call, ~15× the JS loop.
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { prepareOrtProcess } from '../engine/ort-env';
 import { EdgeList, type DotKernel } from './threshold-graph';
 import type { EmbeddingMatrix } from './vectors';
 
@@ -57,6 +58,7 @@ export function createOrtDotKernel(opts: OrtDotKernelOptions = {}): DotKernel & 
   const session = (dim: number): Promise<InferenceSession> => {
     let s = sessions.get(dim);
     if (!s) {
+      prepareOrtProcess();
       s = InferenceSession.create(gemmModel(dim), {
         intraOpNumThreads: opts.threads ?? 2,
         interOpNumThreads: 1,

@@ -8,6 +8,7 @@ import { faceBlur } from './blur';
 import { FaceDetector, type Detection } from './detect';
 import { FaceEmbedder } from './embed';
 import { LandmarkModel } from './landmark';
+import { prepareOrtProcess } from './ort-env';
 import type { Face, FileResult, ProcessOptions, RgbImage, StageTimings } from './types';
 
 export const DEFAULT_DET_THRESHOLD = 0.5;
@@ -33,6 +34,7 @@ export async function createSession(
   path: string,
   opts: Pick<FaceEngineOptions, 'intraOpThreads' | 'executionProvider'>,
 ): Promise<InferenceSession> {
+  prepareOrtProcess();
   try {
     return await InferenceSession.create(path, {
       intraOpNumThreads: opts.intraOpThreads,

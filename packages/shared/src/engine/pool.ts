@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { loadModelPack, type ModelPack } from '../models/model-pack';
 import type { FaceEngineOptions } from './engine';
 import type { WorkerMessage, WorkerRequest } from './engine-worker';
+import { prepareOrtProcess } from './ort-env';
 import type { FileResult, ProcessOptions } from './types';
 
 export interface EnginePoolOptions {
@@ -75,6 +76,7 @@ export class EnginePool {
       throw new Error(`EnginePool: workers must be a positive integer, got ${opts.workers}`);
     }
     const pack = loadModelPack(opts.modelDir, opts.verifyModels ?? true);
+    prepareOrtProcess();
     const pool = new EnginePool(pack, opts);
     const started = await Promise.allSettled(Array.from({ length: opts.workers }, () => pool.startWorker()));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
