@@ -85,7 +85,8 @@ const lines = [
   `start-up    ${first.toFixed(2)} s to the first line (process, engine start, first file)`,
   `throughput  ${((files.length - 1) / steady).toFixed(1)} images/s after the first line (${steady.toFixed(2)} s), ` +
     `${(files.length / total).toFixed(1)} images/s end to end (${total.toFixed(2)} s)`,
-  `cpu         ${((cpuAtLast - cpuAtFirst) / (files.length - 1)).toFixed(1)} ms per image after the first line (all threads, as \`npm run bench\` counts it)`,
+  `cpu         ${((cpuAtLast - cpuAtFirst) / (files.length - 1)).toFixed(1)} ms per image after the first line (all threads, as \`npm run bench\` counts it), ` +
+    `${(cpuAtLast / files.length).toFixed(1)} ms per image end to end (${(cpuAtFirst / 1000).toFixed(2)} s before the first line)`,
   `memory      ${peak.toFixed(0)} MB peak RSS of the CLI process`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
