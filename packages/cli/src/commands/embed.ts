@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 // Deep imports, not the package index: the index loads the database, queue and HTTP code too (~1.5 s).
 import { loadConfig } from '@facesets/shared/config';
-import { EnginePool } from '@facesets/shared/engine/pool';
+import { EnginePool, enginePoolOptions } from '@facesets/shared/engine/pool';
 import type { Face, FileResult } from '@facesets/shared/engine/types';
 import { UsageError, type Command } from '../cli';
 import { expandInputs, readLines, type EmbedInput } from '../embed-inputs';
@@ -125,13 +125,7 @@ export const command: Command = {
     const workers = head.length;
     let pool: EnginePool;
     try {
-      pool = await EnginePool.create({
-        modelDir: config.modelDir,
-        workers,
-        intraOpThreads: config.intraOpThreads,
-        executionProvider: config.executionProvider,
-        maxImagePixels: config.maxImagePixels,
-      });
+      pool = await EnginePool.create({ ...enginePoolOptions(config), workers });
     } catch (err) {
       // Start-up problems (missing/altered model, no CUDA) are the operator's to fix: one clear line.
       process.stderr.write(`facesets embed: cannot start the face engine: ${(err as Error).message}\n`);

@@ -9,8 +9,8 @@ import { isMainThread } from 'node:worker_threads';
  * main thread (8 MB) from ~29 kB. A bigger stack only moves the limit (argv may hold 2 MB); switching the
  * telemetry off removes the code path (and its device-id file, offline cache and upload).
  * ORT reads the variable with getenv(), so it has to be in the process environment: only the main thread's
- * process.env writes through to it (a worker's is a copy), which is why the pool calls this before it starts
- * any worker. Overrides an explicit ORT_DISABLE_TELEMETRY=0: the crash is not the user's to opt into.
+ * process.env writes through to it (a worker's is a copy), which is why loadRuntime and the pool call this before
+ * any session or worker exists. Overrides an explicit ORT_DISABLE_TELEMETRY=0: the crash is not the user's to opt into.
  */
 export function prepareOrtProcess(): void {
   if (isMainThread) process.env.ORT_DISABLE_TELEMETRY = '1';
