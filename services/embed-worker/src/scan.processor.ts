@@ -15,7 +15,7 @@ import {
   type ScanPayload,
 } from '@facesets/shared/queues';
 import { hashFile } from './file-hash';
-import { topLevelFolder, walkBucket } from './walk';
+import { topLevelFolder, walkBucket } from '@facesets/shared/scan/walk';
 
 export interface ScanDeps {
   jobs: JobsRepository;
