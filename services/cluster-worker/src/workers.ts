@@ -80,7 +80,12 @@ export function startClusterWorker({ config, db, log, runDiscovery }: ClusterWor
   const callbackLog = log.child({ stage: 'callback' });
   const callbackWorker = new Worker<CallbackPayload>(
     QUEUE.callback,
-    (job) => processCallback(job.data, { secret: config.callbackSecret, log: callbackLog.child({ jobId: job.data.jobId }) }),
+    (job) =>
+      processCallback(job.data, {
+        secret: config.callbackSecret,
+        log: callbackLog.child({ jobId: job.data.jobId }),
+        deliver: { policy: { allowHosts: config.callbackAllowHosts } },
+      }),
     // Deliveries wait on other hosts, not on this CPU: several may be in flight.
     workerOptions(config, connection, 4),
   );

@@ -1,5 +1,6 @@
 // Manifest-update events: Redis pub/sub on facesets:manifest, and signed HTTP callbacks delivered by a retried job.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { checkCallbackUrl, type CallbackPolicy } from '@facesets/shared/events/callback-url';
 
 export const MANIFEST_CHANNEL = 'facesets:manifest';
 
@@ -51,6 +52,8 @@ export function verifyCallback(
 }
 
 export interface DeliverOptions {
+  /** Checked again before every delivery: a name may resolve to an internal address by now. */
+  policy?: CallbackPolicy;
   timeoutMs?: number;
   fetch?: typeof fetch;
   now?: () => number;
@@ -74,6 +77,8 @@ export async function deliverCallback(
   secret: string | undefined,
   opts: DeliverOptions = {},
 ): Promise<{ status: number }> {
+  // A refused URL throws CallbackUrlError (never retried); a lookup failure throws a plain Error (retried).
+  if (opts.policy) await checkCallbackUrl(url, opts.policy);
   const now = opts.now ?? Date.now;
   const headers: Record<string, string> = {
     'content-type': 'application/json',
