@@ -7,7 +7,15 @@ import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { Db } from '@facesets/shared/db/pool';
 import { ReportsRepository } from '@facesets/shared/db/reports.repository';
 import { createOrtDotKernel } from '@facesets/shared/discovery/ort-dot-kernel';
-import { closeWorker, isFinalFailure, workerOptions } from '@facesets/shared/jobs/bull';
+import {
+  MAX_STALLED_COUNT,
+  closeWorker,
+  failedForGood,
+  failureReason,
+  withInfraPatience,
+  workerOptions,
+  writePatiently,
+} from '@facesets/shared/jobs/bull';
 import type { Logger } from '@facesets/shared/logger';
 import {
   QUEUE,
@@ -58,22 +66,20 @@ export function startClusterWorker({ config, db, log, runDiscovery }: ClusterWor
       },
     });
 
+  const patience = { patienceMs: config.infraPatienceMs, log };
   const worker = new Worker<ClusterPayload>(
     QUEUE.cluster,
-    async (job) => {
-      try {
-        return await processCluster(job.data, { config, db, jobs, reports, log, runDiscovery: stage });
-      } catch (err) {
-        if (isFinalFailure(job, err)) {
-          const reason = err instanceof Error ? err.message : String(err);
-          await jobs.fail(job.data.jobId, `cluster failed: ${reason}`).catch(() => undefined);
-        }
-        throw err;
-      }
-    },
+    (job) =>
+      withInfraPatience(job, () => processCluster(job.data, { config, db, jobs, reports, log, runDiscovery: stage }), patience),
     workerOptions(config, connection, config.clusterConcurrency),
   );
-  worker.on('failed', (job, err) => log.error({ jobId: job?.data.jobId, err: err.message }, 'cluster job failed'));
+  // Also reached for a cluster job BullMQ fails without running it (stalled more than allowed).
+  worker.on('failed', (job, err) => {
+    log.error({ jobId: job?.data.jobId, err: err.message }, 'cluster job failed');
+    if (!job || !failedForGood(job)) return;
+    const reason = failureReason('cluster', err, MAX_STALLED_COUNT);
+    writePatiently(() => jobs.fail(job.data.jobId, reason), { ...patience, what: 'marking the job failed', jobId: job.data.jobId });
+  });
   worker.on('stalled', (bullJobId) => log.warn({ bullJobId }, 'stalled cluster job recovered'));
   worker.on('error', (err) => log.error({ err }, 'worker error'));
 

@@ -1,0 +1,5 @@
+-- Crash accounting per (job, source): how often the embed stage started a file without finishing it, and how often
+-- it did so while the file ran alone in its process; a file that crashed twice, once alone, becomes an error record.
+ALTER TABLE job_sources
+  ADD COLUMN starts      smallint NOT NULL DEFAULT 0,
+  ADD COLUMN solo_starts smallint NOT NULL DEFAULT 0;
