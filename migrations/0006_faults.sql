@@ -3,3 +3,6 @@
 ALTER TABLE job_sources
   ADD COLUMN starts      smallint NOT NULL DEFAULT 0,
   ADD COLUMN solo_starts smallint NOT NULL DEFAULT 0;
+
+-- How often the reconciler re-queued a job's work after finding it gone; bounded, then the job fails.
+ALTER TABLE jobs ADD COLUMN redrives smallint NOT NULL DEFAULT 0;

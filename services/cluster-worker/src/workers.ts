@@ -2,6 +2,7 @@
 // per-process resources of discovery (GEMM kernel, advisory lock, manifest publisher, callback producer).
 import { availableParallelism } from 'node:os';
 import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Config } from '@facesets/shared/config';
 import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { Db } from '@facesets/shared/db/pool';
@@ -20,6 +21,7 @@ import type { Logger } from '@facesets/shared/logger';
 import {
   QUEUE,
   bullJobId,
+  createQueue,
   manifestChannel,
   producerConnection,
   workerConnection,
@@ -28,6 +30,7 @@ import {
 } from '@facesets/shared/queues';
 import { processCallback } from './callback.processor';
 import { processCluster } from './cluster.processor';
+import { startReconciler, type ReconcilerDeps } from './reconciler';
 import { createDiscoveryStage, type RunDiscovery } from './discovery.stage';
 import { CALLBACK_JOB_OPTIONS, createRedisManifestPublisher } from './discovery/events';
 import { createPgAdvisoryLock } from './discovery/lock';
@@ -100,9 +103,11 @@ export function startClusterWorker({ config, db, log, runDiscovery }: ClusterWor
   );
   callbackWorker.on('error', (err) => callbackLog.error({ err }, 'worker error'));
   if (!config.callbackSecret) log.info('CALLBACK_SECRET is not set: callbacks are sent unsigned');
+  const reconciler = config.reconcileIntervalMs > 0 ? startJobReconciler(config, jobs, producer, log) : null;
   log.info({ concurrency: config.clusterConcurrency }, 'cluster worker ready');
   return {
     async close() {
+      await reconciler?.stop();
       await Promise.all([closeWorker(worker, config.shutdownTimeoutMs), closeWorker(callbackWorker, config.shutdownTimeoutMs)]);
       await callbacks.close().catch(() => undefined);
       await kernel.close();
@@ -110,6 +115,27 @@ export function startClusterWorker({ config, db, log, runDiscovery }: ClusterWor
         connection.quit().catch(() => connection.disconnect()),
         producer.quit().catch(() => producer.disconnect()),
       ]);
+    },
+  };
+}
+
+/** The reconciler of this process, with its own queue handles on the fail-fast producer connection. */
+function startJobReconciler(config: Config, jobs: JobsRepository, connection: Redis, log: Logger): { stop(): Promise<void> } {
+  const queues = {
+    scan: createQueue(QUEUE.scan, connection, config.queuePrefix),
+    embed: createQueue(QUEUE.embed, connection, config.queuePrefix),
+    cluster: createQueue(QUEUE.cluster, connection, config.queuePrefix),
+  };
+  for (const q of Object.values(queues)) q.on('error', (err) => log.debug({ err: err.message }, 'reconciler queue error'));
+  const reconciler = startReconciler(
+    { jobs, queues: queues as unknown as ReconcilerDeps['queues'], log, idleMs: config.reconcileAfterMs },
+    config.reconcileIntervalMs,
+  );
+  log.info({ everyMs: config.reconcileIntervalMs, idleMs: config.reconcileAfterMs }, 'reconciler started');
+  return {
+    async stop() {
+      await reconciler.stop();
+      await Promise.all(Object.values(queues).map((q) => q.close().catch(() => undefined)));
     },
   };
 }

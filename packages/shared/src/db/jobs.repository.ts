@@ -287,6 +287,26 @@ export class JobsRepository {
     return job ? { job, cancelled: false } : null;
   }
 
+  /** Active jobs not updated for `idleMs`: the reconciler checks their queue work. Oldest first, at most `limit`. */
+  async idleActive(idleMs: number, limit = 100): Promise<{ id: string; state: JobState; scanned: boolean; allEmbedded: boolean; redrives: number }[]> {
+    const { rows } = await this.db.query<{ id: string; state: JobState; scanned: boolean; all_embedded: boolean; redrives: number }>(
+      `SELECT id, state, scanned_at IS NOT NULL AS scanned, embedded >= to_embed AS all_embedded, redrives FROM jobs
+       WHERE state = ANY($1::text[]) AND updated_at < now() - make_interval(secs => $2::double precision / 1000)
+       ORDER BY updated_at LIMIT $3`,
+      [allowedFrom('failed'), idleMs, limit],
+    );
+    return rows.map((r) => ({ id: r.id, state: r.state, scanned: r.scanned, allEmbedded: r.all_embedded, redrives: r.redrives }));
+  }
+
+  /** Counts one re-drive of an active job (and touches it, so the next pass gives the work time); the new count. */
+  async countRedrive(id: string): Promise<number> {
+    const { rows } = await this.db.query<{ redrives: number }>(
+      `UPDATE jobs SET redrives = redrives + 1, updated_at = now() WHERE id = $1 AND state = ANY($2::text[]) RETURNING redrives`,
+      [id, allowedFrom('failed')],
+    );
+    return rows[0]?.redrives ?? 0;
+  }
+
   async isActive(id: string): Promise<boolean> {
     const state = await this.getState(id);
     return state !== null && !isTerminal(state);
