@@ -3,7 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import { CallbackUrlError } from '@facesets/shared/events/callback-url';
 import type { Logger } from '@facesets/shared/logger';
 import type { CallbackPayload } from '@facesets/shared/queues';
-import { deliverCallback, type DeliverOptions } from './discovery/events';
+import { deliverCallback, type DeliverOptions } from '@facesets/shared/events/callbacks';
 
 export interface CallbackDeps {
   /** CALLBACK_SECRET: bodies are signed (X-Facesets-Signature) only when it is set. */

@@ -5,11 +5,6 @@ import type { Config } from '../config';
 import { infraBackoffMs, isInfrastructureError } from '../infra-errors';
 import type { Logger } from '../logger';
 
-/** True when BullMQ will not try this job again after `err`. */
-export function isFinalFailure(job: Job, err: unknown): boolean {
-  return err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-}
-
 export function workerOptions(config: Config, connection: Redis, concurrency: number): WorkerOptions {
   return {
     connection,
