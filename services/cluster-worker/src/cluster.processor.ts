@@ -10,6 +10,7 @@ import type { OutputRootLock } from '@facesets/shared/db/locks.repository';
 import type { ReportsRepository } from '@facesets/shared/db/reports.repository';
 import type { ManifestEvent } from '@facesets/shared/events/manifest-events';
 import { manifestNames, readManifest } from '@facesets/shared/export/manifest';
+import { rollBackUnfinishedRun } from '@facesets/shared/export/roll-back';
 import type { DecodeImage } from '@facesets/shared/export/write-facesets';
 import { buildJobReport, buildScanReport, scanSummary } from '@facesets/shared/jobs/scan-report';
 import { isTerminal } from '@facesets/shared/jobs/state';
@@ -56,6 +57,7 @@ export async function processCluster(payload: ClusterPayload, deps: ClusterDeps)
   if (!(await deps.jobs.transition(jobId, 'clustering', { phase: 'finalising scan' }))) {
     return { status: 'skipped', reason: 'job left the pipeline meanwhile' };
   }
+  await testHold('clustering');
   const job = (await deps.jobs.get(jobId)) as JobRecord;
   const facts = await deps.reports.scanFacts(jobId, job.modelPack ?? '');
   const scan = buildScanReport(job, facts);
@@ -87,12 +89,16 @@ export async function processCluster(payload: ClusterPayload, deps: ClusterDeps)
       ...deps,
       log,
       enterExporting: () => deps.jobs.transition(jobId, 'exporting', { phase: 'exporting' }),
-      isCancelled: async () => (await deps.jobs.getState(jobId)) === 'cancelled',
+      isCancelled: async () => {
+        await testHold('exporting');
+        return (await deps.jobs.getState(jobId)) === 'cancelled';
+      },
+      isFinished: async () => isTerminal((await deps.jobs.getState(jobId)) ?? 'cancelled'),
     },
   );
   if (!out) {
-    log.info('job cancelled during discovery; nothing was moved into the output root');
-    return { status: 'skipped', reason: 'job was cancelled before it wrote anything' };
+    log.info('job cancelled (or finished by another run) during discovery; this run moved nothing into the output root');
+    return { status: 'skipped', reason: 'job was cancelled or finished before this run wrote anything' };
   }
   const summary = { ...scanSummary(scan), ...discoverySummary(out) };
   if (!(await deps.jobs.complete(jobId, summary, out.report))) {
@@ -122,6 +128,8 @@ export type DiscoverDeps = Pick<ClusterDeps, 'faces' | 'lock' | 'publish' | 'dec
   enterExporting?(): Promise<boolean>;
   /** True once the job was cancelled: checked after the crops are written, before any set is moved into place. */
   isCancelled?(): Promise<boolean>;
+  /** True once the job is completed, failed or cancelled: checked under the output-root lock before anything else. */
+  isFinished?(): Promise<boolean>;
 };
 
 export interface DiscoverOutcome {
@@ -159,6 +167,12 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
   let written;
   try {
     written = await deps.lock.withLock(root, async () => {
+      // Another run of this job may have finished while this one waited for the lock: never undo a finished job.
+      if (await deps.isFinished?.()) throw new JobCancelledError(input.jobId);
+      const undone = await rollBackUnfinishedRun(root, input.jobId);
+      if (undone.sets.length || undone.manifestEntries || undone.temps.length) {
+        log.warn(undone, 'an interrupted run of this job left output behind: removed, the export is redone');
+      }
       const manifest = await readManifest(root);
       const covered = await coverageStep({ root, faces, routeThreshold: input.params.routeThreshold }, { findFaces, log });
       const clusters = mode === 'discover' ? await clusteringStep(covered.uncovered, input.params, deps) : null;
@@ -182,11 +196,28 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
     throw err;
   }
 
+  await testHold('reporting');
   const report = await reportStep({ root, jobId: input.jobId, base: input.report, coverage: written.coverage, discovery: written.discovery }, { log });
   const event: ManifestEvent = { outputRoot: root, jobId: input.jobId, added: written.added, extended: written.extended };
   await publishStep(event, deps);
   log.info({ covered: written.coverage.covered, added: written.added, extended: written.extended }, 'discovery finished');
   return { coverage: written.coverage, discovery: written.discovery, added: written.added, extended: written.extended, report, event };
+}
+
+/**
+ * Fault-test hook (FACESETS_TEST_HOLD=clustering:3000,exporting:3000,reporting:3000): waits at that point of the
+ * stage, so a test can kill -9 the worker there: in `clustering` before anything is written, in `exporting` with
+ * the crops in temp folders, in `reporting` with the sets and the manifest written but no report.
+ */
+const HOLDS = new Map(
+  (process.env.FACESETS_TEST_HOLD ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((h) => h.split(':') as [string, string]),
+);
+async function testHold(point: 'clustering' | 'exporting' | 'reporting'): Promise<void> {
+  const ms = Number(HOLDS.get(point) ?? 0);
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }
 
 /** The summary GET /jobs/:id shows for a finished discover/extend job. */
