@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { ImageFormat, RgbImage } from '../engine/types';
 import { DecodeError, FLATTEN_BACKGROUND } from './decode-error';
+import { decodeFailureReason } from './decode-reason';
 import { decodePsd } from './psd';
 
 export { DecodeError, FLATTEN_BACKGROUND };
@@ -57,7 +58,7 @@ export async function decodeImageBuffer(buf: Uint8Array, opts: DecodeOptions, pa
   } catch (err) {
     if (err instanceof DecodeError) throw new DecodeError(err.reason, path, { cause: err.cause });
     const message = err instanceof Error ? err.message : String(err);
-    throw new DecodeError(`corrupt or unsupported ${format}: ${message.trim()}`, path, { cause: err });
+    throw new DecodeError(decodeFailureReason(format, message, buf), path, { cause: err });
   }
 }
 
