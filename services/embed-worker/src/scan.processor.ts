@@ -2,7 +2,7 @@
 import type { FlowJob, FlowProducer } from 'bullmq';
 import type { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { SourcesRepository, SeenPath } from '@facesets/shared/db/sources.repository';
-import { countInto, emptyScanStats, type ScanStats } from '@facesets/shared/jobs/scan-stats';
+import { countInto, emptyScanStats, recordSkipped, type ScanStats } from '@facesets/shared/jobs/scan-stats';
 import { isTerminal } from '@facesets/shared/jobs/state';
 import type { Logger } from '@facesets/shared/logger';
 import {
@@ -138,7 +138,7 @@ async function walkAndRecord(jobId: string, bucket: string, force: boolean, deps
   for await (const entry of walkBucket(bucket)) {
     if (entry.kind === 'skipped') {
       counts.skipped += 1;
-      countInto(counts.stats.skippedByExtension, entry.key);
+      recordSkipped(counts.stats, entry.key, entry.path);
       continue;
     }
     counts.found += 1;

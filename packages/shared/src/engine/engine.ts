@@ -1,6 +1,7 @@
 // FaceEngine: one set of ONNX sessions that turns an image file into face records (decode → detect → landmark → embed).
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { fsPath } from '../jobs/fs-path';
 import { InferenceSession } from 'onnxruntime-node';
 import { DecodeError, decodeImageBuffer } from '../image/decode';
 import type { ModelPack } from '../models/model-pack';
@@ -75,7 +76,7 @@ export class FaceEngine {
     let buf: Buffer;
     const t0 = performance.now();
     try {
-      buf = await readFile(path);
+      buf = await readFile(fsPath(path));
     } catch (err) {
       return { ok: false, path, error: `read: ${message(err)}` };
     }

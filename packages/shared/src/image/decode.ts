@@ -1,5 +1,6 @@
 // Decodes any supported image file (sniffed by magic bytes) into 8-bit sRGB RGB with EXIF orientation applied.
 import { readFile } from 'node:fs/promises';
+import { fsPath } from '../jobs/fs-path';
 import sharp from 'sharp';
 import type { ImageFormat, RgbImage } from '../engine/types';
 import { DecodeError, FLATTEN_BACKGROUND } from './decode-error';
@@ -41,7 +42,7 @@ function describeUnknown(buf: Uint8Array): string {
 export async function decodeImage(path: string, opts: DecodeOptions): Promise<DecodedImage> {
   let buf: Buffer;
   try {
-    buf = await readFile(path);
+    buf = await readFile(fsPath(path));
   } catch (err) {
     throw new DecodeError(`cannot read file: ${(err as Error).message}`, path, { cause: err });
   }
