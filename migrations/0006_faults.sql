@@ -6,3 +6,9 @@ ALTER TABLE job_sources
 
 -- How often the reconciler re-queued a job's work after finding it gone; bounded, then the job fails.
 ALTER TABLE jobs ADD COLUMN redrives smallint NOT NULL DEFAULT 0;
+
+-- Callback outbox: the body is stored with the completion (one UPDATE), marked once queued; the reconciler queues
+-- what a crash between the two left, so a completed job's callback is queued once, never lost.
+ALTER TABLE jobs
+  ADD COLUMN callback_body      text,
+  ADD COLUMN callback_queued_at timestamptz;

@@ -23,7 +23,13 @@ let receiverUrl: string;
 const hits: { jobId: string }[] = [];
 
 beforeAll(async () => {
-  env = await createTestEnv({ LOCK_DURATION_MS: '3000', STALLED_INTERVAL_MS: '1000', LOG_LEVEL: 'info' });
+  env = await createTestEnv({
+    LOCK_DURATION_MS: '3000',
+    STALLED_INTERVAL_MS: '1000',
+    RECONCILE_INTERVAL_MS: '500',
+    RECONCILE_AFTER_MS: '2000',
+    LOG_LEVEL: 'info',
+  });
   app = await startApi(env);
   embed = startEmbedWorkers({ config: env.config, db: env.db, engine: await sharedEngine(env), log: createLogger('test-embed', 'warn') });
   receiver = createServer((req, res) => {
@@ -67,6 +73,7 @@ const cases = [
   { point: 'clustering', killWhen: 'the job is clustering' },
   { point: 'exporting', killWhen: 'the crops sit in temp folders' },
   { point: 'reporting', killWhen: 'the sets and the manifest are written, the report is not' },
+  { point: 'callback', killWhen: 'the job is completed and its callback not queued yet' },
 ] as const;
 
 describe('cluster worker kill -9 (finding 1)', () => {
@@ -83,11 +90,16 @@ describe('cluster worker kill -9 (finding 1)', () => {
           const state = rows[0]?.state as string;
           if (point === 'clustering') return state === 'clustering' ? true : undefined;
           if (point === 'exporting') return state === 'exporting' && (await temps(out)).length > 0 ? true : undefined;
+          if (point === 'callback') return state === 'completed' ? true : undefined;
           const manifest = await readFile(join(out, 'manifest.json'), 'utf8').catch(() => '');
           return manifest.includes(id) ? true : undefined;
         }, 180_000, 50);
         await worker.kill9();
         const killed = Date.now();
+        if (point === 'callback') {
+          await eventually('the callback', async () => (hits.some((h) => h.jobId === id) ? true : undefined), 60_000);
+          figure('cluster worker kill -9 between completion and callback -> callback delivered', Date.now() - killed);
+        }
         const job = await waitForJob(app, id, { timeoutMs: 120_000 });
         figure(`cluster worker kill -9 in ${point} -> job completed`, Date.now() - killed);
         expect(job.state, worker.output().slice(-3000)).toBe('completed');

@@ -20,7 +20,7 @@ import type { CallbackPayload, ClusterPayload } from '@facesets/shared/queues';
 import type { CoverageReport, DiscoveryReport, JobReport } from '@facesets/shared/report/types';
 import { clusteringStep } from './steps/clustering.step';
 import { coverageStep } from './steps/coverage.step';
-import { callbackStep, publishStep } from './steps/events.step';
+import { callbackBody, callbackStep, publishStep } from './steps/events.step';
 import { exportStep } from './steps/export.step';
 import { manifestStep } from './steps/manifest.step';
 import { reportStep } from './steps/report.step';
@@ -101,12 +101,14 @@ export async function processCluster(payload: ClusterPayload, deps: ClusterDeps)
     return { status: 'skipped', reason: 'job was cancelled or finished before this run wrote anything' };
   }
   const summary = { ...scanSummary(scan), ...discoverySummary(out) };
-  if (!(await deps.jobs.complete(jobId, summary, out.report))) {
+  const body = callbackBody(out.event, job.callbackUrl);
+  if (!(await deps.jobs.complete(jobId, summary, out.report, body))) {
     return { status: 'skipped', reason: 'job was cancelled before it completed' };
   }
   log.info({ mode: job.mode, ...discoverySummary(out) }, 'job completed');
-  // After completion and never failing it: the job is done whether or not its notification can be queued.
-  await callbackStep(out.event, job.callbackUrl, { ...deps, log });
+  await testHold('callback');
+  // After completion and never failing it: the job is done whether or not its notification can be queued now.
+  await callbackStep(jobId, body, job.callbackUrl, { ...deps, log, markQueued: (id) => deps.jobs.markCallbackQueued(id) });
   return { status: 'completed' };
 }
 
@@ -207,7 +209,8 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
 /**
  * Fault-test hook (FACESETS_TEST_HOLD=clustering:3000,exporting:3000,reporting:3000): waits at that point of the
  * stage, so a test can kill -9 the worker there: in `clustering` before anything is written, in `exporting` with
- * the crops in temp folders, in `reporting` with the sets and the manifest written but no report.
+ * the crops in temp folders, in `reporting` with the sets and the manifest written but no report, in `callback`
+ * with the job completed and its callback not queued yet.
  */
 const HOLDS = new Map(
   (process.env.FACESETS_TEST_HOLD ?? '')
@@ -215,7 +218,7 @@ const HOLDS = new Map(
     .filter(Boolean)
     .map((h) => h.split(':') as [string, string]),
 );
-async function testHold(point: 'clustering' | 'exporting' | 'reporting'): Promise<void> {
+async function testHold(point: 'clustering' | 'exporting' | 'reporting' | 'callback'): Promise<void> {
   const ms = Number(HOLDS.get(point) ?? 0);
   if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }

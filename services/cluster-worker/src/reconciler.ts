@@ -1,7 +1,15 @@
 // Reconciler: finds active jobs whose queue work is gone, failed or stuck (a missed join), and re-drives or fails them.
 import type { Job, Queue } from 'bullmq';
 import type { JobsRepository } from '@facesets/shared/db/jobs.repository';
-import { DEFAULT_JOB_OPTIONS, QUEUE, bullJobId, type ClusterPayload, type EmbedPayload, type ScanPayload } from '@facesets/shared/queues';
+import {
+  DEFAULT_JOB_OPTIONS,
+  QUEUE,
+  bullJobId,
+  type CallbackPayload,
+  type ClusterPayload,
+  type EmbedPayload,
+  type ScanPayload,
+} from '@facesets/shared/queues';
 import type { JobState } from '@facesets/shared/jobs/state';
 import type { Logger } from '@facesets/shared/logger';
 
@@ -13,6 +21,8 @@ export interface ReconcilerDeps {
   idleMs: number;
   /** Re-drives of one job before it fails [3]. */
   maxRedrives?: number;
+  /** Queues a completed job's callback that a crash left unqueued (same deterministic id: a repeat is a no-op). */
+  enqueueCallback?(payload: CallbackPayload): Promise<void>;
 }
 
 export type Verdict =
@@ -90,8 +100,10 @@ async function redrive(jobId: string, stage: 'scan' | 'cluster', deps: Reconcile
 }
 
 /** One pass over the idle active jobs; returns what it did. */
-export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ checked: number; redriven: string[]; failed: string[] }> {
-  const out = { checked: 0, redriven: [] as string[], failed: [] as string[] };
+export async function reconcileOnce(
+  deps: ReconcilerDeps,
+): Promise<{ checked: number; redriven: string[]; failed: string[]; callbacks: string[] }> {
+  const out = { checked: 0, redriven: [] as string[], failed: [] as string[], callbacks: [] as string[] };
   for (const job of await deps.jobs.idleActive(deps.idleMs)) {
     out.checked += 1;
     const log = deps.log.child({ jobId: job.id, stage: 'reconcile' });
@@ -113,6 +125,14 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ checked: nu
     await redrive(job.id, verdict.stage, deps);
     out.redriven.push(job.id);
     log.warn({ stage: verdict.stage, why: verdict.why, redrives: count }, 'queue work re-driven by the reconciler');
+  }
+  if (deps.enqueueCallback) {
+    for (const c of await deps.jobs.unqueuedCallbacks(deps.idleMs)) {
+      await deps.enqueueCallback({ jobId: c.id, url: c.url, body: c.body });
+      await deps.jobs.markCallbackQueued(c.id);
+      out.callbacks.push(c.id);
+      deps.log.warn({ jobId: c.id, stage: 'reconcile' }, 'callback a crash left unqueued: queued by the reconciler');
+    }
   }
   return out;
 }

@@ -107,7 +107,7 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
   );
   callbackWorker.on('error', (err) => callbackLog.error({ err }, 'worker error'));
   if (!config.callbackSecret) log.info('CALLBACK_SECRET is not set: callbacks are sent unsigned');
-  const reconciler = config.reconcileIntervalMs > 0 ? startJobReconciler(config, jobs, producer, log) : null;
+  const reconciler = config.reconcileIntervalMs > 0 ? startJobReconciler(config, jobs, producer, log, deps.enqueueCallback) : null;
   log.info({ concurrency: config.clusterConcurrency }, 'cluster worker ready');
   return {
     async close() {
@@ -124,7 +124,13 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
 }
 
 /** The reconciler of this process, with its own queue handles on the fail-fast producer connection. */
-function startJobReconciler(config: Config, jobs: JobsRepository, connection: Redis, log: Logger): { stop(): Promise<void> } {
+function startJobReconciler(
+  config: Config,
+  jobs: JobsRepository,
+  connection: Redis,
+  log: Logger,
+  enqueueCallback: ReconcilerDeps['enqueueCallback'],
+): { stop(): Promise<void> } {
   const queues = {
     scan: createQueue(QUEUE.scan, connection, config.queuePrefix),
     embed: createQueue(QUEUE.embed, connection, config.queuePrefix),
@@ -132,7 +138,7 @@ function startJobReconciler(config: Config, jobs: JobsRepository, connection: Re
   };
   for (const q of Object.values(queues)) q.on('error', (err) => log.debug({ err: err.message }, 'reconciler queue error'));
   const reconciler = startReconciler(
-    { jobs, queues: queues as unknown as ReconcilerDeps['queues'], log, idleMs: config.reconcileAfterMs },
+    { jobs, queues: queues as unknown as ReconcilerDeps['queues'], log, idleMs: config.reconcileAfterMs, ...(enqueueCallback ? { enqueueCallback } : {}) },
     config.reconcileIntervalMs,
   );
   log.info({ everyMs: config.reconcileIntervalMs, idleMs: config.reconcileAfterMs }, 'reconciler started');
