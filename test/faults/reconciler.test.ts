@@ -74,8 +74,7 @@ describe('reconciler', () => {
       idempotencyKey: null,
       requestHash: null,
     });
-    // The row says scanning; the scan failed for good in a worker whose failure never reached Postgres.
-    await env.db.query(`UPDATE jobs SET state = 'scanning', updated_at = now() - interval '1 hour' WHERE id = $1`, [job.id]);
+    // The scan fails for good in a worker whose failure never reaches Postgres; then the row says scanning, idle.
     const connection = workerConnection(env.config.redisUrl);
     const lost = new Worker(
       QUEUE.scan,
@@ -91,6 +90,7 @@ describe('reconciler', () => {
     await lost.close();
     await queue.close();
     await connection.quit();
+    await env.db.query(`UPDATE jobs SET state = 'scanning', updated_at = now() - interval '1 hour' WHERE id = $1`, [job.id]);
     const ended = await waitForJob(app, job.id, { timeoutMs: 30_000 });
     expect(ended.state).toBe('failed');
     expect(ended.error).toBe('scan failed: the bucket vanished');
