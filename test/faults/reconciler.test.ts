@@ -1,12 +1,14 @@
 // The reconciler: jobs whose queue work was lost (Redis data gone, a missed join, a failure never recorded) end.
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClusterWorker } from '../../services/cluster-worker/src/workers';
+import { clusterFlow } from '../../services/embed-worker/src/scan.processor';
 import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import { createLogger } from '@facesets/shared/logger';
 import { withDefaults } from '@facesets/shared/params';
-import { QUEUE, bullJobId, deleteQueueKeys, workerConnection } from '@facesets/shared/queues';
+import { QUEUE, bullJobId, createFlowProducer, deleteQueueKeys, workerConnection } from '@facesets/shared/queues';
 import { startApi, submit, waitForJob } from '../support/pipeline';
 import { createTestEnv, type TestEnv } from '../support/test-env';
 import { figure, pendingQueueWork, ready, supervise, type Supervised } from './support/faults';
@@ -60,6 +62,36 @@ describe('reconciler', () => {
     expect(job.counters.embedded).toBe(rows[0].n);
     expect(await pendingQueueWork(env.config.redisUrl, env.config.queuePrefix)).toEqual({});
     await embed.stop();
+  });
+
+  it('runs the cluster stage of a job whose parent waits for a batch that is gone while Postgres has every file (missed join)', { timeout: 60_000 }, async () => {
+    const bucket = await env.largeBucket('join', 1);
+    const { job } = await new JobsRepository(env.db).create({
+      mode: 'scan',
+      bucket,
+      outputRoot: null,
+      params: withDefaults({}),
+      force: false,
+      callbackUrl: null,
+      idempotencyKey: null,
+      requestHash: null,
+    });
+    // The flow's parent waits for one batch; the batch vanishes from Redis without telling the parent.
+    const flow = createFlowProducer(env.redis, env.config.queuePrefix);
+    await flow.add(clusterFlow(job.id, [[{ sha256: '00'.repeat(32), path: join(bucket, 'none.jpg') }]]));
+    await flow.close();
+    const child = bullJobId.embed(job.id, 0);
+    await env.redis.del(`${env.config.queuePrefix}:embed:${child}`);
+    await env.redis.lrem(`${env.config.queuePrefix}:embed:wait`, 0, child);
+    await env.db.query(
+      `UPDATE jobs SET state = 'embedding', scanned_at = now(), updated_at = now() - interval '1 hour' WHERE id = $1`,
+      [job.id],
+    );
+    const joined = Date.now();
+    const ended = await waitForJob(app, job.id, { timeoutMs: 30_000 });
+    figure('missed join -> job completed', Date.now() - joined);
+    expect(ended.state).toBe('completed');
+    expect(await pendingQueueWork(env.config.redisUrl, env.config.queuePrefix)).toEqual({});
   });
 
   it('fails a job whose scan failed for good where the failure was never recorded', { timeout: 60_000 }, async () => {
