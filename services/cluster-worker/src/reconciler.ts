@@ -1,5 +1,6 @@
 // Reconciler: finds active jobs whose queue work is gone, failed or stuck (a missed join), and re-drives or fails them.
 import type { Job, Queue } from 'bullmq';
+import { MAX_STALLED_COUNT, failureReason } from '@facesets/shared/jobs/bull';
 import type { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import {
   DEFAULT_JOB_OPTIONS,
@@ -49,7 +50,7 @@ export async function inspect(job: IdleJob, deps: ReconcilerDeps): Promise<Verdi
   const { scan, embed, cluster } = deps.queues;
   if (job.state === 'queued' || job.state === 'scanning' || !job.scanned) {
     const s = await stateOf(scan, bullJobId.scan(job.id));
-    if (s.state === 'failed') return { action: 'fail', reason: `scan failed: ${s.job?.failedReason ?? 'unknown reason'}` };
+    if (s.state === 'failed') return { action: 'fail', reason: failureReason('scan', new Error(s.job?.failedReason ?? 'unknown reason'), MAX_STALLED_COUNT) };
     if (LIVE.has(s.state)) return { action: 'ok', why: `scan is ${s.state}` };
     // A scan that finished leaves the parent behind: look at it before re-scanning.
     if (job.state === 'queued' || job.state === 'scanning') return { action: 'redrive', stage: 'scan', why: `scan job is ${s.state}` };
@@ -57,7 +58,9 @@ export async function inspect(job: IdleJob, deps: ReconcilerDeps): Promise<Verdi
   const c = await stateOf(cluster, bullJobId.cluster(job.id));
   if (c.state === 'failed') {
     const children = c.job ? Object.values(await c.job.getFailedChildrenValues()) : [];
-    return { action: 'fail', reason: `${children.length ? 'an embed batch' : 'cluster'} failed: ${children[0] ?? c.job?.failedReason ?? 'unknown reason'}` };
+    const [child] = children;
+    if (child !== undefined) return { action: 'fail', reason: failureReason('an embed batch', new Error(child), MAX_STALLED_COUNT) };
+    return { action: 'fail', reason: failureReason('cluster', new Error(c.job?.failedReason ?? 'unknown reason'), MAX_STALLED_COUNT) };
   }
   if (c.state === 'waiting-children' && c.job) {
     const deps2 = await c.job.getDependencies({ unprocessed: { count: 1000 } });
@@ -66,7 +69,9 @@ export async function inspect(job: IdleJob, deps: ReconcilerDeps): Promise<Verdi
     for (const key of unprocessed) {
       const childId = key.slice(key.lastIndexOf(':') + 1);
       const child = await stateOf(embed, childId);
-      if (child.state === 'failed') return { action: 'fail', reason: `embed batch failed: ${child.job?.failedReason ?? 'unknown reason'}` };
+      if (child.state === 'failed') {
+        return { action: 'fail', reason: failureReason('an embed batch', new Error(child.job?.failedReason ?? 'unknown reason'), MAX_STALLED_COUNT) };
+      }
       if (LIVE.has(child.state)) alive += 1;
     }
     // No batch left in the queue while the parent still waits: the join was missed. With every file recorded in

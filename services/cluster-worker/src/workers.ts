@@ -84,6 +84,9 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
   worker.on('failed', (job, err) => {
     log.error({ jobId: job?.data.jobId, err: err.message }, 'cluster job failed');
     if (!job || !failedForGood(job)) return;
+    // A parent failed because a batch failed ("child <key> failed"): the embed worker that failed the batch records
+    // the batch's own reason (the reconciler does if it cannot); this one would only hide it.
+    if (/^child \S+ failed$/.test(err.message)) return;
     const reason = failureReason('cluster', err, MAX_STALLED_COUNT);
     writePatiently(() => jobs.fail(job.data.jobId, reason), { ...patience, what: 'marking the job failed', jobId: job.data.jobId });
   });
