@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startClusterWorker } from '../../services/cluster-worker/src/workers';
 import { clusterFlow } from '../../services/embed-worker/src/scan.processor';
 import { JobsRepository } from '@facesets/shared/db/jobs.repository';
@@ -32,8 +32,11 @@ beforeAll(async () => {
   cluster = startClusterWorker({ config: env.config, db: env.db, log: createLogger('test-cluster', 'warn') });
 });
 
-afterAll(async () => {
+afterEach(async () => {
   await embed?.stop();
+});
+
+afterAll(async () => {
   await cluster?.close();
   await app?.close();
   await env?.close();
@@ -61,7 +64,6 @@ describe('reconciler', () => {
     expect(rows[0].unprocessed).toBe(0);
     expect(job.counters.embedded).toBe(rows[0].n);
     expect(await pendingQueueWork(env.config.redisUrl, env.config.queuePrefix)).toEqual({});
-    await embed.stop();
   });
 
   it('runs the cluster stage of a job whose parent waits for a batch that is gone while Postgres has every file (missed join)', { timeout: 60_000 }, async () => {

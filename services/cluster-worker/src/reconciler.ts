@@ -48,12 +48,12 @@ async function stateOf(queue: Queue, id: string): Promise<{ job: Job | undefined
 /** Decides what an idle active job needs, from its BullMQ work; changes nothing. */
 export async function inspect(job: IdleJob, deps: ReconcilerDeps): Promise<Verdict> {
   const { scan, embed, cluster } = deps.queues;
+  // A scan in the queue (first run, or a re-drive re-adding the flow) is progress whatever the job's state.
+  const s = await stateOf(scan, bullJobId.scan(job.id));
+  if (s.state === 'failed') return { action: 'fail', reason: failureReason('scan', new Error(s.job?.failedReason ?? 'unknown reason'), MAX_STALLED_COUNT) };
+  if (LIVE.has(s.state)) return { action: 'ok', why: `scan is ${s.state}` };
   if (job.state === 'queued' || job.state === 'scanning' || !job.scanned) {
-    const s = await stateOf(scan, bullJobId.scan(job.id));
-    if (s.state === 'failed') return { action: 'fail', reason: failureReason('scan', new Error(s.job?.failedReason ?? 'unknown reason'), MAX_STALLED_COUNT) };
-    if (LIVE.has(s.state)) return { action: 'ok', why: `scan is ${s.state}` };
-    // A scan that finished leaves the parent behind: look at it before re-scanning.
-    if (job.state === 'queued' || job.state === 'scanning') return { action: 'redrive', stage: 'scan', why: `scan job is ${s.state}` };
+    return { action: 'redrive', stage: 'scan', why: `scan job is ${s.state}` };
   }
   const c = await stateOf(cluster, bullJobId.cluster(job.id));
   if (c.state === 'failed') {
