@@ -1,7 +1,7 @@
 // Composition root of the embed-worker process: config → engine → database → workers → signals.
 import { loadConfig } from '@facesets/shared/config';
 import { createDb } from '@facesets/shared/db/pool';
-import { EnginePool } from '@facesets/shared/engine/pool';
+import { EnginePool, enginePoolOptions } from '@facesets/shared/engine/pool';
 import { lowerProcessPriority } from '@facesets/shared/engine/priority';
 import { createLifecycle, watchWorkerHealth } from '@facesets/shared/lifecycle';
 import { createLogger } from '@facesets/shared/logger';
@@ -15,20 +15,16 @@ lifecycle.handleSignals();
 try {
   // Before the inference threads start (they inherit it): the API and Postgres on the same box keep their share.
   if (config.engineNice > 0) log.info({ nice: config.engineNice, threads: lowerProcessPriority(config.engineNice) }, 'embed worker runs at lower CPU priority');
-  const engine = await EnginePool.create({
-    modelDir: config.modelDir,
-    workers: config.engineWorkers,
-    intraOpThreads: config.intraOpThreads,
-    executionProvider: config.executionProvider,
-    maxImagePixels: config.maxImagePixels,
-    verifyModels: true,
-  });
+  const engine = await EnginePool.create({ ...enginePoolOptions(config), verifyModels: true });
   lifecycle.add('engine', () => engine.close());
+  const { note, ...engineInfo } = engine.info;
+  log.info({ engine: engineInfo }, `face engine on ${engineInfo.executionProvider} (onnxruntime ${engineInfo.ortVersion}, batch ${engineInfo.batchSize})`);
+  if (note) log.warn({ engine: engineInfo }, note);
   const db = createDb(config.databaseUrl, { applicationName: 'facesets-embed-worker' });
   lifecycle.add('database', () => db.end());
   const workers = startEmbedWorkers({ config, db, engine, log });
   lifecycle.add('workers', () => workers.close());
-  if (config.heartbeatFile) watchWorkerHealth(lifecycle, config.heartbeatFile, { redisUrl: config.redisUrl, db, log });
+  if (config.heartbeatFile) watchWorkerHealth(lifecycle, config.heartbeatFile, { redisUrl: config.redisUrl, db, log, status: () => ({ engine: engine.info }) });
 } catch (err) {
   log.fatal({ err }, 'embed worker could not start');
   await lifecycle.shutdown('start-up failed');
