@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { FlowJob, FlowProducer, Job } from 'bullmq';
 import type { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { SourcesRepository, SeenPath } from '@facesets/shared/db/sources.repository';
-import { countInto, emptyScanStats, type ScanStats } from '@facesets/shared/jobs/scan-stats';
+import { countInto, emptyScanStats, recordSkipped, ROOT_FILE, type ScanStats } from '@facesets/shared/jobs/scan-stats';
 import { isTerminal } from '@facesets/shared/jobs/state';
 import { REPORT_LIST_LIMIT } from '@facesets/shared/report/types';
 import type { Logger } from '@facesets/shared/logger';
@@ -17,7 +17,8 @@ import {
   type ScanPayload,
 } from '@facesets/shared/queues';
 import { hashFile } from './file-hash';
-import { walkBucket } from './walk';
+import { fsPath } from '@facesets/shared/jobs/fs-path';
+import { topLevelFolder, walkBucket } from '@facesets/shared/scan/walk';
 
 export interface ScanDeps {
   jobs: JobsRepository;
@@ -61,7 +62,7 @@ export async function processScan(payload: ScanPayload, deps: ScanDeps): Promise
       return { status: 'skipped', reason: 'job left the queue meanwhile' };
     }
     log.info({ bucket: job.bucket }, 'scan started');
-    const walked = await walkAndRecord(jobId, job.bucket, job.force, deps);
+    const walked = await walkAndRecord(jobId, job.bucket, { force: job.force, byFolder: job.mode === 'import' }, deps);
     if (walked === null) return { status: 'skipped', reason: 'job was cancelled' };
     const counts = await deps.sources.cachedCounts(jobId, deps.modelPack);
     const distinct = counts.cached + counts.toEmbed;
@@ -147,8 +148,14 @@ export function clusterFlow(jobId: string, batches: EmbedFile[][], opts: { barri
   };
 }
 
+interface WalkOptions {
+  force: boolean;
+  /** Import jobs: record each path's top-level folder; images directly in the bucket root are skipped. */
+  byFolder: boolean;
+}
+
 /** Walks and hashes the bucket, writing paths and distinct sources in batches; null when the job was cancelled. */
-async function walkAndRecord(jobId: string, bucket: string, force: boolean, deps: ScanDeps): Promise<WalkCounts | null> {
+async function walkAndRecord(jobId: string, bucket: string, { force, byFolder }: WalkOptions, deps: ScanDeps): Promise<WalkCounts | null> {
   const concurrency = deps.hashConcurrency ?? 4;
   const flushSize = deps.flushSize ?? 2000;
   const counts: WalkCounts = { found: 0, skipped: 0, scanErrors: 0, reused: 0, stats: emptyScanStats() };
@@ -169,27 +176,30 @@ async function walkAndRecord(jobId: string, bucket: string, force: boolean, deps
     return deps.jobs.isActive(jobId);
   };
 
-  let walked: string[] = [];
+  let walked: { path: string; folder: string | null }[] = [];
   /** Stats the walked paths; those whose (size, mtime) match the last scan keep its sha256, the rest are hashed. */
   const hashWalked = async (): Promise<void> => {
-    const paths = walked;
+    const entries = walked;
     walked = [];
-    const known = force ? new Map<string, { sha256: string; size: number; mtime: Date | null }>() : await deps.sources.knownPaths(paths);
-    const hashOne = async (path: string): Promise<void> => {
+    const known = force
+      ? new Map<string, { sha256: string; size: number; mtime: Date | null }>()
+      : await deps.sources.knownPaths(entries.map((e) => e.path));
+    const hashOne = async ({ path, folder }: { path: string; folder: string | null }): Promise<void> => {
       try {
-        const info = await stat(path);
+        const info = await stat(fsPath(path));
         const k = known.get(path);
+        const where = folder !== null ? { folder } : {};
         if (k && k.size === info.size && k.mtime !== null && k.mtime.getTime() === info.mtime.getTime()) {
-          pending.push({ path, sha256: k.sha256, size: info.size, mtime: info.mtime });
+          pending.push({ path, sha256: k.sha256, size: info.size, mtime: info.mtime, ...where });
           counts.reused += 1;
-        } else pending.push({ path, ...(await hashFile(path, info)) });
+        } else pending.push({ path, ...(await hashFile(path, info)), ...where });
       } catch (err) {
         counts.scanErrors += 1;
         counts.stats.errorFiles.push({ path, reason: `read: ${(err as Error).message}` });
       }
     };
-    for (const path of paths) {
-      const p: Promise<void> = hashOne(path).finally(() => inflight.delete(p));
+    for (const e of entries) {
+      const p: Promise<void> = hashOne(e).finally(() => inflight.delete(p));
       inflight.add(p);
       if (inflight.size >= concurrency) await Promise.race(inflight);
     }
@@ -199,12 +209,19 @@ async function walkAndRecord(jobId: string, bucket: string, force: boolean, deps
   for await (const entry of walkBucket(bucket)) {
     if (entry.kind === 'skipped') {
       counts.skipped += 1;
-      countInto(counts.stats.skippedByExtension, entry.key);
+      recordSkipped(counts.stats, entry.key, entry.path);
+      continue;
+    }
+    const folder = byFolder ? topLevelFolder(bucket, entry.path) : null;
+    if (byFolder && folder === null) {
+      counts.skipped += 1;
+      countInto(counts.stats.skippedByExtension, ROOT_FILE);
+      (counts.stats.rootFiles ??= []).push(entry.path);
       continue;
     }
     counts.found += 1;
     countInto(counts.stats.byExtension, entry.ext);
-    walked.push(entry.path);
+    walked.push({ path: entry.path, folder });
     if (walked.length >= flushSize) {
       await hashWalked();
       if (!(await flush())) return null;

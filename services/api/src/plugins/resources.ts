@@ -5,7 +5,14 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '@facesets/shared/config';
 import { JobsRepository } from '@facesets/shared/db/jobs.repository';
+import { createPgAdvisoryLock } from '@facesets/shared/db/locks.repository';
 import { createDb, type Db } from '@facesets/shared/db/pool';
+import { createRedisManifestPublisher, manifestChannel } from '@facesets/shared/events/manifest-events';
+import { EraService } from '@facesets/shared/eras/era-service';
+import { IdentityService } from '@facesets/shared/identities/identity-service';
+import { decodeImage } from '@facesets/shared/image/decode';
+import type { Logger } from '@facesets/shared/logger';
+import { modelPackId } from '@facesets/shared/models/model-pack';
 import {
   QUEUE,
   createQueue,
@@ -28,6 +35,8 @@ declare module 'fastify' {
     db: Db;
     jobs: JobsRepository;
     queues: Queues;
+    identities: IdentityService;
+    eras: EraService;
   }
 }
 
@@ -69,4 +78,24 @@ export const queuesPlugin = fp(
     });
   },
   { name: 'queues' },
+);
+
+/** The identity service: decisions write output roots under the same advisory lock jobs take, and publish alike. */
+export const identitiesPlugin = fp(
+  async (app: FastifyInstance, opts: { config: Config }) => {
+    const publish = createRedisManifestPublisher(app.queues.redis, manifestChannel(opts.config.queuePrefix));
+    const deps = {
+      db: app.db,
+      lock: createPgAdvisoryLock(app.db),
+      decodeImage: (path: string) => decodeImage(path, { maxPixels: opts.config.maxImagePixels }),
+      publish,
+      log: app.log as unknown as Logger,
+      modelPack: modelPackId(),
+    };
+    const identities = new IdentityService(deps);
+    app.decorate('identities', identities);
+    // Era splits on request (issue 8): the same deps, the same lock.
+    app.decorate('eras', new EraService({ ...deps, identities }));
+  },
+  { name: 'identities', dependencies: ['db', 'queues'] },
 );
