@@ -5,6 +5,7 @@ import { FacesRepository } from '@facesets/shared/db/faces.repository';
 import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { Db } from '@facesets/shared/db/pool';
 import { SourcesRepository } from '@facesets/shared/db/sources.repository';
+import { remeasureBlur } from '@facesets/shared/engine/remeasure';
 import { closeWorker, isFinalFailure, workerOptions } from '@facesets/shared/jobs/bull';
 import type { Logger } from '@facesets/shared/logger';
 import {
@@ -72,7 +73,15 @@ export function startEmbedWorkers({ config, db, engine, log }: EmbedWorkerDeps):
     QUEUE.embed,
     async (job, token) => {
       try {
-        const outcome = await processEmbed(job.data, { jobs, sources, faces, engine, log, stopping: () => stopping });
+        const outcome = await processEmbed(job.data, {
+          jobs,
+          sources,
+          faces,
+          engine,
+          remeasureBlur: (path, boxes) => remeasureBlur(path, boxes, { maxPixels: config.maxImagePixels }),
+          log,
+          stopping: () => stopping,
+        });
         if (outcome.stopped === 'shutdown' && token) {
           // Hand the rest of the batch back without spending an attempt; files done so far are not redone.
           await job.moveToDelayed(Date.now(), token);
