@@ -1,7 +1,8 @@
 // Face detection with fr_detect.onnx over an image pyramid of 320×240 tiles, merged by NMS.
 import type { InferenceSession } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
-import { cropResizeRgb, resizeRgb } from '../image/resample';
+import { cropResizeRgb } from '../image/resample';
+import type { PixelSource, Rect } from '../image/source-image';
 import { iou, nms } from './nms';
 import { DETECTOR_HEIGHT as DH, DETECTOR_WIDTH as DW, planPyramid, type PyramidLevel } from './pyramid';
 import type { Box, RgbImage } from './types';
@@ -35,11 +36,16 @@ export class FaceDetector {
 
   constructor(private readonly session: InferenceSession) {}
 
-  async detect(img: RgbImage, opts: DetectOptions): Promise<Detection[]> {
+  async detect(src: PixelSource, opts: DetectOptions): Promise<Detection[]> {
+    return this.verify(src, await this.candidates(src, opts), opts);
+  }
+
+  /** Every box the pyramid's tiles find, merged by NMS; those below VERIFY_BELOW still need verify(). */
+  async candidates(src: PixelSource, opts: DetectOptions): Promise<Detection[]> {
     const candidates: Detection[] = [];
-    for (const level of planPyramid(img.width, img.height, opts.minFaceSize)) {
-      const scaled = await resizeRgb(img, level.width, level.height);
-      const sx = level.width / img.width, sy = level.height / img.height;
+    for (const level of planPyramid(src.width, src.height, opts.minFaceSize)) {
+      const scaled = await src.scaled(level.width, level.height);
+      const sx = level.width / src.width, sy = level.height / src.height;
       for (const tile of level.tiles) {
         this.fillInput(scaled, tile.x, tile.y);
         const out = await this.session.run({ input: new Tensor('float32', this.input, [1, 3, DH, DW]) });
@@ -56,42 +62,47 @@ export class FaceDetector {
           const x2 = boxes[i * 4 + 2]! * DW, y2 = boxes[i * 4 + 3]! * DH;
           if (!(x2 > x1 && y2 > y1) || !accepts(level, tile, x1, y1, x2, y2)) continue;
           const box: Box = [
-            clamp((x1 + tile.x) / sx, 0, img.width),
-            clamp((y1 + tile.y) / sy, 0, img.height),
-            clamp((x2 + tile.x) / sx, 0, img.width),
-            clamp((y2 + tile.y) / sy, 0, img.height),
+            clamp((x1 + tile.x) / sx, 0, src.width),
+            clamp((y1 + tile.y) / sy, 0, src.height),
+            clamp((x2 + tile.x) / sx, 0, src.width),
+            clamp((y2 + tile.y) / sy, 0, src.height),
           ];
           if (box[2] - box[0] >= 1 && box[3] - box[1] >= 1) candidates.push({ box, score });
         }
       }
     }
+    return nms(candidates);
+  }
+
+  /** Gives candidates below VERIFY_BELOW their second look; the survivors, most confident first. */
+  async verify(src: PixelSource, candidates: Detection[], opts: DetectOptions): Promise<Detection[]> {
     const verified: Detection[] = [];
-    for (const det of nms(candidates)) {
+    for (const det of candidates) {
       if (det.score >= VERIFY_BELOW) {
         verified.push(det);
         continue;
       }
-      const score = Math.sqrt(det.score * (await this.verify(img, det.box)));
+      const score = Math.sqrt(det.score * (await this.verifyScore(src, det.box)));
       if (score >= opts.detThreshold) verified.push({ box: det.box, score });
     }
     return verified.sort((a, b) => b.score - a.score);
   }
 
   /** Best score of a box matching `box` in a 320×240 view centred on it, scaled to 40–64 px face height. */
-  private async verify(img: RgbImage, box: Box): Promise<number> {
-    const h = box[3] - box[1];
-    const s = clamp(h, VERIFY_MIN_HEIGHT, VERIFY_MAX_HEIGHT) / h;
-    // Source window that becomes the input, and its part inside the image.
-    const wx = (box[0] + box[2]) / 2 - DW / 2 / s, wy = (box[1] + box[3]) / 2 - DH / 2 / s;
-    const ix0 = Math.max(0, Math.floor(wx)), iy0 = Math.max(0, Math.floor(wy));
-    const ix1 = Math.min(img.width, Math.ceil(wx + DW / s)), iy1 = Math.min(img.height, Math.ceil(wy + DH / s));
-    const pw = Math.max(1, Math.min(DW, Math.round((ix1 - ix0) * s))), ph = Math.max(1, Math.min(DH, Math.round((iy1 - iy0) * s)));
-    const part = await cropResizeRgb(img, ix0, iy0, ix1 - ix0, iy1 - iy0, pw, ph);
+  private async verifyScore(src: PixelSource, box: Box): Promise<number> {
+    const { x: ix0, y: iy0, width: iw, height: ih, scale: s, wx, wy } = verifyWindow(box, src.width, src.height);
+    // Pixels at least as fine as the view this look needs: full resolution for small faces, else a scaled view.
+    const px = await src.pixels({ x: ix0, y: iy0, width: iw, height: ih }, s);
+    const vx0 = Math.floor((ix0 - px.x) * px.scaleX), vy0 = Math.floor((iy0 - px.y) * px.scaleY);
+    const vx1 = Math.min(px.img.width, Math.ceil((ix0 + iw - px.x) * px.scaleX));
+    const vy1 = Math.min(px.img.height, Math.ceil((iy0 + ih - px.y) * px.scaleY));
+    const pw = Math.max(1, Math.min(DW, Math.round(iw * s))), ph = Math.max(1, Math.min(DH, Math.round(ih * s)));
+    const part = await cropResizeRgb(px.img, vx0, vy0, vx1 - vx0, vy1 - vy0, pw, ph);
     const dx = Math.round((ix0 - wx) * s), dy = Math.round((iy0 - wy) * s);
     this.fillInput(part, -dx, -dy);
     const out = await this.session.run({ input: new Tensor('float32', this.input, [1, 3, DH, DW]) });
     const scores = out.scores?.data as Float32Array, boxes = out.boxes?.data as Float32Array;
-    const psx = pw / (ix1 - ix0), psy = ph / (iy1 - iy0);
+    const psx = pw / iw, psy = ph / ih;
     const expected: Box = [(box[0] - ix0) * psx + dx, (box[1] - iy0) * psy + dy, (box[2] - ix0) * psx + dx, (box[3] - iy0) * psy + dy];
     let best = 0;
     for (let i = 0; i < ANCHORS; i++) {
@@ -123,6 +134,24 @@ export class FaceDetector {
       }
     }
   }
+}
+
+/**
+ * The source pixels verify() reads for a candidate: the 320×240 window centred on it at the scale that makes
+ * it 40–64 px tall (`wx`, `wy`: its top-left, maybe outside the image), clipped to the image.
+ */
+export function verifyWindow(box: Box, width: number, height: number): Rect & { scale: number; wx: number; wy: number } {
+  const h = box[3] - box[1];
+  const s = clamp(h, VERIFY_MIN_HEIGHT, VERIFY_MAX_HEIGHT) / h;
+  const wx = (box[0] + box[2]) / 2 - DW / 2 / s, wy = (box[1] + box[3]) / 2 - DH / 2 / s;
+  const ix0 = Math.max(0, Math.floor(wx)), iy0 = Math.max(0, Math.floor(wy));
+  const ix1 = Math.min(width, Math.ceil(wx + DW / s)), iy1 = Math.min(height, Math.ceil(wy + DH / s));
+  return { x: ix0, y: iy0, width: ix1 - ix0, height: iy1 - iy0, scale: s, wx, wy };
+}
+
+/** Whether the detector's score is sure enough that verify() leaves the candidate as it is. */
+export function needsVerify(det: Detection): boolean {
+  return det.score < VERIFY_BELOW;
 }
 
 /** Whether this level is responsible for a box of this size, and the box is not cut by an inner tile border. */

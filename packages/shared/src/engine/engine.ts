@@ -1,14 +1,18 @@
 // FaceEngine: one set of ONNX sessions that turns an image file into face records (decode → detect → landmark → embed).
+// Pixels come from a PixelSource: the detector sees scaled views, every face step full-resolution pixels around it.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { InferenceSession } from 'onnxruntime-node';
-import { DecodeError, decodeImageBuffer } from '../image/decode';
+import { DecodeError } from '../image/decode';
+import { DecodedSource, fromView, openImage, toView, type PixelRequest, type Pixels, type PixelSource, type Rect } from '../image/source-image';
 import type { ModelPack } from '../models/model-pack';
-import { faceBlur } from './blur';
-import { FaceDetector, type Detection } from './detect';
+import { arcfaceTransform, ARCFACE_SIZE, warpFootprint } from './align';
+import { BLUR_SIZE, faceBlur } from './blur';
+import { FaceDetector, needsVerify, verifyWindow, type Detection } from './detect';
 import { FaceEmbedder } from './embed';
-import { LandmarkModel } from './landmark';
-import type { Face, FileResult, ProcessOptions, RgbImage, StageTimings } from './types';
+import { landmarkFootprint, LandmarkModel } from './landmark';
+import { planPyramid } from './pyramid';
+import type { Box, Face, FileResult, Point, ProcessOptions, RgbImage, StageTimings } from './types';
 
 export const DEFAULT_DET_THRESHOLD = 0.5;
 export const DEFAULT_MIN_FACE_SIZE = 40;
@@ -19,6 +23,8 @@ export interface FaceEngineOptions {
   intraOpThreads: number;
   executionProvider: 'cpu' | 'cuda';
   maxImagePixels: number;
+  /** Decode every image whole at full resolution (the reference pixel path, for comparisons) [false]. */
+  fullDecode?: boolean;
 }
 
 /** Failure of one stage of one file; the message names both. */
@@ -57,13 +63,22 @@ export class FaceEngine {
     private readonly embedder: FaceEmbedder,
     private readonly sessions: InferenceSession[],
     private readonly maxImagePixels: number,
+    private readonly fullDecode: boolean,
   ) {}
 
   /** Loads the three sessions; the pack is expected to be verified already (see loadModelPack). */
   static async create(opts: FaceEngineOptions): Promise<FaceEngine> {
     const sessions = await Promise.all([opts.pack.detect, opts.pack.landmark, opts.pack.feature].map((p) => createSession(p, opts)));
     const [det, lmk, feat] = sessions as [InferenceSession, InferenceSession, InferenceSession];
-    return new FaceEngine(opts.pack, new FaceDetector(det), new LandmarkModel(lmk), new FaceEmbedder(feat), sessions, opts.maxImagePixels);
+    return new FaceEngine(
+      opts.pack,
+      new FaceDetector(det),
+      new LandmarkModel(lmk),
+      new FaceEmbedder(feat),
+      sessions,
+      opts.maxImagePixels,
+      opts.fullDecode ?? false,
+    );
   }
 
   async close(): Promise<void> {
@@ -82,16 +97,22 @@ export class FaceEngine {
     const sha256 = createHash('sha256').update(buf).digest('hex');
     const size = buf.length;
     try {
-      let decoded;
+      const minFaceSize = opts.minFaceSize ?? DEFAULT_MIN_FACE_SIZE;
+      let src: PixelSource;
       try {
-        decoded = await decodeImageBuffer(buf, { maxPixels: this.maxImagePixels });
+        src = await openImage(buf, {
+          maxPixels: this.maxImagePixels,
+          fullDecode: this.fullDecode,
+          // The finest pyramid level is the largest view the detector asks for.
+          scaledSize: (w, h) => planPyramid(w, h, minFaceSize).reduce((a, l) => (l.scale > a.scale ? l : a)),
+        });
       } catch (err) {
         throw new EngineStageError('decode', err instanceof DecodeError ? err.reason : message(err), { cause: err });
       }
       // `decode` counts reading and hashing the file too: all the per-file work before pixels exist.
       const timings: StageTimings = { decode: performance.now() - t0, detect: 0, landmark: 0, embed: 0 };
-      const faces = await this.processImage(decoded, opts, timings);
-      return { ok: true, path, sha256, size, format: decoded.format, width: decoded.width, height: decoded.height, faces, timings };
+      const faces = await this.processSource(src, opts, timings);
+      return { ok: true, path, sha256, size, format: src.format, width: src.width, height: src.height, faces, timings };
     } catch (err) {
       return { ok: false, path, sha256, size, error: message(err) };
     }
@@ -99,40 +120,102 @@ export class FaceEngine {
 
   /** Detects, landmarks, embeds and measures every face of a decoded image, most confident first. */
   async processImage(img: RgbImage, opts: ProcessOptions = {}, timings?: StageTimings): Promise<Face[]> {
+    return this.processSource(new DecodedSource(img, 'png'), opts, timings);
+  }
+
+  private async processSource(src: PixelSource, opts: ProcessOptions, timings?: StageTimings): Promise<Face[]> {
     const t = timings ?? { decode: 0, detect: 0, landmark: 0, embed: 0 };
-    const detections = await this.stage('detect', t, () =>
-      this.detector.detect(img, {
-        detThreshold: opts.detThreshold ?? DEFAULT_DET_THRESHOLD,
-        minFaceSize: opts.minFaceSize ?? DEFAULT_MIN_FACE_SIZE,
-      }),
-    );
+    const detectOpts = {
+      detThreshold: opts.detThreshold ?? DEFAULT_DET_THRESHOLD,
+      minFaceSize: opts.minFaceSize ?? DEFAULT_MIN_FACE_SIZE,
+    };
+    const detections = await this.stage('detect', src, t, async () => {
+      const candidates = await this.detector.candidates(src, detectOpts);
+      // One pass over the full-resolution pixels every later step of every candidate reads.
+      await src.preload(candidates.flatMap((c): PixelRequest[] => {
+        const face = { rect: facePixels(c.box), minScale: faceMinScale(c.box) };
+        if (!needsVerify(c)) return [face];
+        const w = verifyWindow(c.box, src.width, src.height);
+        return [face, { rect: w, minScale: w.scale }];
+      }));
+      return this.detector.verify(src, candidates, detectOpts);
+    });
     const faces: Face[] = [];
-    for (const det of detections) faces.push(await this.measure(img, det, t));
+    for (const det of detections) faces.push(await this.measure(src, det, t));
     return faces;
   }
 
-  private async measure(img: RgbImage, { box, score }: Detection, t: StageTimings): Promise<Face> {
-    const kps = await this.stage('landmark', t, () => this.landmarker.fivePoints(img, box));
-    const embedding = await this.stage('embed', t, () => this.embedder.embed(img, kps));
+  private async measure(src: PixelSource, { box, score }: Detection, t: StageTimings): Promise<Face> {
+    const minScale = faceMinScale(box);
+    const kps = await this.stage('landmark', src, t, async () => {
+      const px = await src.pixels(landmarkFootprint(box), minScale);
+      const local = await this.landmarker.fivePoints(px.img, viewBox(px, box));
+      return local.map((p): Point => fromView(px, p)) as Face['kps'];
+    });
+    const { embedding, blur } = await this.stage('embed', src, t, async () => {
+      // The warp's footprint is known only now; it is almost always inside the pixels already read.
+      const px = await src.pixels(warpFootprint(arcfaceTransform(kps), ARCFACE_SIZE, ARCFACE_SIZE), minScale);
+      const boxed = await src.pixels(boxRect(box), minScale);
+      return {
+        embedding: await this.embedder.embed(px.img, kps.map((p): Point => toView(px, p))),
+        blur: faceBlur(boxed.img, viewBox(boxed, box)),
+      };
+    });
     return {
       // The detector's own box (clipped to the image), not squared: faceShort is its width for most faces.
       box,
       kps,
       detScore: score,
       faceShort: Math.min(box[2] - box[0], box[3] - box[1]),
-      blur: faceBlur(img, box),
+      blur,
       embedding,
     };
   }
 
-  private async stage<T>(name: 'detect' | 'landmark' | 'embed', t: StageTimings, fn: () => Promise<T>): Promise<T> {
-    const start = performance.now();
+  /** Times one stage of a file; pixels the source decodes meanwhile count under `decode`. */
+  private async stage<T>(name: 'detect' | 'landmark' | 'embed', src: PixelSource, t: StageTimings, fn: () => Promise<T>): Promise<T> {
+    const start = performance.now(), decodeBefore = src.decodeMs;
     try {
       return await fn();
     } catch (err) {
       throw err instanceof EngineStageError ? err : new EngineStageError(name, message(err), { cause: err });
     } finally {
-      t[name] += performance.now() - start;
+      const decoded = src.decodeMs - decodeBefore;
+      t.decode += decoded;
+      t[name] += performance.now() - start - decoded;
     }
   }
+}
+
+function viewBox(px: Pixels, box: Box): Box {
+  const [x1, y1] = toView(px, [box[0], box[1]]), [x2, y2] = toView(px, [box[2], box[3]]);
+  return [x1, y1, x2, y2];
+}
+
+/**
+ * Below this many pixels on the face's short side a view is not fine enough for it: blur shrinks the box to
+ * BLUR_SIZE (never enlarging), and the 64 px landmark crop and the 112 px ArcFace warp need less; 25 % more keeps
+ * every step a real shrink of what it reads, so a large face measured on a scaled view scores as at full size.
+ */
+const FACE_VIEW_SHORT = 1.25 * BLUR_SIZE;
+
+/** The least scale a face's landmark crop, alignment and blur need their pixels at. */
+function faceMinScale(box: Box): number {
+  return Math.min(1, FACE_VIEW_SHORT / Math.max(1, Math.min(box[2] - box[0], box[3] - box[1])));
+}
+
+function boxRect(box: Box): Rect {
+  const x = Math.floor(box[0]), y = Math.floor(box[1]);
+  return { x, y, width: Math.ceil(box[2]) + 1 - x, height: Math.ceil(box[3]) + 1 - y };
+}
+
+/**
+ * A generous guess, before landmarks exist, at the pixels a face's landmark crop, alignment warp and blur will
+ * read: a square of twice the box's long side around its centre (the ArcFace crop of a frontal face spans
+ * about 1.3 box widths; a miss only costs a second read).
+ */
+function facePixels(box: Box): Rect {
+  const side = 2 * Math.max(box[2] - box[0], box[3] - box[1]);
+  const cx = (box[0] + box[2]) / 2, cy = (box[1] + box[3]) / 2;
+  return { x: cx - side / 2, y: cy - side / 2, width: side, height: side };
 }

@@ -15,6 +15,13 @@ export function landmarkCrop(box: Box): { x: number; y: number; side: number } {
   return { x: cx - side / 2, y: cy - side / 2, side };
 }
 
+/** Source pixels the landmark crop reads (its square, and the next pixel for bilinear taps); not clipped. */
+export function landmarkFootprint(box: Box): { x: number; y: number; width: number; height: number } {
+  const { x, y, side } = landmarkCrop(box);
+  const x0 = Math.floor(x) - 1, y0 = Math.floor(y) - 1;
+  return { x: x0, y: y0, width: Math.ceil(x + side) + 2 - x0, height: Math.ceil(y + side) + 2 - y0 };
+}
+
 /** iBUG 68 → eyes (means of 36–41 and 42–47), nose tip 30, mouth corners 48 and 54. */
 export function fivePoints(pts: readonly Point[]): FivePoints {
   if (pts.length !== 68) throw new Error(`landmarks: expected 68 points, got ${pts.length}`);
