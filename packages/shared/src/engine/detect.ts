@@ -11,6 +11,8 @@ export interface Detection {
   /** Detector box in source pixels, clipped to the image; not squared (the landmark crop squares it). */
   box: Box;
   score: number;
+  /** Set on a candidate first seen smaller than SURE_HEIGHT detector px: only its verify look scores it. */
+  small?: true;
 }
 
 export interface DetectOptions {
@@ -27,6 +29,11 @@ const TILE_EDGE_MARGIN = 2;
  */
 const VERIFY_BELOW = 0.99;
 const VERIFY_MIN_HEIGHT = 40;
+/**
+ * Below this box height (detector px) a first look only nominates: real 40 px faces seen at 14–16 px scored
+ * 0.7–0.99 there and 0.99 at 40–64 px, so their verify look alone scores them (textures score ~0.2 there).
+ */
+const SURE_HEIGHT = 20;
 const VERIFY_MAX_HEIGHT = 64;
 /** Anchors the detector scores; its outputs are 1×ANCHORS×2 scores and 1×ANCHORS×4 boxes. */
 const ANCHORS = 4420;
@@ -67,7 +74,7 @@ export class FaceDetector {
             clamp((x2 + tile.x) / sx, 0, src.width),
             clamp((y2 + tile.y) / sy, 0, src.height),
           ];
-          if (box[2] - box[0] >= 1 && box[3] - box[1] >= 1) candidates.push({ box, score });
+          if (box[2] - box[0] >= 1 && box[3] - box[1] >= 1) candidates.push(y2 - y1 < SURE_HEIGHT ? { box, score, small: true } : { box, score });
         }
       }
     }
@@ -78,11 +85,12 @@ export class FaceDetector {
   async verify(src: PixelSource, candidates: Detection[], opts: DetectOptions): Promise<Detection[]> {
     const verified: Detection[] = [];
     for (const det of candidates) {
-      if (det.score >= VERIFY_BELOW) {
-        verified.push(det);
+      if (!needsVerify(det)) {
+        verified.push({ box: det.box, score: det.score });
         continue;
       }
-      const score = Math.sqrt(det.score * (await this.verifyScore(src, det.box)));
+      const second = await this.verifyScore(src, det.box);
+      const score = det.small ? second : Math.sqrt(det.score * second);
       if (score >= opts.detThreshold) verified.push({ box: det.box, score });
     }
     return verified.sort((a, b) => b.score - a.score);
@@ -151,7 +159,7 @@ export function verifyWindow(box: Box, width: number, height: number): Rect & { 
 
 /** Whether the detector's score is sure enough that verify() leaves the candidate as it is. */
 export function needsVerify(det: Detection): boolean {
-  return det.score < VERIFY_BELOW;
+  return det.score < VERIFY_BELOW || det.small === true;
 }
 
 /** Whether this level is responsible for a box of this size, and the box is not cut by an inner tile border. */
