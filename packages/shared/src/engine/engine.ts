@@ -4,15 +4,14 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { InferenceSession } from 'onnxruntime-node';
 import { DecodeError } from '../image/decode';
-import { DecodedSource, fromView, openImage, toView, type PixelRequest, type Pixels, type PixelSource, type Rect } from '../image/source-image';
+import { DecodedSource, fromView, toView, type PixelRequest, type PixelSource } from '../image/source-image';
 import type { ModelPack } from '../models/model-pack';
 import { arcfaceTransform, ARCFACE_SIZE, warpFootprint } from './align';
-import { BLUR_SIZE, faceBlur } from './blur';
+import { blurOf, facePixels, faceMinScale, openForEngine, viewBox } from './face-pixels';
 import { FaceDetector, needsVerify, verifyWindow, type Detection } from './detect';
 import { FaceEmbedder } from './embed';
 import { landmarkFootprint, LandmarkModel } from './landmark';
-import { planPyramid } from './pyramid';
-import type { Box, Face, FileResult, Point, ProcessOptions, RgbImage, StageTimings } from './types';
+import type { Face, FileResult, Point, ProcessOptions, RgbImage, StageTimings } from './types';
 
 export const DEFAULT_DET_THRESHOLD = 0.5;
 export const DEFAULT_MIN_FACE_SIZE = 40;
@@ -100,12 +99,7 @@ export class FaceEngine {
       const minFaceSize = opts.minFaceSize ?? DEFAULT_MIN_FACE_SIZE;
       let src: PixelSource;
       try {
-        src = await openImage(buf, {
-          maxPixels: this.maxImagePixels,
-          fullDecode: this.fullDecode,
-          // The finest pyramid level is the largest view the detector asks for.
-          scaledSize: (w, h) => planPyramid(w, h, minFaceSize).reduce((a, l) => (l.scale > a.scale ? l : a)),
-        });
+        src = await openForEngine(buf, { maxPixels: this.maxImagePixels, minFaceSize, fullDecode: this.fullDecode });
       } catch (err) {
         throw new EngineStageError('decode', err instanceof DecodeError ? err.reason : message(err), { cause: err });
       }
@@ -155,10 +149,9 @@ export class FaceEngine {
     const { embedding, blur } = await this.stage('embed', src, t, async () => {
       // The warp's footprint is known only now; it is almost always inside the pixels already read.
       const px = await src.pixels(warpFootprint(arcfaceTransform(kps), ARCFACE_SIZE, ARCFACE_SIZE), minScale);
-      const boxed = await src.pixels(boxRect(box), minScale);
       return {
         embedding: await this.embedder.embed(px.img, kps.map((p): Point => toView(px, p))),
-        blur: faceBlur(boxed.img, viewBox(boxed, box)),
+        blur: await blurOf(src, box),
       };
     });
     return {
@@ -185,37 +178,4 @@ export class FaceEngine {
       t[name] += performance.now() - start - decoded;
     }
   }
-}
-
-function viewBox(px: Pixels, box: Box): Box {
-  const [x1, y1] = toView(px, [box[0], box[1]]), [x2, y2] = toView(px, [box[2], box[3]]);
-  return [x1, y1, x2, y2];
-}
-
-/**
- * Below this many pixels on the face's short side a view is not fine enough for it: blur shrinks the box to
- * BLUR_SIZE (never enlarging), and the 64 px landmark crop and the 112 px ArcFace warp need less; 25 % more keeps
- * every step a real shrink of what it reads, so a large face measured on a scaled view scores as at full size.
- */
-const FACE_VIEW_SHORT = 1.25 * BLUR_SIZE;
-
-/** The least scale a face's landmark crop, alignment and blur need their pixels at. */
-function faceMinScale(box: Box): number {
-  return Math.min(1, FACE_VIEW_SHORT / Math.max(1, Math.min(box[2] - box[0], box[3] - box[1])));
-}
-
-function boxRect(box: Box): Rect {
-  const x = Math.floor(box[0]), y = Math.floor(box[1]);
-  return { x, y, width: Math.ceil(box[2]) + 1 - x, height: Math.ceil(box[3]) + 1 - y };
-}
-
-/**
- * A generous guess, before landmarks exist, at the pixels a face's landmark crop, alignment warp and blur will
- * read: a square of twice the box's long side around its centre (the ArcFace crop of a frontal face spans
- * about 1.3 box widths; a miss only costs a second read).
- */
-function facePixels(box: Box): Rect {
-  const side = 2 * Math.max(box[2] - box[0], box[3] - box[1]);
-  const cx = (box[0] + box[2]) / 2, cy = (box[1] + box[3]) / 2;
-  return { x: cx - side / 2, y: cy - side / 2, width: side, height: side };
 }
