@@ -1,10 +1,10 @@
 // Runs the pipeline in-process for a test: the API via inject(), embed and cluster workers with the real engine.
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../services/api/src/app';
-import type { RunDiscovery } from '../../services/cluster-worker/src/discovery.stage';
+import type { ClusterDeps } from '../../services/cluster-worker/src/cluster.processor';
 import { startClusterWorker } from '../../services/cluster-worker/src/workers';
 import { startEmbedWorkers } from '../../services/embed-worker/src/workers';
-import { EnginePool } from '@facesets/shared/engine/pool';
+import { EnginePool, enginePoolOptions } from '@facesets/shared/engine/pool';
 import { createLogger } from '@facesets/shared/logger';
 import type { JobCounters, JobProgress } from '@facesets/shared/jobs/state';
 import type { TestEnv } from './test-env';
@@ -17,13 +17,7 @@ let engine: Promise<EnginePool> | null = null;
 
 /** One engine per test file: loading the models into the worker threads takes seconds. */
 export function sharedEngine(env: TestEnv): Promise<EnginePool> {
-  engine ??= EnginePool.create({
-    modelDir: env.config.modelDir,
-    workers: env.config.engineWorkers,
-    intraOpThreads: env.config.intraOpThreads,
-    executionProvider: env.config.executionProvider,
-    maxImagePixels: env.config.maxImagePixels,
-  });
+  engine ??= EnginePool.create(enginePoolOptions(env.config));
   return engine;
 }
 
@@ -32,10 +26,10 @@ export async function closeSharedEngine(): Promise<void> {
   engine = null;
 }
 
-export async function startWorkers(env: TestEnv, opts: { runDiscovery?: RunDiscovery } = {}): Promise<InProcessWorkers> {
+export async function startWorkers(env: TestEnv, opts: { discoverOrExtend?: ClusterDeps['discoverOrExtend'] } = {}): Promise<InProcessWorkers> {
   const log = createLogger('test-workers', env.config.logLevel);
   const embed = startEmbedWorkers({ config: env.config, db: env.db, engine: await sharedEngine(env), log });
-  const cluster = startClusterWorker({ config: env.config, db: env.db, log, runDiscovery: opts.runDiscovery });
+  const cluster = startClusterWorker({ config: env.config, db: env.db, log, discoverOrExtend: opts.discoverOrExtend });
   return {
     async close() {
       await Promise.all([embed.close(), cluster.close()]);

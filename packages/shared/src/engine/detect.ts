@@ -1,9 +1,8 @@
 // Face detection with fr_detect.onnx over an image pyramid of 320×240 tiles, merged by NMS.
-import type { InferenceSession } from 'onnxruntime-node';
-import { Tensor } from 'onnxruntime-node';
 import { cropResizeRgb } from '../image/resample';
 import type { PixelSource, Rect } from '../image/source-image';
 import { iou, nms } from './nms';
+import type { OnnxModel, Outputs } from './onnx-model';
 import { DETECTOR_HEIGHT as DH, DETECTOR_WIDTH as DW, planPyramid, type PyramidLevel } from './pyramid';
 import type { Box, RgbImage } from './types';
 
@@ -30,37 +29,42 @@ const TILE_EDGE_MARGIN = 2;
 const VERIFY_BELOW = 0.99;
 const VERIFY_MIN_HEIGHT = 40;
 /**
- * Below this box height (detector px) a first look only nominates: real 40 px faces seen at 14–16 px scored
- * 0.7–0.99 there and 0.99 at 40–64 px, so their verify look alone scores them (textures score ~0.2 there).
+ * Below this box height (detector px) a first look only nominates: real 40 px faces seen at 14–20 px scored
+ * 0.7–0.99 there and 1.00 at 40–64 px, so their verify look alone scores them (textures score ~0.2 there).
  */
 const SURE_HEIGHT = 20;
 const VERIFY_MAX_HEIGHT = 64;
 /** Anchors the detector scores; its outputs are 1×ANCHORS×2 scores and 1×ANCHORS×4 boxes. */
 const ANCHORS = 4420;
 
-export class FaceDetector {
-  private readonly input = new Float32Array(3 * DH * DW);
+/** Item dims of the detector input, batch dim first. */
+export const DETECTOR_INPUT_DIMS = [1, 3, DH, DW] as const;
 
-  constructor(private readonly session: InferenceSession) {}
+function detectorOutputs(out: Outputs): { scores: Float32Array; boxes: Float32Array } {
+  const { scores, boxes } = out;
+  if (!scores || !boxes || scores.length !== ANCHORS * 2 || boxes.length !== ANCHORS * 4) {
+    throw new Error('detector: unexpected outputs (want scores 1×4420×2 and boxes 1×4420×4)');
+  }
+  return { scores, boxes };
+}
+
+export class FaceDetector {
+  constructor(private readonly model: OnnxModel) {}
 
   async detect(src: PixelSource, opts: DetectOptions): Promise<Detection[]> {
     return this.verify(src, await this.candidates(src, opts), opts);
   }
 
-  /** Every box the pyramid's tiles find, merged by NMS; those below VERIFY_BELOW still need verify(). */
+  /** Every box the pyramid's tiles find, merged by NMS; those needsVerify() picks still need verify(). */
   async candidates(src: PixelSource, opts: DetectOptions): Promise<Detection[]> {
     const candidates: Detection[] = [];
     for (const level of planPyramid(src.width, src.height, opts.minFaceSize)) {
       const scaled = await src.scaled(level.width, level.height);
       const sx = level.width / src.width, sy = level.height / src.height;
-      for (const tile of level.tiles) {
-        this.fillInput(scaled, tile.x, tile.y);
-        const out = await this.session.run({ input: new Tensor('float32', this.input, [1, 3, DH, DW]) });
-        const scores = out.scores?.data as Float32Array | undefined;
-        const boxes = out.boxes?.data as Float32Array | undefined;
-        if (!scores || !boxes || scores.length !== ANCHORS * 2 || boxes.length !== ANCHORS * 4) {
-          throw new Error('detector: unexpected outputs (want scores 1×4420×2 and boxes 1×4420×4)');
-        }
+      // A level's tiles go through the detector together (in runs of the model's batch size).
+      const outs = await this.model.runMany(level.tiles.length, (t) => tileInput(scaled, level.tiles[t]!.x, level.tiles[t]!.y));
+      for (const [t, tile] of level.tiles.entries()) {
+        const { scores, boxes } = detectorOutputs(outs[t]!);
         for (let i = 0; i < ANCHORS; i++) {
           const score = scores[i * 2 + 1]!;
           if (score < opts.detThreshold) continue;
@@ -81,71 +85,29 @@ export class FaceDetector {
     return nms(candidates);
   }
 
-  /** Gives candidates below VERIFY_BELOW their second look; the survivors, most confident first. */
+  /** Gives the candidates needsVerify() picks their second look (together); the survivors, most confident first. */
   async verify(src: PixelSource, candidates: Detection[], opts: DetectOptions): Promise<Detection[]> {
+    const doubtful = candidates.filter(needsVerify);
+    const views: { input: Float32Array; expected: Box }[] = [];
+    for (const det of doubtful) views.push(await verifyView(src, det.box));
+    const outs = await this.model.runMany(views.length, (i) => views[i]!.input);
+    const second = new Map(doubtful.map((det, i) => [det, bestMatch(detectorOutputs(outs[i]!), views[i]!.expected)]));
     const verified: Detection[] = [];
     for (const det of candidates) {
-      if (!needsVerify(det)) {
+      const look = second.get(det);
+      if (look === undefined) {
         verified.push({ box: det.box, score: det.score });
         continue;
       }
-      const second = await this.verifyScore(src, det.box);
-      const score = det.small ? second : Math.sqrt(det.score * second);
+      const score = det.small ? look : Math.sqrt(det.score * look);
       if (score >= opts.detThreshold) verified.push({ box: det.box, score });
     }
     return verified.sort((a, b) => b.score - a.score);
   }
-
-  /** Best score of a box matching `box` in a 320×240 view centred on it, scaled to 40–64 px face height. */
-  private async verifyScore(src: PixelSource, box: Box): Promise<number> {
-    const { x: ix0, y: iy0, width: iw, height: ih, scale: s, wx, wy } = verifyWindow(box, src.width, src.height);
-    // Pixels at least as fine as the view this look needs: full resolution for small faces, else a scaled view.
-    const px = await src.pixels({ x: ix0, y: iy0, width: iw, height: ih }, s);
-    const vx0 = Math.floor((ix0 - px.x) * px.scaleX), vy0 = Math.floor((iy0 - px.y) * px.scaleY);
-    const vx1 = Math.min(px.img.width, Math.ceil((ix0 + iw - px.x) * px.scaleX));
-    const vy1 = Math.min(px.img.height, Math.ceil((iy0 + ih - px.y) * px.scaleY));
-    const pw = Math.max(1, Math.min(DW, Math.round(iw * s))), ph = Math.max(1, Math.min(DH, Math.round(ih * s)));
-    const part = await cropResizeRgb(px.img, vx0, vy0, vx1 - vx0, vy1 - vy0, pw, ph);
-    const dx = Math.round((ix0 - wx) * s), dy = Math.round((iy0 - wy) * s);
-    this.fillInput(part, -dx, -dy);
-    const out = await this.session.run({ input: new Tensor('float32', this.input, [1, 3, DH, DW]) });
-    const scores = out.scores?.data as Float32Array, boxes = out.boxes?.data as Float32Array;
-    const psx = pw / iw, psy = ph / ih;
-    const expected: Box = [(box[0] - ix0) * psx + dx, (box[1] - iy0) * psy + dy, (box[2] - ix0) * psx + dx, (box[3] - iy0) * psy + dy];
-    let best = 0;
-    for (let i = 0; i < ANCHORS; i++) {
-      const score = scores[i * 2 + 1]!;
-      if (score <= best) continue;
-      const b: Box = [boxes[i * 4]! * DW, boxes[i * 4 + 1]! * DH, boxes[i * 4 + 2]! * DW, boxes[i * 4 + 3]! * DH];
-      if (iou(b, expected) >= 0.3) best = score;
-    }
-    return best;
-  }
-
-  /**
-   * Copies the 320×240 window of img whose top-left is (x0, y0) (negative: the image starts inside the
-   * window) into planar (v − 127) / 128; outside the image is 0, a neutral grey.
-   */
-  private fillInput(img: RgbImage, x0: number, y0: number): void {
-    const plane = DW * DH;
-    const { data, width } = img;
-    this.input.fill(0);
-    const xa = Math.max(0, -x0), ya = Math.max(0, -y0);
-    const xb = Math.min(DW, img.width - x0), yb = Math.min(DH, img.height - y0);
-    for (let y = ya; y < yb; y++) {
-      let s = ((y0 + y) * width + x0 + xa) * 3;
-      let d = y * DW + xa;
-      for (let x = xa; x < xb; x++, s += 3, d++) {
-        this.input[d] = (data[s]! - 127) / 128;
-        this.input[plane + d] = (data[s + 1]! - 127) / 128;
-        this.input[2 * plane + d] = (data[s + 2]! - 127) / 128;
-      }
-    }
-  }
 }
 
 /**
- * The source pixels verify() reads for a candidate: the 320×240 window centred on it at the scale that makes
+ * The source pixels a candidate's second look reads: the 320×240 window centred on it at the scale that makes
  * it 40–64 px tall (`wx`, `wy`: its top-left, maybe outside the image), clipped to the image.
  */
 export function verifyWindow(box: Box, width: number, height: number): Rect & { scale: number; wx: number; wy: number } {
@@ -157,9 +119,59 @@ export function verifyWindow(box: Box, width: number, height: number): Rect & { 
   return { x: ix0, y: iy0, width: ix1 - ix0, height: iy1 - iy0, scale: s, wx, wy };
 }
 
-/** Whether the detector's score is sure enough that verify() leaves the candidate as it is. */
+/** Whether a candidate gets a second look: the detector was not sure, or saw it too small to be. */
 export function needsVerify(det: Detection): boolean {
   return det.score < VERIFY_BELOW || det.small === true;
+}
+
+/** The second look at a candidate: a 320×240 view centred on `box`, scaled to 40–64 px face height, and where the box lies in it. */
+async function verifyView(src: PixelSource, box: Box): Promise<{ input: Float32Array; expected: Box }> {
+  const { x: ix0, y: iy0, width: iw, height: ih, scale: s, wx, wy } = verifyWindow(box, src.width, src.height);
+  // Pixels at least as fine as this view: full resolution for small faces, else a scaled view of the image.
+  const px = await src.pixels({ x: ix0, y: iy0, width: iw, height: ih }, s);
+  const vx0 = Math.floor((ix0 - px.x) * px.scaleX), vy0 = Math.floor((iy0 - px.y) * px.scaleY);
+  const vx1 = Math.min(px.img.width, Math.ceil((ix0 + iw - px.x) * px.scaleX));
+  const vy1 = Math.min(px.img.height, Math.ceil((iy0 + ih - px.y) * px.scaleY));
+  const pw = Math.max(1, Math.min(DW, Math.round(iw * s))), ph = Math.max(1, Math.min(DH, Math.round(ih * s)));
+  const part = await cropResizeRgb(px.img, vx0, vy0, vx1 - vx0, vy1 - vy0, pw, ph);
+  const dx = Math.round((ix0 - wx) * s), dy = Math.round((iy0 - wy) * s);
+  const psx = pw / iw, psy = ph / ih;
+  const expected: Box = [(box[0] - ix0) * psx + dx, (box[1] - iy0) * psy + dy, (box[2] - ix0) * psx + dx, (box[3] - iy0) * psy + dy];
+  return { input: tileInput(part, -dx, -dy), expected };
+}
+
+/** Best score of a detector box overlapping `expected` (IoU ≥ 0.3). */
+function bestMatch({ scores, boxes }: { scores: Float32Array; boxes: Float32Array }, expected: Box): number {
+  let best = 0;
+  for (let i = 0; i < ANCHORS; i++) {
+    const score = scores[i * 2 + 1]!;
+    if (score <= best) continue;
+    const b: Box = [boxes[i * 4]! * DW, boxes[i * 4 + 1]! * DH, boxes[i * 4 + 2]! * DW, boxes[i * 4 + 3]! * DH];
+    if (iou(b, expected) >= 0.3) best = score;
+  }
+  return best;
+}
+
+/**
+ * The 320×240 window of img whose top-left is (x0, y0) (negative: the image starts inside the window) as
+ * planar (v − 127) / 128; outside the image is 0, a neutral grey.
+ */
+function tileInput(img: RgbImage, x0: number, y0: number): Float32Array {
+  const plane = DW * DH;
+  const { data, width } = img;
+  const input = new Float32Array(3 * plane);
+  const xa = Math.max(0, -x0), ya = Math.max(0, -y0);
+  const xb = Math.min(DW, img.width - x0), yb = Math.min(DH, img.height - y0);
+  for (let y = ya; y < yb; y++) {
+    let s = ((y0 + y) * width + x0 + xa) * 3;
+    let d = y * DW + xa;
+    for (let x = xa; x < xb; x++, s += 3, d++) {
+      input[d] = (data[s]! - 127) / 128;
+      input[plane + d] = (data[s + 1]! - 127) / 128;
+      input[2 * plane + d] = (data[s + 2]! - 127) / 128;
+    }
+  }
+  return input;
 }
 
 /** Whether this level is responsible for a box of this size, and the box is not cut by an inner tile border. */

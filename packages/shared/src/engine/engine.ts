@@ -2,15 +2,19 @@
 // Pixels come from a PixelSource: the detector sees scaled views, every face step full-resolution pixels around it.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { InferenceSession } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
 import { DecodeError } from '../image/decode';
-import { DecodedSource, fromView, toView, type PixelRequest, type PixelSource } from '../image/source-image';
+import { DecodedSource, fromView, toView, type PixelRequest, type Pixels, type PixelSource } from '../image/source-image';
 import type { ModelPack } from '../models/model-pack';
 import { arcfaceTransform, ARCFACE_SIZE, warpFootprint } from './align';
+import { DETECTOR_INPUT_DIMS, FaceDetector, needsVerify, verifyWindow, type Detection } from './detect';
+import { FaceEmbedder, FEATURE_INPUT_DIMS } from './embed';
 import { blurOf, facePixels, faceMinScale, openForEngine, viewBox } from './face-pixels';
-import { FaceDetector, needsVerify, verifyWindow, type Detection } from './detect';
-import { FaceEmbedder } from './embed';
-import { landmarkFootprint, LandmarkModel } from './landmark';
+import { LANDMARK_INPUT_DIMS, landmarkFootprint, LandmarkModel, type FivePoints } from './landmark';
+import type { MessagePort } from 'node:worker_threads';
+import { SessionModel, type OnnxModel } from './onnx-model';
+import { RemoteModels, type ModelName } from './remote-model';
+import { loadRuntime, type Ort } from './runtime';
 import type { Face, FileResult, Point, ProcessOptions, RgbImage, StageTimings } from './types';
 
 export const DEFAULT_DET_THRESHOLD = 0.5;
@@ -22,8 +26,25 @@ export interface FaceEngineOptions {
   intraOpThreads: number;
   executionProvider: 'cpu' | 'cuda';
   maxImagePixels: number;
+  /** Most items (detector tiles, face crops) per ONNX run; above 1 uses the pack's batch-symbolic copies [1]. */
+  batchSize?: number;
+  /** CUDA device of this engine's sessions [0]. */
+  deviceId?: number;
+  /** Run the models in an inference-server thread through this port instead of own sessions (see pool.ts). */
+  inference?: { port: MessagePort; info: EngineInfo };
   /** Decode every image whole at full resolution (the reference pixel path, for comparisons) [false]. */
   fullDecode?: boolean;
+}
+
+/** What an engine really runs on, for start-up logs and health files. */
+export interface EngineInfo {
+  executionProvider: 'cpu' | 'cuda';
+  /** onnxruntime-node version of the build in use (the GPU build can differ from the CPU one). */
+  ortVersion: string;
+  deviceId: number | undefined;
+  /** Items per ONNX run in use: 1 when the batch copies are missing (see `note`). */
+  batchSize: number;
+  note?: string;
 }
 
 /** Failure of one stage of one file; the message names both. */
@@ -35,19 +56,64 @@ export class EngineStageError extends Error {
 }
 
 export async function createSession(
+  ort: Ort,
   path: string,
-  opts: Pick<FaceEngineOptions, 'intraOpThreads' | 'executionProvider'>,
+  opts: Pick<FaceEngineOptions, 'intraOpThreads' | 'executionProvider' | 'deviceId'>,
 ): Promise<InferenceSession> {
   try {
-    return await InferenceSession.create(path, {
+    return await ort.InferenceSession.create(path, {
       intraOpNumThreads: opts.intraOpThreads,
       interOpNumThreads: 1,
-      executionProviders: opts.executionProvider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+      // CPU stays second so ORT may place a node CUDA has no kernel for; a CUDA provider that cannot load throws.
+      executionProviders: opts.executionProvider === 'cuda' ? [{ name: 'cuda', deviceId: opts.deviceId ?? 0 }, 'cpu'] : ['cpu'],
       graphOptimizationLevel: 'all',
     });
   } catch (err) {
-    throw new Error(`cannot load model ${path} (${opts.executionProvider}): ${(err as Error).message}`, { cause: err });
+    const hint = opts.executionProvider === 'cuda' ? ' (the CUDA provider needs CUDA 13 and cuDNN 9: `npm run gpu:install` checks the host)' : '';
+    throw new Error(`cannot load model ${path} (${opts.executionProvider}): ${(err as Error).message}${hint}`, { cause: err });
   }
+}
+
+export interface LoadedModels<M extends OnnxModel = OnnxModel> {
+  models: Record<ModelName, M>;
+  info: EngineInfo;
+  close(): Promise<void>;
+}
+
+/** The pack's three sessions on one provider (the batch copies when batchSize > 1 and they exist). */
+export async function loadSessionModels(
+  opts: Pick<FaceEngineOptions, 'pack' | 'intraOpThreads' | 'executionProvider' | 'batchSize' | 'deviceId'>,
+): Promise<LoadedModels<SessionModel>> {
+  const runtime = loadRuntime(opts.executionProvider);
+  const wanted = opts.batchSize ?? 1;
+  const files = wanted > 1 ? opts.pack.batch : undefined;
+  const batchSize = files ? wanted : 1;
+  const paths = files ?? opts.pack;
+  const sessions = await Promise.all([paths.detect, paths.landmark, paths.feature].map((p) => createSession(runtime.ort, p, opts)));
+  const [det, lmk, feat] = sessions as [InferenceSession, InferenceSession, InferenceSession];
+  const model = (s: InferenceSession, dims: readonly number[]) => new SessionModel(runtime.ort, s, dims, batchSize);
+  return {
+    models: { detect: model(det, DETECTOR_INPUT_DIMS), landmark: model(lmk, LANDMARK_INPUT_DIMS), feature: model(feat, FEATURE_INPUT_DIMS) },
+    info: {
+      executionProvider: opts.executionProvider,
+      ortVersion: runtime.version,
+      deviceId: opts.executionProvider === 'cuda' ? (opts.deviceId ?? 0) : undefined,
+      batchSize,
+      ...(wanted > 1 && !files ? { note: `batch size ${wanted} asked, but the batch copies are missing from ${opts.pack.dir}: run \`npm run models\`` } : {}),
+    },
+    close: async () => {
+      await Promise.all(sessions.map((s) => s.release()));
+    },
+  };
+}
+
+function remoteModels({ port, info }: NonNullable<FaceEngineOptions['inference']>): LoadedModels {
+  const remote = new RemoteModels(port);
+  return {
+    models: { detect: remote.model('detect'), landmark: remote.model('landmark'), feature: remote.model('feature') },
+    info,
+    close: async () => remote.close(),
+  };
 }
 
 function message(err: unknown): string {
@@ -60,28 +126,29 @@ export class FaceEngine {
     private readonly detector: FaceDetector,
     private readonly landmarker: LandmarkModel,
     private readonly embedder: FaceEmbedder,
-    private readonly sessions: InferenceSession[],
+    private readonly closeModels: () => Promise<void>,
     private readonly maxImagePixels: number,
+    readonly info: EngineInfo,
     private readonly fullDecode: boolean,
   ) {}
 
-  /** Loads the three sessions; the pack is expected to be verified already (see loadModelPack). */
+  /** Loads the three sessions, or connects to an inference server; the pack is expected to be verified already. */
   static async create(opts: FaceEngineOptions): Promise<FaceEngine> {
-    const sessions = await Promise.all([opts.pack.detect, opts.pack.landmark, opts.pack.feature].map((p) => createSession(p, opts)));
-    const [det, lmk, feat] = sessions as [InferenceSession, InferenceSession, InferenceSession];
+    const { models, info, close } = opts.inference ? remoteModels(opts.inference) : await loadSessionModels(opts);
     return new FaceEngine(
       opts.pack,
-      new FaceDetector(det),
-      new LandmarkModel(lmk),
-      new FaceEmbedder(feat),
-      sessions,
+      new FaceDetector(models.detect),
+      new LandmarkModel(models.landmark),
+      new FaceEmbedder(models.feature),
+      close,
       opts.maxImagePixels,
+      info,
       opts.fullDecode ?? false,
     );
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.sessions.map((s) => s.release()));
+    await this.closeModels();
   }
 
   /** Never throws: any failure becomes `{ok: false, error}` naming the stage. */
@@ -126,43 +193,43 @@ export class FaceEngine {
     const detections = await this.stage('detect', src, t, async () => {
       const candidates = await this.detector.candidates(src, detectOpts);
       // One pass over the full-resolution pixels every later step of every candidate reads.
-      await src.preload(candidates.flatMap((c): PixelRequest[] => {
-        const face = { rect: facePixels(c.box), minScale: faceMinScale(c.box) };
-        if (!needsVerify(c)) return [face];
-        const w = verifyWindow(c.box, src.width, src.height);
-        return [face, { rect: w, minScale: w.scale }];
-      }));
+      await src.preload(
+        candidates.flatMap((c): PixelRequest[] => {
+          const face = { rect: facePixels(c.box), minScale: faceMinScale(c.box) };
+          if (!needsVerify(c)) return [face];
+          const w = verifyWindow(c.box, src.width, src.height);
+          return [face, { rect: w, minScale: w.scale }];
+        }),
+      );
       return this.detector.verify(src, candidates, detectOpts);
     });
-    const faces: Face[] = [];
-    for (const det of detections) faces.push(await this.measure(src, det, t));
-    return faces;
-  }
-
-  private async measure(src: PixelSource, { box, score }: Detection, t: StageTimings): Promise<Face> {
-    const minScale = faceMinScale(box);
+    const minScales = detections.map((d) => faceMinScale(d.box));
+    // All faces of the image go through landmarks together, then through the embedder together; each reads
+    // its own pixels (a full-resolution region, or the scaled view for large faces).
     const kps = await this.stage('landmark', src, t, async () => {
-      const px = await src.pixels(landmarkFootprint(box), minScale);
-      const local = await this.landmarker.fivePoints(px.img, viewBox(px, box));
-      return local.map((p): Point => fromView(px, p)) as Face['kps'];
+      const pxs: Pixels[] = [];
+      for (const [i, d] of detections.entries()) pxs.push(await src.pixels(landmarkFootprint(d.box), minScales[i]));
+      const local = await this.landmarker.fivePoints(detections.map((d, i) => ({ img: pxs[i]!.img, box: viewBox(pxs[i]!, d.box) })));
+      return local.map((pts, i) => pts.map((p): Point => fromView(pxs[i]!, p)) as FivePoints);
     });
-    const { embedding, blur } = await this.stage('embed', src, t, async () => {
+    const { embeddings, blurs } = await this.stage('embed', src, t, async () => {
+      const pxs: Pixels[] = [];
       // The warp's footprint is known only now; it is almost always inside the pixels already read.
-      const px = await src.pixels(warpFootprint(arcfaceTransform(kps), ARCFACE_SIZE, ARCFACE_SIZE), minScale);
-      return {
-        embedding: await this.embedder.embed(px.img, kps.map((p): Point => toView(px, p))),
-        blur: await blurOf(src, box),
-      };
+      for (const [i, k] of kps.entries()) pxs.push(await src.pixels(warpFootprint(arcfaceTransform(k), ARCFACE_SIZE, ARCFACE_SIZE), minScales[i]));
+      const embeddings = await this.embedder.embed(kps.map((k, i) => ({ img: pxs[i]!.img, kps: k.map((p) => toView(pxs[i]!, p)) })));
+      const blurs: number[] = [];
+      for (const d of detections) blurs.push(await blurOf(src, d.box));
+      return { embeddings, blurs };
     });
-    return {
+    return detections.map(({ box, score }, i) => ({
       // The detector's own box (clipped to the image), not squared: faceShort is its width for most faces.
       box,
-      kps,
+      kps: kps[i]!,
       detScore: score,
       faceShort: Math.min(box[2] - box[0], box[3] - box[1]),
-      blur,
-      embedding,
-    };
+      blur: blurs[i]!,
+      embedding: embeddings[i]!,
+    }));
   }
 
   /** Times one stage of a file; pixels the source decodes meanwhile count under `decode`. */
