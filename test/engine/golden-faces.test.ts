@@ -1,5 +1,5 @@
 // Faces found on the fixtures (and on 12 MP renders of some), and their embeddings, match what the engine found
-// before the issue-9 pixel path (golden/fixture-faces.json, made by the engine of commit 7393009).
+// before the issue-9 pixel path (golden/fixture-faces.json, made by scripts/golden-faces.ts on commit 7393009).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
