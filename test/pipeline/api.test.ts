@@ -42,9 +42,13 @@ describe('POST /jobs validation', () => {
     ['bucket escaping with ..', () => ({ bucket: `${env.bucketsDir}/../not-allowed`, mode: 'scan' }), /^body\/bucket must lie under an allowed root/],
     ['bucket escaping through a symlink', () => ({ bucket: join(env.bucketsDir, 'link-out'), mode: 'scan' }), /^body\/bucket must lie under an allowed root/],
     ['bucket of the wrong type', () => ({ bucket: { path: '/x' }, mode: 'scan' }), /^body\/bucket must be string$/],
-    ['unknown mode', () => ({ bucket, mode: 'paint' }), /^body\/mode must be one of discover, scan, extend$/],
+    ['unknown mode', () => ({ bucket, mode: 'paint' }), /^body\/mode must be one of discover, scan, extend, import$/],
     ['discover without output root', () => ({ bucket }), /^body\/outputRoot is required for mode discover$/],
     ['extend without output root', () => ({ bucket, mode: 'extend' }), /^body\/outputRoot is required for mode extend$/],
+    ['import without output root', () => ({ bucket, mode: 'import' }), /^body\/outputRoot is required for mode import$/],
+    ['unknown era split', () => ({ bucket, mode: 'scan', params: { eras: 'decade' } }), /^body\/params\/eras must be one of none, date, appearance, auto$/],
+    ['era gap that is not positive', () => ({ bucket, mode: 'scan', params: { eraGapYears: 0 } }), /^body\/params\/eraGapYears must be >= 0.01$/],
+    ['importAsNew not a boolean', () => ({ bucket, mode: 'scan', params: { importAsNew: 'perhaps' } }), /^body\/params\/importAsNew must be boolean$/],
     ['relative output root', () => ({ bucket, outputRoot: 'out' }), /^body\/outputRoot must be an absolute path$/],
     ['output root outside the roots', () => ({ bucket, outputRoot: outside }), /^body\/outputRoot must lie under an allowed root \(OUTPUT_ROOTS\)/],
     ['output root that does not exist', () => ({ bucket, outputRoot: join(env.outputDir, 'x') }), /^body\/outputRoot does not exist/],
@@ -251,7 +255,10 @@ describe('auth, health, docs, errors', () => {
   });
 
   it('hides internals of a 500', async () => {
-    const broken = await buildApp({ config: loadConfig({ ...env.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }) });
+    // A database that does not exist is a fault of the deployment, not an outage: 500 (an outage is 503, test/faults/).
+    const missing = new URL(env.config.databaseUrl);
+    missing.pathname = '/facesets_no_such_database';
+    const broken = await buildApp({ config: loadConfig({ ...env.env, DATABASE_URL: missing.toString() }) });
     try {
       const res = await broken.inject({ method: 'GET', url: '/jobs' });
       expect(res.statusCode).toBe(500);

@@ -1,5 +1,6 @@
 // Cluster stage: runs after every embed batch of a job; finalises scan jobs, and runs discover/extend as named steps:
-// identities (adopt, hand edits) → coverage → clustering → export → manifest (under the output-root lock) → report → events.
+// identities (adopt, hand edits) → coverage → clustering → export → manifest (under the output-root lock) → report → events;
+// import jobs likewise (import-folders.ts).
 import { mkdir, realpath } from 'node:fs/promises';
 import { UnrecoverableError } from 'bullmq';
 import type { DotKernel } from '@facesets/shared/clustering/threshold-graph';
@@ -11,6 +12,7 @@ import type { OutputRootLock } from '@facesets/shared/db/locks.repository';
 import type { ReportsRepository } from '@facesets/shared/db/reports.repository';
 import type { ManifestEvent } from '@facesets/shared/events/manifest-events';
 import { manifestNames, readManifest } from '@facesets/shared/export/manifest';
+import { rollBackUnfinishedRun } from '@facesets/shared/export/roll-back';
 import type { DecodeImage } from '@facesets/shared/export/write-facesets';
 import { buildJobReport, buildScanReport, scanSummary } from '@facesets/shared/jobs/scan-report';
 import { isTerminal } from '@facesets/shared/jobs/state';
@@ -18,9 +20,11 @@ import type { Logger } from '@facesets/shared/logger';
 import type { JobParams } from '@facesets/shared/params';
 import type { CallbackPayload, ClusterPayload } from '@facesets/shared/queues';
 import type { CoverageReport, DiscoveryReport, JobReport } from '@facesets/shared/report/types';
+import { importFolders, importSummary, type ImportSource } from './import-folders';
 import { clusteringStep } from './steps/clustering.step';
+import { erasStep } from './steps/eras.step';
 import { coverageStep } from './steps/coverage.step';
-import { callbackStep, publishStep } from './steps/events.step';
+import { callbackBody, callbackStep, publishStep } from './steps/events.step';
 import { exportStep } from './steps/export.step';
 import { manifestStep } from './steps/manifest.step';
 import { reportStep } from './steps/report.step';
@@ -34,6 +38,8 @@ export interface ClusterDeps {
   faces: JobFaceSource;
   /** Identity records of output roots: adoption, decisions honoured, extend and new sets recorded. */
   identities: IdentityService;
+  /** Import jobs: each path's top-level folder and the sources' capture times. */
+  imports: ImportSource;
   lock: OutputRootLock;
   /** Redis pub/sub of manifest updates. */
   publish(event: ManifestEvent): Promise<void>;
@@ -59,6 +65,7 @@ export async function processCluster(payload: ClusterPayload, deps: ClusterDeps)
   if (!(await deps.jobs.transition(jobId, 'clustering', { phase: 'finalising scan' }))) {
     return { status: 'skipped', reason: 'job left the pipeline meanwhile' };
   }
+  await testHold('clustering');
   const job = (await deps.jobs.get(jobId)) as JobRecord;
   const facts = await deps.reports.scanFacts(jobId, job.modelPack ?? '');
   const scan = buildScanReport(job, facts);
@@ -74,36 +81,43 @@ export async function processCluster(payload: ClusterPayload, deps: ClusterDeps)
   // The scan part is visible in GET /jobs/:id/report while discovery runs.
   const base = buildJobReport(job, scan);
   await deps.jobs.setReport(jobId, base);
-  const run = deps.discoverOrExtend ?? discoverOrExtend;
-  const out = await run(
-    {
-      jobId,
-      mode: job.mode,
-      bucket: job.bucket,
-      outputRoot: job.outputRoot,
-      modelPack: job.modelPack ?? '',
-      params: job.params,
-      createdAt: job.createdAt.toISOString(),
-      report: base,
+  const input: DiscoverInput = {
+    jobId,
+    mode: job.mode,
+    bucket: job.bucket,
+    outputRoot: job.outputRoot,
+    modelPack: job.modelPack ?? '',
+    params: job.params,
+    createdAt: job.createdAt.toISOString(),
+    report: base,
+  };
+  const stepDeps = {
+    ...deps,
+    log,
+    enterExporting: () => deps.jobs.transition(jobId, 'exporting', { phase: 'exporting' }),
+    isCancelled: async () => {
+      await testHold('exporting');
+      return (await deps.jobs.getState(jobId)) === 'cancelled';
     },
-    {
-      ...deps,
-      log,
-      enterExporting: () => deps.jobs.transition(jobId, 'exporting', { phase: 'exporting' }),
-      isCancelled: async () => (await deps.jobs.getState(jobId)) === 'cancelled',
-    },
-  );
+    isFinished: async () => isTerminal((await deps.jobs.getState(jobId)) ?? 'cancelled'),
+  };
+  const out =
+    job.mode === 'import'
+      ? await importFolders(input, stepDeps).then((o) => o && { ...o, summary: importSummary(o) })
+      : await (deps.discoverOrExtend ?? discoverOrExtend)(input, stepDeps).then((o) => o && { ...o, summary: discoverySummary(o) });
   if (!out) {
-    log.info('job cancelled during discovery; nothing was moved into the output root');
-    return { status: 'skipped', reason: 'job was cancelled before it wrote anything' };
+    log.info('job cancelled (or finished by another run) during discovery; this run moved nothing into the output root');
+    return { status: 'skipped', reason: 'job was cancelled or finished before this run wrote anything' };
   }
-  const summary = { ...scanSummary(scan), ...discoverySummary(out) };
-  if (!(await deps.jobs.complete(jobId, summary, out.report))) {
+  const summary = { ...scanSummary(scan), ...out.summary };
+  const body = callbackBody(out.event, job.callbackUrl);
+  if (!(await deps.jobs.complete(jobId, summary, out.report, body))) {
     return { status: 'skipped', reason: 'job was cancelled before it completed' };
   }
-  log.info({ mode: job.mode, ...discoverySummary(out) }, 'job completed');
-  // After completion and never failing it: the job is done whether or not its notification can be queued.
-  await callbackStep(out.event, job.callbackUrl, { ...deps, log });
+  log.info({ mode: job.mode, ...out.summary }, 'job completed');
+  await testHold('callback');
+  // After completion and never failing it: the job is done whether or not its notification can be queued now.
+  await callbackStep(jobId, body, job.callbackUrl, { ...deps, log, markQueued: (id) => deps.jobs.markCallbackQueued(id) });
   return { status: 'completed' };
 }
 
@@ -120,11 +134,13 @@ export interface DiscoverInput {
   report: JobReport;
 }
 
-export type DiscoverDeps = Pick<ClusterDeps, 'faces' | 'identities' | 'lock' | 'publish' | 'decodeImage' | 'kernel' | 'log'> & {
+export type DiscoverDeps = Pick<ClusterDeps, 'faces' | 'identities' | 'lock' | 'publish' | 'decodeImage' | 'kernel' | 'log'> & Partial<Pick<ClusterDeps, 'imports'>> & {
   /** Moves the job to `exporting` before anything is written to the output root; false if it was cancelled. */
   enterExporting?(): Promise<boolean>;
   /** True once the job was cancelled: checked after the crops are written, before any set is moved into place. */
   isCancelled?(): Promise<boolean>;
+  /** True once the job is completed, failed or cancelled: checked under the output-root lock before anything else. */
+  isFinished?(): Promise<boolean>;
 };
 
 export interface DiscoverOutcome {
@@ -161,6 +177,12 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
   let written;
   try {
     written = await deps.lock.withLock(root, async () => {
+      // Another run of this job may have finished while this one waited for the lock: never undo a finished job.
+      if (await deps.isFinished?.()) throw new JobCancelledError(input.jobId);
+      const undone = { ...(await rollBackUnfinishedRun(root, input.jobId)), identities: await deps.identities.forgetUnfinishedJobSets(root, input.jobId) };
+      if (undone.sets.length || undone.manifestEntries || undone.temps.length || undone.identities.length) {
+        log.warn(undone, 'an interrupted run of this job left output behind: removed, the export is redone');
+      }
       // Identities step: folders nobody recorded yet are adopted, PNGs deleted by hand become rejections.
       const synced = await deps.identities.syncLocked(root, 'local');
       if (synced.adopted.length || synced.rejected.length) log.info({ adopted: synced.adopted, handRejected: synced.rejected.length }, 'output root synced');
@@ -184,19 +206,59 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
           },
         },
       );
+      // Eras step (params.eras): the job's new identities split into era sets, numbered after them.
+      const eras = clusters && input.params.eras !== 'none' && exported.added.length
+        ? await erasStep(
+            {
+              root, jobId: input.jobId, bucket: input.bucket, createdAt: input.createdAt, params: input.params, modelPack: input.modelPack,
+              by: input.params.eras, origin: 'discovered',
+              parents: exported.discovery!.facesets.flatMap((o, k) => (o.name ? [{ name: o.name, faces: clusters.plans[k]!.members.map((m) => m.face) }] : [])),
+              usedNames: [...state.names, ...manifestNames(manifest), ...exported.added],
+            },
+            {
+              captureTimesOf: async (shas) => (deps.imports ? deps.imports.captureTimesOf(shas, input.modelPack) : new Map()),
+              decodeImage: deps.decodeImage,
+              identities: deps.identities,
+              ...(deps.kernel ? { kernel: deps.kernel } : {}),
+            },
+          )
+        : null;
+      if (eras) {
+        exported.added.push(...eras.added);
+        exported.entries.facesets.push(...eras.entries.facesets);
+        exported.entries.thin_eras.push(...eras.entries.thin_eras);
+      }
       await manifestStep(root, manifest, exported);
-      return { coverage: covered.coverage, ...exported };
+      return { coverage: covered.coverage, ...exported, eras: eras?.splits ?? [] };
     });
   } catch (err) {
     if (err instanceof JobCancelledError) return null;
     throw err;
   }
 
-  const report = await reportStep({ root, jobId: input.jobId, base: input.report, coverage: written.coverage, discovery: written.discovery }, { log });
+  await testHold('reporting');
+  const report = await reportStep({ root, jobId: input.jobId, base: input.report, coverage: written.coverage, discovery: written.discovery, eras: written.eras }, { log });
   const event: ManifestEvent = { outputRoot: root, jobId: input.jobId, added: written.added, extended: written.extended };
   await publishStep(event, deps);
   log.info({ covered: written.coverage.covered, added: written.added, extended: written.extended }, 'discovery finished');
   return { coverage: written.coverage, discovery: written.discovery, added: written.added, extended: written.extended, report, event };
+}
+
+/**
+ * Fault-test hook (FACESETS_TEST_HOLD=clustering:3000,exporting:3000,reporting:3000): waits at that point of the
+ * stage, so a test can kill -9 the worker there: in `clustering` before anything is written, in `exporting` with
+ * the crops in temp folders, in `reporting` with the sets and the manifest written but no report, in `callback`
+ * with the job completed and its callback not queued yet.
+ */
+const HOLDS = new Map(
+  (process.env.FACESETS_TEST_HOLD ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((h) => h.split(':') as [string, string]),
+);
+async function testHold(point: 'clustering' | 'exporting' | 'reporting' | 'callback'): Promise<void> {
+  const ms = Number(HOLDS.get(point) ?? 0);
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }
 
 /** The summary GET /jobs/:id shows for a finished discover/extend job. */

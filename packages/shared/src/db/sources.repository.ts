@@ -9,6 +9,8 @@ export interface SeenPath {
   sha256: string;
   size: number;
   mtime: Date;
+  /** Import jobs: the bucket's top-level folder the path lies in. */
+  folder?: string;
 }
 
 export interface CachedCounts {
@@ -38,10 +40,10 @@ export class SourcesRepository {
       [bucket, jobId, names, shas, paths.map((p) => p.size), paths.map((p) => p.mtime)],
     );
     await this.db.query(
-      `INSERT INTO job_paths (job_id, path, sha256)
-       SELECT $1, u.path, u.sha FROM unnest($2::text[], $3::bytea[]) AS u(path, sha)
-       ON CONFLICT (job_id, path) DO UPDATE SET sha256 = EXCLUDED.sha256`,
-      [jobId, names, shas],
+      `INSERT INTO job_paths (job_id, path, sha256, folder)
+       SELECT $1, u.path, u.sha, u.folder FROM unnest($2::text[], $3::bytea[], $4::text[]) AS u(path, sha, folder)
+       ON CONFLICT (job_id, path) DO UPDATE SET sha256 = EXCLUDED.sha256, folder = EXCLUDED.folder`,
+      [jobId, names, shas, paths.map((p) => p.folder ?? null)],
     );
   }
 
@@ -107,6 +109,37 @@ export class SourcesRepository {
     return new Set(rows.map((r) => shaToHex(r.sha256)));
   }
 
+  /**
+   * Unfinished starts of the job's sources (each one a worker that died while the file was in flight), for the files
+   * of `sha256s` that are not processed yet; files never started are left out.
+   */
+  async crashesOf(jobId: string, sha256s: string[]): Promise<Map<string, { crashes: number; soloCrashes: number }>> {
+    const { rows } = await this.db.query<{ sha256: Buffer; starts: number; solo_starts: number }>(
+      `SELECT sha256, starts, solo_starts FROM job_sources
+       WHERE job_id = $1 AND sha256 = ANY($2::bytea[]) AND processed_at IS NULL AND starts > 0`,
+      [jobId, sha256s.map(shaToBytes)],
+    );
+    return new Map(rows.map((r) => [shaToHex(r.sha256), { crashes: r.starts, soloCrashes: r.solo_starts }]));
+  }
+
+  /** Counts a start of the file before it goes to the engine; `finished` takes it back when the engine answered. */
+  async markStarted(jobId: string, sha256: string, solo: boolean): Promise<void> {
+    await this.db.query(
+      `UPDATE job_sources SET starts = starts + 1, solo_starts = solo_starts + $3::int
+       WHERE job_id = $1 AND sha256 = $2 AND processed_at IS NULL`,
+      [jobId, shaToBytes(sha256), solo ? 1 : 0],
+    );
+  }
+
+  /** The engine answered (whatever the outcome): that start was no crash. */
+  async markAnswered(jobId: string, sha256: string, solo: boolean): Promise<void> {
+    await this.db.query(
+      `UPDATE job_sources SET starts = greatest(starts - 1, 0), solo_starts = greatest(solo_starts - $3::int, 0)
+       WHERE job_id = $1 AND sha256 = $2`,
+      [jobId, shaToBytes(sha256), solo ? 1 : 0],
+    );
+  }
+
   /** Every path the job saw for each of its sources (byte-duplicates give several). */
   async jobPaths(jobId: string): Promise<Map<string, string[]>> {
     const { rows } = await this.db.query<{ sha256: Buffer; path: string }>(
@@ -119,6 +152,25 @@ export class SourcesRepository {
       const list = out.get(sha);
       if (list) list.push(r.path);
       else out.set(sha, [r.path]);
+    }
+    return out;
+  }
+
+  /**
+   * Import jobs: every path of the job by top-level folder (name order), each with its content. A byte-duplicate
+   * filed in two folders is listed under both.
+   */
+  async folderPaths(jobId: string): Promise<Map<string, { path: string; sha256: string }[]>> {
+    const { rows } = await this.db.query<{ folder: string; path: string; sha256: Buffer }>(
+      'SELECT folder, path, sha256 FROM job_paths WHERE job_id = $1 AND folder IS NOT NULL ORDER BY folder, path',
+      [jobId],
+    );
+    const out = new Map<string, { path: string; sha256: string }[]>();
+    for (const r of rows) {
+      const entry = { path: r.path, sha256: shaToHex(r.sha256) };
+      const list = out.get(r.folder);
+      if (list) list.push(entry);
+      else out.set(r.folder, [entry]);
     }
     return out;
   }

@@ -3,7 +3,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { InferenceSession } from 'onnxruntime-node';
+import { fsPath } from '../jobs/fs-path';
 import { DecodeError } from '../image/decode';
+import { readCaptureTime } from '../image/exif';
 import { DecodedSource, fromView, toView, type PixelRequest, type Pixels, type PixelSource } from '../image/source-image';
 import type { ModelPack } from '../models/model-pack';
 import { arcfaceTransform, ARCFACE_SIZE, warpFootprint } from './align';
@@ -156,7 +158,7 @@ export class FaceEngine {
     let buf: Buffer;
     const t0 = performance.now();
     try {
-      buf = await readFile(path);
+      buf = await readFile(fsPath(path));
     } catch (err) {
       return { ok: false, path, error: `read: ${message(err)}` };
     }
@@ -170,10 +172,14 @@ export class FaceEngine {
       } catch (err) {
         throw new EngineStageError('decode', err instanceof DecodeError ? err.reason : message(err), { cause: err });
       }
-      // `decode` counts reading and hashing the file too: all the per-file work before pixels exist.
+      const capturedAt = await readCaptureTime(buf, src.format);
+      // `decode` counts reading, hashing and the EXIF date too: all the per-file work before faces are searched.
       const timings: StageTimings = { decode: performance.now() - t0, detect: 0, landmark: 0, embed: 0 };
       const faces = await this.processSource(src, opts, timings);
-      return { ok: true, path, sha256, size, format: src.format, width: src.width, height: src.height, faces, timings };
+      return {
+        ok: true, path, sha256, size, format: src.format, width: src.width, height: src.height, faces, timings,
+        ...(capturedAt ? { capturedAt } : {}),
+      };
     } catch (err) {
       return { ok: false, path, sha256, size, error: message(err) };
     }

@@ -2,6 +2,7 @@
 // brings faces stored under an older blur definition up to BLUR_VERSION.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { fsPath } from '../jobs/fs-path';
 import { DecodeError } from '../image/decode';
 import { DEFAULT_MIN_FACE_SIZE } from './engine';
 import { blurOf, boxRect, faceMinScale, openForEngine } from './face-pixels';
@@ -18,7 +19,7 @@ export type BlurRemeasure =
 export async function remeasureBlur(path: string, boxes: readonly Box[], opts: { maxPixels: number }): Promise<BlurRemeasure> {
   let buf: Buffer;
   try {
-    buf = await readFile(path);
+    buf = await readFile(fsPath(path));
   } catch (err) {
     return { ok: false, error: `read: ${(err as Error).message}` };
   }

@@ -12,7 +12,7 @@ export const JOB_STATES = [
 ] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
-export const JOB_MODES = ['discover', 'scan', 'extend'] as const;
+export const JOB_MODES = ['discover', 'scan', 'extend', 'import'] as const;
 export type JobMode = (typeof JOB_MODES)[number];
 
 export const TERMINAL_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled'];
@@ -32,7 +32,8 @@ export function allowedFrom(to: JobState): readonly JobState[] {
     case 'embedding':
       return ['scanning', 'embedding'];
     case 'clustering':
-      return ['embedding', 'clustering'];
+      // A cluster stage restarted after a crash in export redoes its work from the start (it rolls back first).
+      return ['embedding', 'clustering', 'exporting'];
     case 'exporting':
       return ['clustering', 'exporting'];
     case 'completed':
