@@ -9,6 +9,7 @@ import swaggerPlugin from './plugins/swagger';
 import healthRoutes from './routes/health.routes';
 import jobEventsRoutes from './routes/job-events.routes';
 import jobsRoutes from './routes/jobs.routes';
+import uiRoutes from './routes/ui.routes';
 import { ErrorSchema } from './schemas/error.schema';
 import { JobView } from './schemas/job.schemas';
 
@@ -38,5 +39,6 @@ export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInst
   await app.register(healthRoutes);
   await app.register(jobsRoutes);
   await app.register(jobEventsRoutes);
+  await app.register(uiRoutes);
   return app as unknown as FastifyInstance;
 }
