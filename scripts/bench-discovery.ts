@@ -10,7 +10,8 @@
 // (group photos), which exercises the cannot-link constraint. Peak RSS is the process's maximum resident set.
 import { getHeapStatistics } from 'node:v8';
 import { DEFAULT_PARAMS, discover, jsDotKernel, createOrtDotKernel, type DiscoveryFace } from '@facesets/shared';
-import { mulberry32 as rng } from '@facesets/shared/discovery/prng';
+import { mulberry32 as rng } from '@facesets/shared/clustering/prng';
+import { normalize } from '@facesets/shared/clustering/vectors';
 
 const DIM = 512;
 
@@ -22,13 +23,10 @@ function gaussians(r: () => number, out: Float32Array, scale: number): void {
   }
 }
 
-function normalizeInPlace(v: Float32Array): Float32Array {
-  let s = 0;
-  for (let k = 0; k < v.length; k++) s += v[k]! * v[k]!;
-  const inv = 1 / Math.sqrt(s);
-  for (let k = 0; k < v.length; k++) v[k]! *= inv;
+const normalizeInPlace = (v: Float32Array): Float32Array => {
+  v.set(normalize(v));
   return v;
-}
+};
 
 /** σ per component so that E[1 − x·y] ≈ 0.3 for two faces of one identity: 1/(1 + DIM σ²) = 0.7. */
 const SIGMA = Math.sqrt((1 / 0.7 - 1) / DIM);

@@ -7,14 +7,16 @@ import { join, relative } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FacesRepository } from '@facesets/shared/db/faces.repository';
 import { JobsRepository, type JobRecord } from '@facesets/shared/db/jobs.repository';
+import { createPgAdvisoryLock } from '@facesets/shared/db/locks.repository';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyCallback } from '@facesets/shared/events/callbacks';
+import { manifestChannel, type ManifestEvent } from '@facesets/shared/events/manifest-events';
+import { decodeImage } from '@facesets/shared/image/decode';
 import { createLogger } from '@facesets/shared/logger';
-import { manifestChannel } from '@facesets/shared/queues';
 import { apiClient } from '../../packages/cli/src/commands/status';
 import { buildApp } from '../../services/api/src/app';
-import { createDiscoveryStage } from '../../services/cluster-worker/src/discovery.stage';
-import { createPgAdvisoryLock } from '../../services/cluster-worker/src/discovery/lock';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyCallback, type ManifestEvent } from '../../services/cluster-worker/src/discovery/events';
+import { discoverOrExtend } from '../../services/cluster-worker/src/cluster.processor';
 import { fixtureLabels } from '../discovery/fixture-faces';
 import { closeSharedEngine, getJob, startApi, startWorkers, submit, waitForJob, type InProcessWorkers, type JobBody } from '../support/pipeline';
 import { FIXTURES_DIR, createTestEnv, type TestEnv } from '../support/test-env';
@@ -334,26 +336,25 @@ describe('discover and extend jobs through the API', () => {
   it('stops before writing when the job is cancelled, at either check', async () => {
     const job = (await new JobsRepository(env.db).get(jobA)) as JobRecord;
     const published: unknown[] = [];
-    const stage = createDiscoveryStage({
+    const deps = {
+      faces: new FacesRepository(env.db),
       lock: createPgAdvisoryLock(env.db),
-      publish: async (e) => void published.push(e),
-      enqueueCallback: async (c) => void published.push(c),
-    });
-    const base = {
-      config: env.config,
-      db: env.db,
-      jobs: new JobsRepository(env.db),
+      publish: async (e: unknown) => void published.push(e),
+      decodeImage: (p: string) => decodeImage(p, { maxPixels: env.config.maxImagePixels }),
       log: createLogger('cancel-test', 'silent'),
-      scan: (await app.inject({ method: 'GET', url: `/jobs/${jobA}/report` })).json().scan,
     };
+    const report = (await app.inject({ method: 'GET', url: `/jobs/${jobA}/report` })).json();
     for (const [name, enter, cancelled] of [['before-exporting', false, false], ['after-crops', true, true]] as const) {
       const out = join(env.outputDir, name);
       await mkdir(out);
-      const result = await stage(
-        { ...job, outputRoot: out },
-        { ...base, enterExporting: async () => enter, isCancelled: async () => cancelled },
+      const result = await discoverOrExtend(
+        {
+          jobId: job.id, mode: 'discover', bucket: job.bucket, outputRoot: out, modelPack: job.modelPack ?? '',
+          params: job.params, createdAt: job.createdAt.toISOString(), report,
+        },
+        { ...deps, enterExporting: async () => enter, isCancelled: async () => cancelled },
       );
-      expect(result, name).toEqual({});
+      expect(result, name).toBeNull();
       expect(await readdir(out), name).toEqual([]);
     }
     expect(published).toEqual([]);

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnginePool } from '@facesets/shared/engine/pool';
-import type { DiscoveryFace } from '@facesets/shared/discovery/types';
+import type { DiscoveryFace } from '@facesets/shared/clustering/types';
 import { FIXTURES_DIR } from '../support/test-env';
 
 export { FIXTURES_DIR };

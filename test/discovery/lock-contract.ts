@@ -1,6 +1,6 @@
 // The contract every OutputRootLock meets, shared by the in-memory and the Postgres lock tests.
 import { expect } from 'vitest';
-import type { OutputRootLock } from '../../services/cluster-worker/src/discovery/lock';
+import type { OutputRootLock } from '@facesets/shared/db/locks.repository';
 
 /** Two holders of one key never overlap; different keys do not wait on each other. */
 export async function checkExclusive(lock: OutputRootLock, key: string, other: string): Promise<void> {

@@ -1,7 +1,7 @@
 // The Postgres advisory lock against a real server: exclusive per output root across connections.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '@facesets/shared/db/pool';
-import { createPgAdvisoryLock } from '../../services/cluster-worker/src/discovery/lock';
+import { createPgAdvisoryLock } from '@facesets/shared/db/locks.repository';
 import { checkExclusive } from './lock-contract';
 import { testServices } from '../support/services';
 

@@ -2,28 +2,35 @@
 import { UnrecoverableError } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DiscoveryDeps } from '../../services/cluster-worker/src/discovery.stage';
-import type { JobRecord } from '@facesets/shared/db/jobs.repository';
-import { FacesRepository } from '@facesets/shared/db/faces.repository';
+import type { DiscoverInput } from '../../services/cluster-worker/src/cluster.processor';
+import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import { closeSharedEngine, startApi, startWorkers, submit, waitForJob, type InProcessWorkers } from '../support/pipeline';
 import { createTestEnv, type TestEnv } from '../support/test-env';
 
 let env: TestEnv;
 let app: FastifyInstance;
 let workers: InProcessWorkers;
-const calls: { job: JobRecord; faces: number; scanSources: number; reportBefore: unknown }[] = [];
+const calls: { input: DiscoverInput; faces: number; reportBefore: unknown }[] = [];
 
 beforeAll(async () => {
   env = await createTestEnv();
   app = await startApi(env);
   workers = await startWorkers(env, {
-    async runDiscovery(job, deps: DiscoveryDeps) {
-      if (job.mode === 'extend') throw new UnrecoverableError('coverage exploded');
-      const faces = await new FacesRepository(deps.db).facesOfJob(job.id, job.modelPack ?? '');
-      const reportBefore = (await deps.jobs.getReport(job.id))?.report;
-      calls.push({ job, faces: faces.length, scanSources: deps.scan.files.embedded + deps.scan.files.cached, reportBefore });
-      expect(await deps.enterExporting()).toBe(true);
-      return { summary: { facesetsCreated: 0 }, coverage: { identities: [], covered: 0, unmatchedMembers: 0 } };
+    async discoverOrExtend(input, deps) {
+      if (input.mode === 'extend') throw new UnrecoverableError('coverage exploded');
+      const faces = await deps.faces.facesOfJobWithPaths(input.jobId, input.modelPack);
+      const reportBefore = (await new JobsRepository(env.db).getReport(input.jobId))?.report;
+      calls.push({ input, faces: faces.length, reportBefore });
+      expect(await deps.enterExporting!()).toBe(true);
+      const coverage = { identities: [], covered: 0, unmatchedMembers: 0 };
+      return {
+        coverage,
+        discovery: null,
+        added: [],
+        extended: [],
+        report: { ...input.report, coverage },
+        event: { outputRoot: input.outputRoot, jobId: input.jobId, added: [], extended: [] },
+      };
     },
   });
 });
@@ -44,11 +51,11 @@ describe('discovery seam', () => {
     expect(job.state).toBe('completed');
     expect(calls).toHaveLength(1);
     const call = calls[0]!;
-    expect(call.job.mode).toBe('discover');
-    expect(call.scanSources).toBe(50);
+    expect(call.input.mode).toBe('discover');
+    expect(call.input.report.scan.files.embedded + call.input.report.scan.files.cached).toBe(50);
     expect(call.faces).toBe(job.counters.faces);
     expect(call.reportBefore).toMatchObject({ mode: 'discover', scan: { files: { found: 52 } } });
-    expect(job.summary).toMatchObject({ facesetsCreated: 0, sources: 50 });
+    expect(job.summary).toMatchObject({ added: [], extended: [], facesCovered: 0, sources: 50 });
     const report = (await app.inject({ method: 'GET', url: `/jobs/${id}/report` })).json();
     expect(report.coverage).toEqual({ identities: [], covered: 0, unmatchedMembers: 0 });
   });

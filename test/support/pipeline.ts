@@ -1,7 +1,7 @@
 // Runs the pipeline in-process for a test: the API via inject(), embed and cluster workers with the real engine.
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../services/api/src/app';
-import type { RunDiscovery } from '../../services/cluster-worker/src/discovery.stage';
+import type { ClusterDeps } from '../../services/cluster-worker/src/cluster.processor';
 import { startClusterWorker } from '../../services/cluster-worker/src/workers';
 import { startEmbedWorkers } from '../../services/embed-worker/src/workers';
 import { EnginePool } from '@facesets/shared/engine/pool';
@@ -32,10 +32,10 @@ export async function closeSharedEngine(): Promise<void> {
   engine = null;
 }
 
-export async function startWorkers(env: TestEnv, opts: { runDiscovery?: RunDiscovery } = {}): Promise<InProcessWorkers> {
+export async function startWorkers(env: TestEnv, opts: { discoverOrExtend?: ClusterDeps['discoverOrExtend'] } = {}): Promise<InProcessWorkers> {
   const log = createLogger('test-workers', env.config.logLevel);
   const embed = startEmbedWorkers({ config: env.config, db: env.db, engine: await sharedEngine(env), log });
-  const cluster = startClusterWorker({ config: env.config, db: env.db, log, runDiscovery: opts.runDiscovery });
+  const cluster = startClusterWorker({ config: env.config, db: env.db, log, discoverOrExtend: opts.discoverOrExtend });
   return {
     async close() {
       await Promise.all([embed.close(), cluster.close()]);

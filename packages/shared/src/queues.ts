@@ -58,15 +58,20 @@ export const bullJobId = {
   callback: (jobId: string) => `callback-${jobId}`,
 };
 
-/** Redis pub/sub channel of manifest-update events: `facesets:manifest` with the default prefix. */
-export const manifestChannel = (prefix: string): string => `${prefix}:manifest`;
-
 /** Retry policy, in one place. Completed jobs are removed: public state lives in Postgres. */
 export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
   attempts: 3,
   backoff: { type: 'exponential', delay: 2_000 },
   removeOnComplete: true,
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+};
+
+/** Callback deliveries retry in their own queue, longer than work does: a slow receiver never holds a job up. */
+export const CALLBACK_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600 },
 };
 
 /** Options of an embed child: a batch that fails for good fails the parent, so the job cannot hang. */

@@ -1,7 +1,7 @@
 // Callback stage: POSTs one manifest-update notification to a job's callbackUrl; the queue retries on failure.
 import type { Logger } from '@facesets/shared/logger';
 import type { CallbackPayload } from '@facesets/shared/queues';
-import { deliverCallback, type DeliverOptions } from './discovery/events';
+import { deliverCallback, type DeliverOptions } from '@facesets/shared/events/callbacks';
 
 export interface CallbackDeps {
   /** CALLBACK_SECRET: bodies are signed (X-Facesets-Signature) only when it is set. */

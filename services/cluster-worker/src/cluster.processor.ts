@@ -1,21 +1,48 @@
-// Cluster stage: runs after every embed batch of a job; finalises scan jobs, hands discover/extend to discovery.
-import type { Config } from '@facesets/shared/config';
+// Cluster stage: runs after every embed batch of a job; finalises scan jobs, and runs discover/extend as named steps:
+// coverage → clustering → export → manifest (under the output-root lock) → report → events.
+import { mkdir, realpath } from 'node:fs/promises';
+import { UnrecoverableError } from 'bullmq';
+import type { DotKernel } from '@facesets/shared/clustering/threshold-graph';
+import { compareFaces, type DiscoveryFace } from '@facesets/shared/clustering/types';
+import type { FacesRepository } from '@facesets/shared/db/faces.repository';
 import type { JobRecord, JobsRepository } from '@facesets/shared/db/jobs.repository';
-import type { Db } from '@facesets/shared/db/pool';
+import type { OutputRootLock } from '@facesets/shared/db/locks.repository';
 import type { ReportsRepository } from '@facesets/shared/db/reports.repository';
+import type { ManifestEvent } from '@facesets/shared/events/manifest-events';
+import { manifestNames, readManifest } from '@facesets/shared/export/manifest';
+import type { DecodeImage } from '@facesets/shared/export/write-facesets';
 import { buildJobReport, buildScanReport, scanSummary } from '@facesets/shared/jobs/scan-report';
 import { isTerminal } from '@facesets/shared/jobs/state';
 import type { Logger } from '@facesets/shared/logger';
-import type { ClusterPayload } from '@facesets/shared/queues';
-import type { RunDiscovery } from './discovery.stage';
+import type { JobParams } from '@facesets/shared/params';
+import type { CallbackPayload, ClusterPayload } from '@facesets/shared/queues';
+import type { CoverageReport, DiscoveryReport, JobReport } from '@facesets/shared/report/types';
+import { clusteringStep } from './steps/clustering.step';
+import { coverageStep } from './steps/coverage.step';
+import { callbackStep, publishStep } from './steps/events.step';
+import { exportStep } from './steps/export.step';
+import { manifestStep } from './steps/manifest.step';
+import { reportStep } from './steps/report.step';
+
+/** Where the face records of a job come from (FacesRepository; tests pass faces computed in memory). */
+export type JobFaceSource = Pick<FacesRepository, 'facesOfJobWithPaths' | 'facesOfSources'>;
 
 export interface ClusterDeps {
-  config: Config;
-  db: Db;
   jobs: JobsRepository;
   reports: ReportsRepository;
+  faces: JobFaceSource;
+  lock: OutputRootLock;
+  /** Redis pub/sub of manifest updates. */
+  publish(event: ManifestEvent): Promise<void>;
+  /** Queues the (retried, signed) HTTP notification of a job's callbackUrl. */
+  enqueueCallback(payload: CallbackPayload): Promise<void>;
+  /** Decodes a source at full resolution, EXIF-rotated (the frame the boxes and keypoints are in). */
+  decodeImage: DecodeImage;
+  /** Pair-finding kernel for clustering [pure JS]; the worker passes the onnxruntime GEMM one. */
+  kernel?: DotKernel;
   log: Logger;
-  runDiscovery: RunDiscovery;
+  /** Replaces the discover/extend steps (tests of the stage seam). */
+  discoverOrExtend?: typeof discoverOrExtend;
 }
 
 export type ClusterOutcome = { status: 'completed' } | { status: 'skipped'; reason: string };
@@ -40,30 +67,134 @@ export async function processCluster(payload: ClusterPayload, deps: ClusterDeps)
     log.info({ faces: scan.faces.total, sources: scan.files.cached + scan.files.embedded }, 'scan job completed');
     return { status: 'completed' };
   }
+  if (!job.outputRoot) throw new UnrecoverableError(`job ${job.id} has no outputRoot`);
   // The scan part is visible in GET /jobs/:id/report while discovery runs.
-  await deps.jobs.setReport(jobId, buildJobReport(job, scan));
-  const result = await deps.runDiscovery(job, {
-    config: deps.config,
-    db: deps.db,
-    jobs: deps.jobs,
-    log,
-    scan,
-    enterExporting: () => deps.jobs.transition(jobId, 'exporting', { phase: 'exporting' }),
-    isCancelled: async () => (await deps.jobs.getState(jobId)) === 'cancelled',
-  });
-  // Discovery's own report is the one written as _reports/<jobId>.md: store the same, so both agree.
-  let report = result.report;
-  if (!report) {
-    const finished = (await deps.jobs.get(jobId)) as JobRecord;
-    report = buildJobReport(finished, scan);
-    if (result.coverage) report.coverage = result.coverage;
-    if (result.discovery) report.discovery = result.discovery;
+  const base = buildJobReport(job, scan);
+  await deps.jobs.setReport(jobId, base);
+  const run = deps.discoverOrExtend ?? discoverOrExtend;
+  const out = await run(
+    {
+      jobId,
+      mode: job.mode,
+      bucket: job.bucket,
+      outputRoot: job.outputRoot,
+      modelPack: job.modelPack ?? '',
+      params: job.params,
+      createdAt: job.createdAt.toISOString(),
+      report: base,
+    },
+    {
+      ...deps,
+      log,
+      enterExporting: () => deps.jobs.transition(jobId, 'exporting', { phase: 'exporting' }),
+      isCancelled: async () => (await deps.jobs.getState(jobId)) === 'cancelled',
+    },
+  );
+  if (!out) {
+    log.info('job cancelled during discovery; nothing was moved into the output root');
+    return { status: 'skipped', reason: 'job was cancelled before it wrote anything' };
   }
-  if (!(await deps.jobs.complete(jobId, { ...scanSummary(scan), ...result.summary }, report))) {
+  const summary = { ...scanSummary(scan), ...discoverySummary(out) };
+  if (!(await deps.jobs.complete(jobId, summary, out.report))) {
     return { status: 'skipped', reason: 'job was cancelled before it completed' };
   }
-  log.info({ mode: job.mode, ...result.summary }, 'job completed');
+  log.info({ mode: job.mode, ...discoverySummary(out) }, 'job completed');
   // After completion and never failing it: the job is done whether or not its notification can be queued.
-  await result.afterComplete?.().catch((err: unknown) => log.warn({ err }, 'post-completion step failed'));
+  await callbackStep(out.event, job.callbackUrl, { ...deps, log });
   return { status: 'completed' };
+}
+
+export interface DiscoverInput {
+  jobId: string;
+  mode: JobRecord['mode'];
+  bucket: string;
+  outputRoot: string;
+  modelPack: string;
+  params: JobParams;
+  /** ISO time stamped on everything this job writes. */
+  createdAt: string;
+  /** The job's report so far (scan part); completed by the steps and written as _reports/<jobId>.md. */
+  report: JobReport;
+}
+
+export type DiscoverDeps = Pick<ClusterDeps, 'faces' | 'lock' | 'publish' | 'decodeImage' | 'kernel' | 'log'> & {
+  /** Moves the job to `exporting` before anything is written to the output root; false if it was cancelled. */
+  enterExporting?(): Promise<boolean>;
+  /** True once the job was cancelled: checked after the crops are written, before any set is moved into place. */
+  isCancelled?(): Promise<boolean>;
+};
+
+export interface DiscoverOutcome {
+  coverage: CoverageReport;
+  /** null for extend jobs (coverage only). */
+  discovery: DiscoveryReport | null;
+  added: string[];
+  extended: string[];
+  /** The whole report, as written to _reports/<jobId>.md. */
+  report: JobReport;
+  /** The manifest-update event (published when added or extended is not empty). */
+  event: ManifestEvent;
+}
+
+/** Thrown by the hooks when the job was cancelled: nothing more is written, the job stays cancelled. */
+class JobCancelledError extends Error {
+  constructor(jobId: string) {
+    super(`job ${jobId} was cancelled`);
+    this.name = 'JobCancelledError';
+  }
+}
+
+/** The discover/extend steps of one job against its output root; null when the job was cancelled before writing. */
+export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps): Promise<DiscoverOutcome | null> {
+  if (input.mode !== 'discover' && input.mode !== 'extend') throw new UnrecoverableError(`discovery cannot run a ${input.mode} job`);
+  const mode = input.mode;
+  const log = deps.log;
+  await mkdir(input.outputRoot, { recursive: true });
+  // The lock key must be one string per folder, however the job spelled the path (symlinks, trailing slashes).
+  const root = await realpath(input.outputRoot);
+  const faces: DiscoveryFace[] = (await deps.faces.facesOfJobWithPaths(input.jobId, input.modelPack)).sort(compareFaces);
+  log.info({ faces: faces.length, outputRoot: root, mode }, 'discovery started');
+  const findFaces = (keys: { sha256: string }[]) => deps.faces.facesOfSources(keys.map((k) => k.sha256), input.modelPack);
+
+  let written;
+  try {
+    written = await deps.lock.withLock(root, async () => {
+      const manifest = await readManifest(root);
+      const covered = await coverageStep({ root, faces, routeThreshold: input.params.routeThreshold }, { findFaces, log });
+      const clusters = mode === 'discover' ? await clusteringStep(covered.uncovered, input.params, deps) : null;
+      // Everything above only read the output root; from here on it is written.
+      if (deps.enterExporting && !(await deps.enterExporting())) throw new JobCancelledError(input.jobId);
+      const exported = await exportStep(
+        { root, jobId: input.jobId, mode, bucket: input.bucket, createdAt: input.createdAt, params: input.params, covered, clusters, manifestNames: manifestNames(manifest) },
+        {
+          decodeImage: deps.decodeImage,
+          log,
+          afterCrops: async () => {
+            if (await deps.isCancelled?.()) throw new JobCancelledError(input.jobId);
+          },
+        },
+      );
+      await manifestStep(root, manifest, exported);
+      return { coverage: covered.coverage, ...exported };
+    });
+  } catch (err) {
+    if (err instanceof JobCancelledError) return null;
+    throw err;
+  }
+
+  const report = await reportStep({ root, jobId: input.jobId, base: input.report, coverage: written.coverage, discovery: written.discovery }, { log });
+  const event: ManifestEvent = { outputRoot: root, jobId: input.jobId, added: written.added, extended: written.extended };
+  await publishStep(event, deps);
+  log.info({ covered: written.coverage.covered, added: written.added, extended: written.extended }, 'discovery finished');
+  return { coverage: written.coverage, discovery: written.discovery, added: written.added, extended: written.extended, report, event };
+}
+
+/** The summary GET /jobs/:id shows for a finished discover/extend job. */
+export function discoverySummary(out: Pick<DiscoverOutcome, 'added' | 'extended' | 'coverage' | 'discovery'>) {
+  return {
+    added: out.added,
+    extended: out.extended,
+    facesCovered: out.coverage.covered,
+    ...(out.discovery ? { clustersKept: out.discovery.clustersKept } : {}),
+  };
 }

@@ -1,42 +1,43 @@
 // Wiring of the cluster-worker process: the cluster and callback BullMQ workers around their processors, and the
-// per-process resources of discovery (GEMM kernel, advisory lock, manifest publisher, callback producer).
+// per-process resources of the cluster steps (GEMM kernel, advisory lock, manifest publisher, callback producer).
 import { availableParallelism } from 'node:os';
 import { Queue, Worker } from 'bullmq';
 import type { Config } from '@facesets/shared/config';
+import { createOrtDotKernel } from '@facesets/shared/clustering/ort-dot-kernel';
+import { FacesRepository } from '@facesets/shared/db/faces.repository';
 import { JobsRepository } from '@facesets/shared/db/jobs.repository';
+import { createPgAdvisoryLock } from '@facesets/shared/db/locks.repository';
 import type { Db } from '@facesets/shared/db/pool';
 import { ReportsRepository } from '@facesets/shared/db/reports.repository';
-import { createOrtDotKernel } from '@facesets/shared/discovery/ort-dot-kernel';
+import { createRedisManifestPublisher, manifestChannel } from '@facesets/shared/events/manifest-events';
+import { decodeImage } from '@facesets/shared/image/decode';
 import { closeWorker, isFinalFailure, workerOptions } from '@facesets/shared/jobs/bull';
 import type { Logger } from '@facesets/shared/logger';
 import {
+  CALLBACK_JOB_OPTIONS,
   QUEUE,
   bullJobId,
-  manifestChannel,
   producerConnection,
   workerConnection,
   type CallbackPayload,
   type ClusterPayload,
 } from '@facesets/shared/queues';
 import { processCallback } from './callback.processor';
-import { processCluster } from './cluster.processor';
-import { createDiscoveryStage, type RunDiscovery } from './discovery.stage';
-import { CALLBACK_JOB_OPTIONS, createRedisManifestPublisher } from './discovery/events';
-import { createPgAdvisoryLock } from './discovery/lock';
+import { processCluster, type ClusterDeps } from './cluster.processor';
 
 export interface ClusterWorkerDeps {
   config: Config;
   db: Db;
   log: Logger;
-  /** Replaces the discovery stage (tests). */
-  runDiscovery?: RunDiscovery;
+  /** Replaces the discover/extend steps (tests of the stage seam). */
+  discoverOrExtend?: ClusterDeps['discoverOrExtend'];
 }
 
 export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-export function startClusterWorker({ config, db, log, runDiscovery }: ClusterWorkerDeps): RunningWorkers {
+export function startClusterWorker({ config, db, log, discoverOrExtend }: ClusterWorkerDeps): RunningWorkers {
   const jobs = new JobsRepository(db);
   const reports = new ReportsRepository(db);
   const connection = workerConnection(config.redisUrl);
@@ -47,22 +48,26 @@ export function startClusterWorker({ config, db, log, runDiscovery }: ClusterWor
   callbacks.on('error', (err) => log.debug({ err: err.message }, 'callback queue error'));
   // One GEMM session per process, shared by every job this worker runs; closed on shutdown.
   const kernel = createOrtDotKernel({ threads: Math.min(4, availableParallelism()) });
-  const stage =
-    runDiscovery ??
-    createDiscoveryStage({
-      lock: createPgAdvisoryLock(db),
-      publish: createRedisManifestPublisher(producer, manifestChannel(config.queuePrefix)),
-      kernel,
-      async enqueueCallback(payload) {
-        await callbacks.add(QUEUE.callback, payload, { ...CALLBACK_JOB_OPTIONS, jobId: bullJobId.callback(payload.jobId) });
-      },
-    });
+  const deps: ClusterDeps = {
+    jobs,
+    reports,
+    faces: new FacesRepository(db),
+    lock: createPgAdvisoryLock(db),
+    publish: createRedisManifestPublisher(producer, manifestChannel(config.queuePrefix)),
+    async enqueueCallback(payload) {
+      await callbacks.add(QUEUE.callback, payload, { ...CALLBACK_JOB_OPTIONS, jobId: bullJobId.callback(payload.jobId) });
+    },
+    decodeImage: (path) => decodeImage(path, { maxPixels: config.maxImagePixels }),
+    kernel,
+    log,
+    ...(discoverOrExtend ? { discoverOrExtend } : {}),
+  };
 
   const worker = new Worker<ClusterPayload>(
     QUEUE.cluster,
     async (job) => {
       try {
-        return await processCluster(job.data, { config, db, jobs, reports, log, runDiscovery: stage });
+        return await processCluster(job.data, deps);
       } catch (err) {
         if (isFinalFailure(job, err)) {
           const reason = err instanceof Error ? err.message : String(err);

@@ -1,5 +1,6 @@
 // Face, noface and error records: a file's result replaces its previous faces in one transaction.
 import { endianness } from 'node:os';
+import type { DiscoveryFace } from '../clustering/types';
 import type { Box, Face, FileResult } from '../engine/types';
 import { JobsRepository } from './jobs.repository';
 import { inTransaction, type Db } from './pool';
@@ -19,6 +20,9 @@ export interface RecordOutcome {
   /** False when this job had already recorded the file (a retried batch): counters were left alone. */
   counted: boolean;
 }
+
+/** Sources per facesOfSources query: keeps the bytea[] parameter and the result set of one round trip moderate. */
+const SHAS_PER_QUERY = 5_000;
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 /** Faces per INSERT statement: 7 parameters each stays far below Postgres' 65535. */
@@ -120,6 +124,30 @@ export class FacesRepository {
       [jobId, modelPack],
     );
     return rows.map(toFaceRecord);
+  }
+
+  /** Every face of a job's sources with every bucket path the job saw for each source (byte-duplicates included). */
+  async facesOfJobWithPaths(jobId: string, modelPack: string): Promise<DiscoveryFace[]> {
+    const [records, paths] = await Promise.all([
+      this.facesOfJob(jobId, modelPack),
+      this.db.query<{ sha256: Buffer; path: string }>('SELECT sha256, path FROM job_paths WHERE job_id = $1 ORDER BY path', [jobId]),
+    ]);
+    const bySha = new Map<string, string[]>();
+    for (const r of paths.rows) {
+      const sha = shaToHex(r.sha256);
+      const list = bySha.get(sha);
+      if (list) list.push(r.path);
+      else bySha.set(sha, [r.path]);
+    }
+    return records.map((f) => ({ ...f, paths: bySha.get(f.sha256) ?? [] }));
+  }
+
+  /** Faces of any number of sources (distinct sha256s), in round trips of SHAS_PER_QUERY sources. */
+  async facesOfSources(sha256s: Iterable<string>, modelPack: string): Promise<FaceRecord[]> {
+    const shas = [...new Set(sha256s)];
+    const out: FaceRecord[] = [];
+    for (let i = 0; i < shas.length; i += SHAS_PER_QUERY) out.push(...(await this.facesOf(shas.slice(i, i + SHAS_PER_QUERY), modelPack)));
+    return out;
   }
 
   async countFaces(sha256: string, modelPack: string): Promise<number> {

@@ -1,14 +1,5 @@
-// Pixels of an export: the aligned face crop of one face record, and the contact sheet of a face set.
+// Contact sheet of a face set: a grid of its PNGs, best first, linked from the report.
 import sharp from 'sharp';
-import { alignedCropTransform, warpAffineAntialiased } from '@facesets/shared/engine/align';
-import type { Point, RgbImage } from '@facesets/shared/engine/types';
-
-/** exportSize² PNG of the face: 5-point similarity onto the ArcFace template with the engine's whole-face margin. */
-export async function renderCropPng(img: RgbImage, kps: readonly Point[], size: number): Promise<Buffer> {
-  const m = alignedCropTransform(kps, size);
-  const pixels = warpAffineAntialiased(img, m, size, size);
-  return sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
-}
 
 export const SHEET_THUMB = 128;
 export const SHEET_MAX = 64;

@@ -1,6 +1,6 @@
 // faceset.json: the member list of one face set, and reading the (sha256, box) keys coverage needs back out of it.
 import type { Box, Point } from '../engine/types';
-import type { MemberKey } from './coverage';
+import type { MemberKey } from '../coverage/coverage';
 
 export const FACESET_FILE = 'faceset.json';
 

@@ -1,6 +1,6 @@
 // Coverage as pure steps: match existing members to face records, build identity centroids, route bucket faces.
 import type { Box } from '../engine/types';
-import { centroid } from './vectors';
+import { centroid, cosineDistance } from '../clustering/vectors';
 
 export interface MemberKey {
   sha256: string;
@@ -77,9 +77,7 @@ export function routeFaces(
     let bestD = Infinity;
     centroids.forEach((c, i) => {
       if (!c) return;
-      let s = 0;
-      for (let k = 0; k < c.length; k++) s += e[k]! * c[k]!;
-      const d = 1 - s;
+      const d = cosineDistance(e, c);
       if (d < bestD) {
         bestD = d;
         best = i;

@@ -1,8 +1,7 @@
-// Discovery's Postgres store against a migrated database: a job's faces with all their paths, and member lookups.
+// FacesRepository's discovery reads against a migrated database: a job's faces with all their paths, and member lookups.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FacesRepository } from '@facesets/shared/db/faces.repository';
 import type { Face, FileOk } from '@facesets/shared/engine/types';
-import { createDiscoveryStore } from '../../services/cluster-worker/src/discovery/store';
 import { createTestEnv, type TestEnv } from '../support/test-env';
 
 const PACK = 'test-pack';
@@ -55,10 +54,9 @@ afterAll(async () => {
   await env?.close();
 });
 
-describe('discovery store', () => {
+describe('faces repository for discovery', () => {
   it('loads every face of the job with every bucket path of its source', async () => {
-    const store = createDiscoveryStore(env.db, { id: jobId, modelPack: PACK });
-    const faces = await store.loadJobFaces();
+    const faces = await new FacesRepository(env.db).facesOfJobWithPaths(jobId, PACK);
     expect(faces.map((f) => [f.sha256.slice(0, 1), f.faceIndex, f.paths])).toEqual([
       ['a', 0, ['/b/a.jpg', '/b/sub/a copy.jpg']],
       ['a', 1, ['/b/a.jpg', '/b/sub/a copy.jpg']],
@@ -71,10 +69,9 @@ describe('discovery store', () => {
   });
 
   it('finds faces of any source of the model pack for existing members, and none of another pack', async () => {
-    const store = createDiscoveryStore(env.db, { id: jobId, modelPack: PACK });
-    const found = await store.findFaces([{ sha256: shaC, box: [9, 10, 109, 120] }, { sha256: shaA, box: [0, 10, 100, 120] }]);
+    const repo = new FacesRepository(env.db);
+    const found = await repo.facesOfSources([shaC, shaA, shaC], PACK);
     expect(found.map((f) => `${f.sha256.slice(0, 1)}${f.faceIndex}`).sort()).toEqual(['a0', 'a1', 'c0']);
-    const other = createDiscoveryStore(env.db, { id: jobId, modelPack: 'other-pack' });
-    expect(await other.findFaces([{ sha256: shaC, box: [9, 10, 109, 120] }])).toEqual([]);
+    expect(await repo.facesOfSources([shaC], 'other-pack')).toEqual([]);
   });
 });

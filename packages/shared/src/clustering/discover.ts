@@ -40,7 +40,7 @@ export interface ExportPlan {
   centroid: Float32Array | null;
 }
 
-export interface DiscoveryResult {
+export interface ClusteringResult {
   report: Omit<DiscoveryReport, 'facesets'>;
   /** Kept clusters, largest first (ties: the smaller first member by sha256, face index). */
   plans: ExportPlan[];
@@ -52,7 +52,7 @@ export async function discover(
   input: readonly DiscoveryFace[],
   params: DiscoveryParams,
   kernel: DotKernel = jsDotKernel,
-): Promise<DiscoveryResult> {
+): Promise<ClusteringResult> {
   const faces = [...input].sort(compareFaces);
   const sourceIds = new Map<string, number>();
   const sources = faces.map((f) => {

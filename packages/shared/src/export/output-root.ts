@@ -1,10 +1,10 @@
 // What an output root already holds: its face set folders (top level and _thin/) and their member lists.
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ATOMIC_TEMP_PREFIX } from '@facesets/shared/discovery/atomic-write';
-import type { MemberKey } from '@facesets/shared/discovery/coverage';
-import { FACESET_FILE, memberKeys } from '@facesets/shared/discovery/faceset-file';
-import { facesetNumber } from '@facesets/shared/discovery/numbering';
+import { ATOMIC_TEMP_PREFIX } from './atomic-write';
+import type { MemberKey } from '../coverage/coverage';
+import { FACESET_FILE, memberKeys } from './faceset-file';
+import { facesetNumber } from './numbering';
 
 export const THIN_DIR = '_thin';
 /** Every temp folder or file this service makes inside an output root starts with this. */

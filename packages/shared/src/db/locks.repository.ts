@@ -1,5 +1,5 @@
-// Per-output-root mutual exclusion: a Postgres advisory lock across processes, an in-memory one for tests.
-import type { Db } from '@facesets/shared/db/pool';
+// Per-output-root mutual exclusion: a Postgres advisory lock across processes and hosts, an in-memory one for tests.
+import type { Db } from './pool';
 
 export interface OutputRootLock {
   /** Runs fn while no other holder of the same key (the output root's real path) runs. */

@@ -1,17 +1,17 @@
 // Writing face sets: aligned crops grouped by source (each file decoded once), temp folder + rename per new set.
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { fsyncDir } from '@facesets/shared/discovery/atomic-write';
-import type { ExportPlan } from '@facesets/shared/discovery/discover';
-import { FACESET_FILE, facesetMember, serializeFaceset, type FacesetFile } from '@facesets/shared/discovery/faceset-file';
-import type { ManifestEntry } from '@facesets/shared/discovery/manifest';
-import { cropFileName, sanitizeStem } from '@facesets/shared/discovery/naming';
-import { facesetName } from '@facesets/shared/discovery/numbering';
-import type { DiscoveryFace } from '@facesets/shared/discovery/types';
-import type { RgbImage } from '@facesets/shared/engine/types';
-import { DecodeError } from '@facesets/shared/image/decode-error';
-import type { JobParams } from '@facesets/shared/params';
-import type { FacesetOutcome } from '@facesets/shared/report/types';
+import { fsyncDir } from './atomic-write';
+import type { ExportPlan } from '../clustering/discover';
+import { FACESET_FILE, facesetMember, serializeFaceset, type FacesetFile } from './faceset-file';
+import type { ManifestEntry } from './manifest';
+import { cropFileName, sanitizeStem } from './naming';
+import { facesetName } from './numbering';
+import type { DiscoveryFace } from '../clustering/types';
+import type { RgbImage } from '../engine/types';
+import { DecodeError } from '../image/decode-error';
+import type { JobParams } from '../params';
+import type { FacesetOutcome } from '../report/types';
 import { renderCropPng } from './crops';
 import { ensureDir, TEMP_PREFIX, THIN_DIR } from './output-root';
 

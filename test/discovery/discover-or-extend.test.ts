@@ -5,19 +5,19 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discover } from '@facesets/shared/discovery/discover';
-import { averageLinkage } from '@facesets/shared/discovery/linkage';
-import { pairsAtLeastJs } from '@facesets/shared/discovery/threshold-graph';
-import { compareFaces, type DiscoveryFace, type StoredFace } from '@facesets/shared/discovery/types';
-import { packEmbeddings } from '@facesets/shared/discovery/vectors';
+import { discover } from '@facesets/shared/clustering/discover';
+import { averageLinkage } from '@facesets/shared/clustering/linkage';
+import { pairsAtLeastJs } from '@facesets/shared/clustering/threshold-graph';
+import { compareFaces, type DiscoveryFace, type StoredFace } from '@facesets/shared/clustering/types';
+import { packEmbeddings } from '@facesets/shared/clustering/vectors';
 import { EnginePool } from '@facesets/shared/engine/pool';
 import { decodeImage } from '@facesets/shared/image/decode';
 import { createLogger } from '@facesets/shared/logger';
 import { DEFAULT_PARAMS, type JobParams } from '@facesets/shared/params';
 import type { JobReport } from '@facesets/shared/report/types';
-import type { ManifestEvent } from '../../services/cluster-worker/src/discovery/events';
-import { createInMemoryLock } from '../../services/cluster-worker/src/discovery/lock';
-import { runDiscovery, type DiscoveryDeps, type DiscoveryInput } from '../../services/cluster-worker/src/discovery/run-discovery';
+import { createInMemoryLock } from '@facesets/shared/db/locks.repository';
+import type { ManifestEvent } from '@facesets/shared/events/manifest-events';
+import { discoverOrExtend, type DiscoverDeps, type DiscoverInput } from '../../services/cluster-worker/src/cluster.processor';
 import { facesOf, fixtureLabels, FIXTURES_DIR } from './fixture-faces';
 
 const MODEL_DIR = join(import.meta.dirname, '..', '..', 'models');
@@ -53,22 +53,39 @@ async function bucketOf(name: string, relFiles: string[]): Promise<{ bucket: str
 const peopleFiles = (who?: (identity: string) => boolean): string[] =>
   [...labels].filter(([p, id]) => p.startsWith('people/') && (!who || who(id))).map(([p]) => p);
 
-function depsFor(faces: DiscoveryFace[], all: () => StoredFace[], events: ManifestEvent[], lock = createInMemoryLock()): DiscoveryDeps {
+function depsFor(faces: DiscoveryFace[], all: () => StoredFace[], events: ManifestEvent[], lock = createInMemoryLock()): DiscoverDeps {
   return {
-    loadJobFaces: async () => faces.map((f) => ({ ...f })),
-    findFaces: async (keys) => {
-      const shas = new Set(keys.map((k) => k.sha256));
-      return all().filter((f) => shas.has(f.sha256));
+    faces: {
+      facesOfJobWithPaths: async () => faces.map((f) => ({ ...f })),
+      facesOfSources: async (shas) => {
+        const wanted = new Set(shas);
+        return all().filter((f) => wanted.has(f.sha256));
+      },
     },
     lock,
     publish: async (e) => void events.push(e),
-    logger: createLogger('discovery-test', 'silent'),
+    log: createLogger('discovery-test', 'silent'),
     decodeImage: (p) => decodeImage(p, { maxPixels: 1e8 }),
   };
 }
 
-function input(jobId: string, bucket: string, outputRoot: string, mode: 'discover' | 'extend' = 'discover'): DiscoveryInput {
-  return { jobId, mode, bucket, outputRoot, params: PARAMS, createdAt: '2026-04-26T12:00:00.000Z' };
+const EMPTY_SCAN: JobReport['scan'] = {
+  bucket: '',
+  files: { byExtension: {}, found: 0, skippedByExtension: {}, skipped: 0, aliases: 0, cached: 0, embedded: 0, noface: 0, errors: 0 },
+  errorFiles: [],
+  faces: { total: 0, perImageHistogram: {}, faceShort: { median: 0, min: 0 }, detScore: { median: 0, min: 0 }, blur: { median: 0, min: 0 } },
+};
+
+function input(jobId: string, bucket: string, outputRoot: string, mode: 'discover' | 'extend' = 'discover'): DiscoverInput {
+  const report: JobReport = { jobId, mode, bucket, outputRoot, params: { ...PARAMS }, modelPack: 'test-pack', startedAt: null, finishedAt: null, scan: EMPTY_SCAN };
+  return { jobId, mode, bucket, outputRoot, modelPack: 'test-pack', params: PARAMS, createdAt: '2026-04-26T12:00:00.000Z', report };
+}
+
+/** discoverOrExtend of a job that is never cancelled: its outcome, never null. */
+async function runDiscovery(i: DiscoverInput, deps: DiscoverDeps) {
+  const out = await discoverOrExtend(i, deps);
+  if (!out) throw new Error('discoverOrExtend reported a cancellation');
+  return out;
 }
 
 const readJson = async (p: string): Promise<any> => JSON.parse(await readFile(p, 'utf8')); // eslint-disable-line @typescript-eslint/no-explicit-any -- test reads arbitrary JSON
@@ -136,7 +153,8 @@ describe('discovery on fixture photos', () => {
 
     it('a crash during export leaves no faceset folder and no manifest change', async () => {
       const deps = depsFor(tvFaces, () => known, events);
-      deps.afterCrops = async () => {
+      // isCancelled is asked after the crops are written and before any set is moved into place.
+      deps.isCancelled = async () => {
         throw new Error('injected crash after the crops were written');
       };
       await expect(runDiscovery(input('job-crash', tv.bucket, root), deps)).rejects.toThrow(/injected crash/);

@@ -1,7 +1,8 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisManifestPublisher, deliverCallback, MANIFEST_CHANNEL, signCallback, verifyCallback } from './events';
+import { deliverCallback, signCallback, verifyCallback } from './callbacks';
+import { createRedisManifestPublisher, manifestChannel } from './manifest-events';
 
 const body = '{"jobId":"j1","added":["faceset_020"]}';
 
@@ -64,9 +65,9 @@ describe('deliverCallback', () => {
 describe('manifest events', () => {
   it('publish JSON on facesets:manifest', async () => {
     const sent: [string, string][] = [];
-    const publish = createRedisManifestPublisher({ publish: async (c, m) => (sent.push([c, m]), 1) });
+    expect(manifestChannel('facesets')).toBe('facesets:manifest');
+    const publish = createRedisManifestPublisher({ publish: async (c, m) => (sent.push([c, m]), 1) }, manifestChannel('facesets'));
     await publish({ outputRoot: '/out', jobId: 'j1', added: ['faceset_020'], extended: [] });
-    expect(MANIFEST_CHANNEL).toBe('facesets:manifest');
     expect(sent).toEqual([['facesets:manifest', '{"outputRoot":"/out","jobId":"j1","added":["faceset_020"],"extended":[]}']]);
   });
 });

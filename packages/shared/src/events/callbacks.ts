@@ -1,26 +1,5 @@
-// Manifest-update events: Redis pub/sub on facesets:manifest, and signed HTTP callbacks delivered by a retried job.
+// Signed HTTP callbacks of manifest updates: signing, verifying, and one delivery attempt (the queue retries).
 import { createHmac, timingSafeEqual } from 'node:crypto';
-
-export const MANIFEST_CHANNEL = 'facesets:manifest';
-
-export interface ManifestEvent {
-  outputRoot: string;
-  jobId: string;
-  /** New face sets (faceset_NNN names). */
-  added: string[];
-  /** Existing face sets that received PNGs (extend jobs). */
-  extended: string[];
-}
-
-/** Publishes on `channel` [facesets:manifest]; the worker passes manifestChannel(QUEUE_PREFIX), the same by default. */
-export function createRedisManifestPublisher(
-  redis: { publish(channel: string, message: string): Promise<number> },
-  channel: string = MANIFEST_CHANNEL,
-) {
-  return async (event: ManifestEvent): Promise<void> => {
-    await redis.publish(channel, JSON.stringify(event));
-  };
-}
 
 export const SIGNATURE_HEADER = 'X-Facesets-Signature';
 export const TIMESTAMP_HEADER = 'X-Facesets-Timestamp';
@@ -55,17 +34,6 @@ export interface DeliverOptions {
   fetch?: typeof fetch;
   now?: () => number;
 }
-
-/** Payload of a callback job: the body is fixed at enqueue time so every retry signs the same bytes. */
-export type { CallbackPayload } from '@facesets/shared/queues';
-
-/** Retries live in the queue (BullMQ backoff), never in the cluster job: a slow receiver cannot hold a job up. */
-export const CALLBACK_JOB_OPTIONS = {
-  attempts: 8,
-  backoff: { type: 'exponential' as const, delay: 5_000 },
-  removeOnComplete: true,
-  removeOnFail: { age: 7 * 24 * 3600 },
-};
 
 /** POSTs the body once; throws on a network error, a timeout or a non-2xx answer, so the queue retries. */
 export async function deliverCallback(

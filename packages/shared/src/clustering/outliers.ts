@@ -1,5 +1,5 @@
 // Iterative outlier rejection: drop the face farthest from the re-normalised centroid while it is beyond a threshold.
-import { normalize } from './vectors';
+import { cosineDistance, normalize } from './vectors';
 
 /** Outlier rejection applies to sets of at least this many faces: a centroid of fewer is dominated by each face. */
 export const OUTLIER_MIN_FACES = 4;
@@ -30,12 +30,7 @@ export function rejectOutliers(
   const sum = new Float64Array(dim);
   for (const v of vectors) for (let k = 0; k < dim; k++) sum[k]! += v[k]!;
   const dropped: number[] = [];
-  const distancesTo = (c: Float32Array): number[] =>
-    vectors.map((v) => {
-      let s = 0;
-      for (let k = 0; k < dim; k++) s += v[k]! * c[k]!;
-      return 1 - s;
-    });
+  const distancesTo = (c: Float32Array): number[] => vectors.map((v) => cosineDistance(v, c));
   for (;;) {
     if (count === 0) break;
     const c = normalize(sum);

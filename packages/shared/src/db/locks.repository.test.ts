@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkExclusive } from '../../../../test/discovery/lock-contract';
-import { createInMemoryLock } from './lock';
+import { createInMemoryLock } from './locks.repository';
 
 describe('in-memory output root lock', () => {
   it('serialises holders of one key', async () => {

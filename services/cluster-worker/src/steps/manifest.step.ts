@@ -1,0 +1,15 @@
+// Manifest step: the new sets appended and the extended sets' counts updated, written atomically once.
+import { appendEntries, setEntryCount, writeManifest, type Manifest } from '@facesets/shared/export/manifest';
+import type { ExportResult } from './export.step';
+
+/**
+ * Call under the output-root lock with the manifest read at its start. A discover job always writes it (an output
+ * root it ran on has a manifest afterwards); an extend job only when a count changed.
+ */
+export async function manifestStep(root: string, before: Manifest, exported: Pick<ExportResult, 'entries' | 'counts' | 'discovery'>): Promise<Manifest> {
+  let manifest = before;
+  for (const [name, count] of exported.counts) manifest = setEntryCount(manifest, name, count);
+  if (exported.discovery) manifest = appendEntries(manifest, exported.entries);
+  if (manifest !== before) await writeManifest(root, manifest);
+  return manifest;
+}

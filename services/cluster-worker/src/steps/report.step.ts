@@ -1,0 +1,46 @@
+// Report step: a contact sheet per new set and the whole job report as _reports/<jobId>.md.
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@facesets/shared/export/atomic-write';
+import { FACESET_FILE } from '@facesets/shared/export/faceset-file';
+import type { Logger } from '@facesets/shared/logger';
+import { renderContactSheet } from '@facesets/shared/report/contact-sheet';
+import { renderReportMarkdown, REPORTS_DIR } from '@facesets/shared/report/markdown';
+import type { CoverageReport, DiscoveryReport, FacesetOutcome, JobReport } from '@facesets/shared/report/types';
+
+export interface ReportDeps {
+  log: Logger;
+}
+
+/** `base` (the scan part) completed with coverage and discovery, written next to the sets it links. */
+export async function reportStep(
+  input: { root: string; jobId: string; base: JobReport; coverage: CoverageReport; discovery: DiscoveryReport | null },
+  deps: ReportDeps,
+): Promise<JobReport> {
+  if (input.discovery) await writeContactSheets(input.root, input.jobId, input.discovery.facesets, deps.log);
+  const report: JobReport = { ...input.base, coverage: input.coverage, ...(input.discovery ? { discovery: input.discovery } : {}) };
+  await mkdir(join(input.root, REPORTS_DIR), { recursive: true });
+  await writeFileAtomic(join(input.root, REPORTS_DIR, `${input.jobId}.md`), renderReportMarkdown(report));
+  return report;
+}
+
+/** _reports/<jobId>/<name>.png per new set: its PNGs nearest the centroid first, written atomically. */
+async function writeContactSheets(root: string, jobId: string, outcomes: FacesetOutcome[], log: Logger): Promise<void> {
+  const dir = join(root, REPORTS_DIR, jobId);
+  for (const o of outcomes) {
+    if (!o.name || !o.path) continue;
+    try {
+      const setDir = join(root, o.path);
+      const file = JSON.parse(await readFile(join(setDir, FACESET_FILE), 'utf8')) as {
+        members: { png: string; distance: number }[];
+      };
+      const pngs = [...file.members].sort((a, b) => a.distance - b.distance).map((m) => join(setDir, m.png));
+      await mkdir(dir, { recursive: true });
+      await writeFileAtomic(join(dir, `${o.name}.png`), await renderContactSheet(pngs));
+      o.contactSheet = `${REPORTS_DIR}/${jobId}/${o.name}.png`;
+    } catch (err) {
+      // A report picture is not worth failing a job whose sets are already written.
+      log.warn({ err, faceset: o.name }, 'contact sheet could not be written');
+    }
+  }
+}
