@@ -1,0 +1,168 @@
+// The review page in a real browser (Debian's chromium via playwright-core) against the real API, queues, workers and
+// Postgres: two discover jobs leave one person in two face sets; merging them and rejecting a face by clicking change
+// exactly the folders, faceset.json files and manifest.json on disk.
+import type { AddressInfo } from 'node:net';
+import { cp, mkdir, readFile, readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureLabels } from '../discovery/fixture-faces';
+import { launchChromium, type Browser } from '../support/browser';
+import { closeSharedEngine, startApi, startWorkers, type InProcessWorkers } from '../support/pipeline';
+import { FIXTURES_DIR, createTestEnv, type TestEnv } from '../support/test-env';
+
+/** As in discover-jobs.test.ts: the fixture people hold 5 photos each and faces of 80–160 px. */
+const PARAMS = { minFaces: 3, minFaceShort: 60, exportMinFaceShort: 60, exportSize: 128 };
+const TOKEN = 'review-e2e-token';
+const PEOPLE = ['amy', 'howard', 'leonard'];
+
+const labels = fixtureLabels();
+let env: TestEnv;
+let app: FastifyInstance;
+let baseUrl: string;
+let workers: InProcessWorkers;
+let browser: Browser;
+let page: Page;
+let out: string;
+
+const photosOf = (who: string): string[] => [...labels.keys()].filter((p) => p.startsWith(`people/${who}/`)).sort();
+const readJson = async (p: string): Promise<any> => JSON.parse(await readFile(p, 'utf8')); // eslint-disable-line @typescript-eslint/no-explicit-any -- test reads arbitrary JSON
+
+async function bucketOf(name: string, files: string[]): Promise<string> {
+  const bucket = join(env.bucketsDir, name);
+  for (const rel of files) {
+    await mkdir(join(bucket, rel, '..'), { recursive: true });
+    await cp(join(FIXTURES_DIR, rel), join(bucket, rel));
+  }
+  return bucket;
+}
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function runJob(body: Record<string, unknown>): Promise<string> {
+  const { id } = await api<{ id: string }>('POST', '/jobs', body);
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const job = await api<{ state: string; error: string | null }>('GET', `/jobs/${id}`);
+    if (job.state === 'completed') return id;
+    if (job.state === 'failed' || job.state === 'cancelled') throw new Error(`job ${id} ${job.state}: ${job.error}`);
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${job.state}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Who a face set holds, read from its faceset.json sources and labels.csv. */
+async function setsOnDisk(): Promise<{ name: string; path: string; people: string[]; pngs: string[]; members: { png: string }[] }[]> {
+  const sets = [];
+  for (const dir of ['', '_thin']) {
+    const names = (await readdir(join(out, dir)).catch(() => [] as string[])).filter((n) => /^faceset_\d{3}$/.test(n));
+    for (const name of names) {
+      const path = dir ? `${dir}/${name}` : name;
+      const file = await readJson(join(out, path, 'faceset.json'));
+      const people = new Set<string>(
+        file.members.flatMap((m: { sources: string[] }) =>
+          m.sources.map((s) => labels.get(relative(env.bucketsDir, s).split('/').slice(1).join('/')) ?? s),
+        ),
+      );
+      const pngs = (await readdir(join(out, path))).filter((n) => n.endsWith('.png')).sort();
+      sets.push({ name, path, people: [...people].sort(), pngs, members: file.members });
+    }
+  }
+  return sets.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+beforeAll(async () => {
+  env = await createTestEnv({ API_TOKEN: TOKEN });
+  app = await startApi(env);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  workers = await startWorkers(env);
+  browser = await launchChromium();
+  page = await browser.context.newPage();
+  out = join(env.outputDir, 'sets');
+  await mkdir(out);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await workers?.close();
+  await app?.close();
+  await closeSharedEngine();
+  await env?.close();
+});
+
+describe('the review page', () => {
+  let firstAmy: string;
+  let secondAmy: string;
+
+  it('lists the jobs after asking for the token, and shows a job’s new identities', async () => {
+    // Three photos each of three people; amy's other two come in a second job that routes nothing, so she gets a
+    // second (thin) face set: the "two sets of one person" the page is there to fix.
+    await runJob({ bucket: await bucketOf('a', PEOPLE.flatMap((p) => photosOf(p).slice(0, 3))), outputRoot: out, params: PARAMS });
+    const jobB = await runJob({
+      bucket: await bucketOf('b', photosOf('amy').slice(3)),
+      outputRoot: out,
+      params: { ...PARAMS, minFaces: 2, routeThreshold: 0.01 },
+    });
+    const sets = await setsOnDisk();
+    const amys = sets.filter((s) => s.people.includes('amy'));
+    expect(sets.map((s) => s.people.join('+')).sort()).toEqual(['amy', 'amy', 'howard', 'leonard']);
+    expect(amys).toHaveLength(2);
+    [firstAmy, secondAmy] = amys.map((s) => s.name) as [string, string];
+
+    await page.goto(`${baseUrl}/ui`);
+    await page.getByTestId('token-form').waitFor();
+    await page.getByLabel('API token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await expect.poll(() => page.getByTestId('job-row').count(), { timeout: 15_000 }).toBe(2);
+    expect(await page.locator('[data-testid=job-row][data-state=completed]').count()).toBe(2);
+
+    await page.locator(`[data-testid=job-row][data-job-id="${jobB}"] a`).first().click();
+    const card = page.locator(`[data-testid=new-identities] [data-testid=identity-card][data-name=${secondAmy}]`);
+    await card.waitFor({ timeout: 15_000 });
+    // Its contact sheet: thumbnails fetched with the token.
+    await expect.poll(() => card.locator('img').count(), { timeout: 15_000 }).toBe(2);
+  });
+
+  it('merges the two sets of one person from the suggestions and rejects a face, by clicking', async () => {
+    await page.goto(`${baseUrl}/ui?outputRoot=${encodeURIComponent(out)}`);
+    await page.locator(`[data-testid=identity-card][data-name=${firstAmy}] a`).click();
+    await page.getByTestId('identity-title').waitFor();
+    const merge = page.locator(`[data-testid=suggestion][data-name=${secondAmy}] button`);
+    await merge.waitFor({ timeout: 15_000 });
+    await merge.click();
+    await page.getByTestId('notice').filter({ hasText: `Merged ${secondAmy}` }).waitFor();
+    await expect.poll(() => page.getByTestId('face').count()).toBe(5);
+
+    const face = page.getByTestId('face').nth(1);
+    const faceId = await face.getAttribute('data-face-id');
+    const identityId = new URL(page.url()).searchParams.get('identity')!;
+    const detail = await api<{ faces: { id: string; png: string }[] }>('GET', `/identities/${encodeURIComponent(identityId)}`);
+    const rejectedPng = detail.faces.find((f) => f.id === faceId)!.png.split('/').pop()!;
+    await face.click();
+    await page.getByRole('button', { name: 'Reject (not this person)' }).click();
+    await page.getByTestId('notice').filter({ hasText: 'Rejected 1 face' }).waitFor();
+    await expect.poll(() => page.getByTestId('face').count()).toBe(4);
+
+    const sets = await setsOnDisk();
+    expect(sets.map((s) => s.name)).not.toContain(secondAmy);
+    const amy = sets.find((s) => s.name === firstAmy)!;
+    expect(amy.people).toEqual(['amy']);
+    expect(amy.pngs).toHaveLength(4);
+    expect(amy.pngs).not.toContain(rejectedPng);
+    expect(amy.members.map((m) => m.png).sort()).toEqual(amy.pngs);
+    const manifest = await readJson(join(out, 'manifest.json'));
+    const entry = (name: string) => manifest.facesets.find((e: { name: string }) => e.name === name);
+    expect(entry(firstAmy)).toMatchObject({ path: amy.path, count: 4 });
+    expect(entry(secondAmy)?.state ?? 'gone').not.toBe('active');
+  });
+});
