@@ -12,6 +12,7 @@ import { JobsRepository, type JobRecord } from '@facesets/shared/db/jobs.reposit
 import { createPgAdvisoryLock } from '@facesets/shared/db/locks.repository';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyCallback } from '@facesets/shared/events/callbacks';
 import { manifestChannel, type ManifestEvent } from '@facesets/shared/events/manifest-events';
+import { IdentityService } from '@facesets/shared/identities/identity-service';
 import { decodeImage } from '@facesets/shared/image/decode';
 import { createLogger } from '@facesets/shared/logger';
 import { apiClient } from '../../packages/cli/src/commands/status';
@@ -336,13 +337,13 @@ describe('discover and extend jobs through the API', () => {
   it('stops before writing when the job is cancelled, at either check', async () => {
     const job = (await new JobsRepository(env.db).get(jobA)) as JobRecord;
     const published: unknown[] = [];
-    const deps = {
-      faces: new FacesRepository(env.db),
+    const common = {
       lock: createPgAdvisoryLock(env.db),
       publish: async (e: unknown) => void published.push(e),
       decodeImage: (p: string) => decodeImage(p, { maxPixels: env.config.maxImagePixels }),
       log: createLogger('cancel-test', 'silent'),
     };
+    const deps = { ...common, faces: new FacesRepository(env.db), identities: new IdentityService({ ...common, db: env.db, modelPack: job.modelPack ?? '' }) };
     const report = (await app.inject({ method: 'GET', url: `/jobs/${jobA}/report` })).json();
     for (const [name, enter, cancelled] of [['before-exporting', false, false], ['after-crops', true, true]] as const) {
       const out = join(env.outputDir, name);

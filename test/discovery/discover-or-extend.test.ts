@@ -16,8 +16,10 @@ import { createLogger } from '@facesets/shared/logger';
 import { DEFAULT_PARAMS, type JobParams } from '@facesets/shared/params';
 import type { JobReport } from '@facesets/shared/report/types';
 import { createInMemoryLock } from '@facesets/shared/db/locks.repository';
+import { IdentityService } from '@facesets/shared/identities/identity-service';
 import type { ManifestEvent } from '@facesets/shared/events/manifest-events';
 import { discoverOrExtend, type DiscoverDeps, type DiscoverInput } from '../../services/cluster-worker/src/cluster.processor';
+import { createTestEnv, type TestEnv } from '../support/test-env';
 import { facesOf, fixtureLabels, FIXTURES_DIR } from './fixture-faces';
 
 const MODEL_DIR = join(import.meta.dirname, '..', '..', 'models');
@@ -26,15 +28,18 @@ const PARAMS: JobParams = { ...DEFAULT_PARAMS, minFaces: 3 };
 
 let pool: EnginePool;
 let work: string;
+let env: TestEnv;
 const labels = fixtureLabels();
 
 beforeAll(async () => {
+  env = await createTestEnv();
   pool = await EnginePool.create({ modelDir: MODEL_DIR, workers: 2, intraOpThreads: 1, executionProvider: 'cpu', maxImagePixels: 1e8 });
   work = await mkdtemp(join(tmpdir(), 'discovery-test-'));
 });
 
 afterAll(async () => {
   await pool?.close();
+  await env?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -54,18 +59,21 @@ const peopleFiles = (who?: (identity: string) => boolean): string[] =>
   [...labels].filter(([p, id]) => p.startsWith('people/') && (!who || who(id))).map(([p]) => p);
 
 function depsFor(faces: DiscoveryFace[], all: () => StoredFace[], events: ManifestEvent[], lock = createInMemoryLock()): DiscoverDeps {
-  return {
-    faces: {
-      facesOfJobWithPaths: async () => faces.map((f) => ({ ...f })),
-      facesOfSources: async (shas) => {
-        const wanted = new Set(shas);
-        return all().filter((f) => wanted.has(f.sha256));
-      },
-    },
+  const facesOfSources = async (shas: Iterable<string>) => {
+    const wanted = new Set(shas);
+    return all().filter((f) => wanted.has(f.sha256));
+  };
+  const common = {
     lock,
-    publish: async (e) => void events.push(e),
+    publish: async (e: ManifestEvent) => void events.push(e),
     log: createLogger('discovery-test', 'silent'),
-    decodeImage: (p) => decodeImage(p, { maxPixels: 1e8 }),
+    decodeImage: (p: string) => decodeImage(p, { maxPixels: 1e8 }),
+  };
+  return {
+    ...common,
+    faces: { facesOfJobWithPaths: async () => faces.map((f) => ({ ...f })), facesOfSources },
+    // Identity records live in this file's own database; face records come from memory.
+    identities: new IdentityService({ ...common, db: env.db, modelPack: 'test-pack', faces: { facesOfSources } }),
   };
 }
 

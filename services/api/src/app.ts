@@ -4,9 +4,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '@facesets/shared/config';
 import authPlugin from './plugins/auth';
 import errorsPlugin, { formatSchemaErrors } from './plugins/errors';
-import { dbPlugin, queuesPlugin } from './plugins/resources';
+import { dbPlugin, identitiesPlugin, queuesPlugin } from './plugins/resources';
 import swaggerPlugin from './plugins/swagger';
+import facesRoutes from './routes/faces.routes';
 import healthRoutes from './routes/health.routes';
+import identitiesRoutes from './routes/identities.routes';
 import jobEventsRoutes from './routes/job-events.routes';
 import jobsRoutes from './routes/jobs.routes';
 import uiRoutes from './routes/ui.routes';
@@ -35,10 +37,13 @@ export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInst
   await app.register(swaggerPlugin, { withToken: Boolean(config.apiToken) });
   await app.register(dbPlugin, { config });
   await app.register(queuesPlugin, { config });
+  await app.register(identitiesPlugin, { config });
   await app.register(authPlugin, { token: config.apiToken });
   await app.register(healthRoutes);
   await app.register(jobsRoutes);
   await app.register(jobEventsRoutes);
+  await app.register(identitiesRoutes);
+  await app.register(facesRoutes);
   await app.register(uiRoutes);
   return app as unknown as FastifyInstance;
 }

@@ -1,10 +1,11 @@
 // Cluster stage: runs after every embed batch of a job; finalises scan jobs, and runs discover/extend as named steps:
-// coverage → clustering → export → manifest (under the output-root lock) → report → events.
+// identities (adopt, hand edits) → coverage → clustering → export → manifest (under the output-root lock) → report → events.
 import { mkdir, realpath } from 'node:fs/promises';
 import { UnrecoverableError } from 'bullmq';
 import type { DotKernel } from '@facesets/shared/clustering/threshold-graph';
 import { compareFaces, type DiscoveryFace } from '@facesets/shared/clustering/types';
 import type { FacesRepository } from '@facesets/shared/db/faces.repository';
+import type { IdentityService } from '@facesets/shared/identities/identity-service';
 import type { JobRecord, JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { OutputRootLock } from '@facesets/shared/db/locks.repository';
 import type { ReportsRepository } from '@facesets/shared/db/reports.repository';
@@ -31,6 +32,8 @@ export interface ClusterDeps {
   jobs: JobsRepository;
   reports: ReportsRepository;
   faces: JobFaceSource;
+  /** Identity records of output roots: adoption, decisions honoured, extend and new sets recorded. */
+  identities: IdentityService;
   lock: OutputRootLock;
   /** Redis pub/sub of manifest updates. */
   publish(event: ManifestEvent): Promise<void>;
@@ -117,7 +120,7 @@ export interface DiscoverInput {
   report: JobReport;
 }
 
-export type DiscoverDeps = Pick<ClusterDeps, 'faces' | 'lock' | 'publish' | 'decodeImage' | 'kernel' | 'log'> & {
+export type DiscoverDeps = Pick<ClusterDeps, 'faces' | 'identities' | 'lock' | 'publish' | 'decodeImage' | 'kernel' | 'log'> & {
   /** Moves the job to `exporting` before anything is written to the output root; false if it was cancelled. */
   enterExporting?(): Promise<boolean>;
   /** True once the job was cancelled: checked after the crops are written, before any set is moved into place. */
@@ -154,20 +157,27 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
   const root = await realpath(input.outputRoot);
   const faces: DiscoveryFace[] = (await deps.faces.facesOfJobWithPaths(input.jobId, input.modelPack)).sort(compareFaces);
   log.info({ faces: faces.length, outputRoot: root, mode }, 'discovery started');
-  const findFaces = (keys: { sha256: string }[]) => deps.faces.facesOfSources(keys.map((k) => k.sha256), input.modelPack);
 
   let written;
   try {
     written = await deps.lock.withLock(root, async () => {
+      // Identities step: folders nobody recorded yet are adopted, PNGs deleted by hand become rejections.
+      const synced = await deps.identities.syncLocked(root, 'local');
+      if (synced.adopted.length || synced.rejected.length) log.info({ adopted: synced.adopted, handRejected: synced.rejected.length }, 'output root synced');
       const manifest = await readManifest(root);
-      const covered = await coverageStep({ root, faces, routeThreshold: input.params.routeThreshold }, { findFaces, log });
+      const state = await deps.identities.coverageState(root, input.modelPack);
+      const covered = coverageStep({ faces, state, routeThreshold: input.params.routeThreshold });
       const clusters = mode === 'discover' ? await clusteringStep(covered.uncovered, input.params, deps) : null;
       // Everything above only read the output root; from here on it is written.
       if (deps.enterExporting && !(await deps.enterExporting())) throw new JobCancelledError(input.jobId);
       const exported = await exportStep(
-        { root, jobId: input.jobId, mode, bucket: input.bucket, createdAt: input.createdAt, params: input.params, covered, clusters, manifestNames: manifestNames(manifest) },
+        {
+          root, jobId: input.jobId, mode, bucket: input.bucket, createdAt: input.createdAt, params: input.params, modelPack: input.modelPack,
+          covered, clusters, manifestNames: manifestNames(manifest),
+        },
         {
           decodeImage: deps.decodeImage,
+          identities: deps.identities,
           log,
           afterCrops: async () => {
             if (await deps.isCancelled?.()) throw new JobCancelledError(input.jobId);

@@ -10,7 +10,9 @@ import { createPgAdvisoryLock } from '@facesets/shared/db/locks.repository';
 import type { Db } from '@facesets/shared/db/pool';
 import { ReportsRepository } from '@facesets/shared/db/reports.repository';
 import { createRedisManifestPublisher, manifestChannel } from '@facesets/shared/events/manifest-events';
+import { IdentityService } from '@facesets/shared/identities/identity-service';
 import { decodeImage } from '@facesets/shared/image/decode';
+import { modelPackId } from '@facesets/shared/models/model-pack';
 import { closeWorker, isFinalFailure, workerOptions } from '@facesets/shared/jobs/bull';
 import type { Logger } from '@facesets/shared/logger';
 import {
@@ -48,16 +50,20 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
   callbacks.on('error', (err) => log.debug({ err: err.message }, 'callback queue error'));
   // One GEMM session per process, shared by every job this worker runs; closed on shutdown.
   const kernel = createOrtDotKernel({ threads: Math.min(4, availableParallelism()) });
+  const lock = createPgAdvisoryLock(db);
+  const publish = createRedisManifestPublisher(producer, manifestChannel(config.queuePrefix));
+  const decode = (path: string) => decodeImage(path, { maxPixels: config.maxImagePixels });
   const deps: ClusterDeps = {
     jobs,
     reports,
     faces: new FacesRepository(db),
-    lock: createPgAdvisoryLock(db),
-    publish: createRedisManifestPublisher(producer, manifestChannel(config.queuePrefix)),
+    identities: new IdentityService({ db, lock, decodeImage: decode, publish, log, modelPack: modelPackId() }),
+    lock,
+    publish,
     async enqueueCallback(payload) {
       await callbacks.add(QUEUE.callback, payload, { ...CALLBACK_JOB_OPTIONS, jobId: bullJobId.callback(payload.jobId) });
     },
-    decodeImage: (path) => decodeImage(path, { maxPixels: config.maxImagePixels }),
+    decodeImage: decode,
     kernel,
     log,
     ...(discoverOrExtend ? { discoverOrExtend } : {}),

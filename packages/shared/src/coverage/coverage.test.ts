@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Box } from '../engine/types';
-import { boxesMatch, identityCentroid, iou, matchMembers, routeFaces } from './coverage';
-
-const at = (deg: number): Float32Array => Float32Array.of(Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180));
+import { boxesMatch, iou, matchMembers, routeWithDecisions } from './coverage';
 
 describe('coverage', () => {
   it('matches boxes within 1 px or at IoU ≥ 0.9', () => {
@@ -29,13 +27,34 @@ describe('coverage', () => {
     );
     expect(got).toEqual([faces[1], undefined, undefined]);
   });
+});
 
-  it('routes each face to the nearest centroid within the threshold', () => {
-    const c = identityCentroid([{ embedding: at(0) }, undefined, { embedding: at(20) }]);
-    expect(Array.from(c!)).toEqual([expect.closeTo(Math.cos(Math.PI / 18), 6), expect.closeTo(Math.sin(Math.PI / 18), 6)]);
-    expect(identityCentroid([undefined])).toBeNull();
-    const routes = routeFaces([{ embedding: at(10) }, { embedding: at(50) }, { embedding: at(170) }], [c, null, at(60)], 0.45);
-    expect(routes.map((r) => r.identity)).toEqual([0, 2, -1]);
-    expect(routes[1]!.distance).toBeCloseTo(1 - Math.cos(Math.PI / 18), 6);
+describe('routing that honours decisions', () => {
+  const unit = (x: number, y: number) => {
+    const v = new Float32Array(3);
+    const n = Math.hypot(x, y);
+    v[0] = x / n;
+    v[1] = y / n;
+    return v;
+  };
+  // Two identities at (1,0) and (0,1); a face at 30° from A is 1 − cos 30° = 0.134 from A, 1 − cos 60° = 0.5 from B.
+  const A = { centroid: unit(1, 0), rejected: new Set<string>() };
+  const B = { centroid: unit(0, 1), rejected: new Set<string>() };
+  const face = (sha: string, x: number, y: number) => ({ sha256: sha, faceIndex: 0, embedding: unit(x, y) });
+  const f30 = face('f', Math.cos(Math.PI / 6), Math.sin(Math.PI / 6));
+
+  it('routes to the nearest centroid, and past an identity that rejected the face', () => {
+    expect(routeWithDecisions([f30], [A, B], new Map(), new Set(), 0.55)[0]).toMatchObject({ identity: 0, member: false });
+    const rejectedByA = { ...A, rejected: new Set(['f:0']) };
+    const r = routeWithDecisions([f30], [rejectedByA, B], new Map(), new Set(['f:0']), 0.55)[0]!;
+    expect(r.identity).toBe(1);
+    expect(r.distance).toBeCloseTo(0.5, 6);
+    // Beyond the threshold it is routed nowhere, and held from discovery because a person rejected it.
+    expect(routeWithDecisions([f30], [rejectedByA, B], new Map(), new Set(['f:0']), 0.45)[0]).toMatchObject({ identity: -1, held: true });
+  });
+
+  it('keeps a member with its identity even when another centroid is nearer (an assigned face stays pinned)', () => {
+    const r = routeWithDecisions([f30], [A, B], new Map([['f:0', 1]]), new Set(), 0.45)[0]!;
+    expect(r).toMatchObject({ identity: 1, member: true, held: false });
   });
 });

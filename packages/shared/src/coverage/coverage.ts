@@ -1,6 +1,6 @@
-// Coverage as pure steps: match existing members to face records, build identity centroids, route bucket faces.
+// Coverage as pure steps: match folder members to face records, route bucket faces to identities honouring decisions.
 import type { Box } from '../engine/types';
-import { centroid, cosineDistance } from '../clustering/vectors';
+import { cosineDistance } from '../clustering/vectors';
 
 export interface MemberKey {
   sha256: string;
@@ -53,36 +53,52 @@ export function matchMembers<F extends { sha256: string; box: Box }>(
   });
 }
 
-/** Centroid of the matched members, or null when none matched (the identity cannot route anything). */
-export function identityCentroid(matched: readonly ({ embedding: Float32Array } | undefined)[]): Float32Array | null {
-  const vs = matched.filter((f): f is { embedding: Float32Array } => f !== undefined).map((f) => f.embedding);
-  return vs.length ? centroid(vs) : null;
+export interface DecidedIdentity {
+  centroid: Float32Array | null;
+  /** sha256:faceIndex of faces rejected from it: never routed to it. */
+  rejected: ReadonlySet<string>;
 }
 
-export interface Route {
-  /** Index of the nearest centroid within the threshold, or -1. */
+export interface DecidedRoute {
+  /** The identity that covers the face, or -1. */
   identity: number;
-  /** Cosine distance to the nearest centroid (Infinity when there is none). */
+  /** True when the face is a member of that identity already (it is not added again). */
+  member: boolean;
+  /** True when a person took the face out of discovery (rejected, or in a retired identity): never clustered. */
+  held: boolean;
   distance: number;
 }
 
-/** Nearest centroid per face; a face is routed when that distance is ≤ threshold. Ties go to the lower index. */
-export function routeFaces(
-  faces: readonly { embedding: Float32Array }[],
-  centroids: readonly (Float32Array | null)[],
+/**
+ * Routing that honours decisions: a member stays with its identity; any other face goes to the nearest centroid
+ * within `threshold` among identities that did not reject it (ties to the lower index); faces neither routed nor
+ * members are `held` when a person took them out, else free for discovery.
+ */
+export function routeWithDecisions(
+  faces: readonly { sha256: string; faceIndex: number; embedding: Float32Array }[],
+  identities: readonly DecidedIdentity[],
+  memberOf: ReadonlyMap<string, number>,
+  held: ReadonlySet<string>,
   threshold: number,
-): Route[] {
-  return faces.map(({ embedding: e }) => {
+): DecidedRoute[] {
+  return faces.map((f) => {
+    const key = `${f.sha256}:${f.faceIndex}`;
+    const own = memberOf.get(key);
+    if (own !== undefined) {
+      const c = identities[own]!.centroid;
+      return { identity: own, member: true, held: false, distance: c ? cosineDistance(f.embedding, c) : 0 };
+    }
     let best = -1;
     let bestD = Infinity;
-    centroids.forEach((c, i) => {
-      if (!c) return;
-      const d = cosineDistance(e, c);
+    identities.forEach((i, idx) => {
+      if (!i.centroid || i.rejected.has(key)) return;
+      const d = cosineDistance(f.embedding, i.centroid);
       if (d < bestD) {
         bestD = d;
-        best = i;
+        best = idx;
       }
     });
-    return { identity: bestD <= threshold ? best : -1, distance: bestD };
+    const routed = bestD <= threshold ? best : -1;
+    return { identity: routed, member: false, held: routed < 0 && held.has(key), distance: bestD };
   });
 }

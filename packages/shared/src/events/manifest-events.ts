@@ -5,8 +5,12 @@ export interface ManifestEvent {
   jobId: string;
   /** New face sets (faceset_NNN names). */
   added: string[];
-  /** Existing face sets that received PNGs (extend jobs). */
+  /** Existing face sets that received PNGs (extend jobs) or whose members a decision changed. */
   extended: string[];
+  /** Decisions only: the decision's id (jobId is then `decision-<id>`). */
+  decisionId?: string;
+  /** Decisions only: face sets retired by it (merged, deleted); their folders are gone. */
+  removed?: string[];
 }
 
 /** Redis pub/sub channel of manifest-update events: `facesets:manifest` with the default prefix. */

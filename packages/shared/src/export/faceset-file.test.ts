@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { facesetMember, memberKeys, serializeFaceset, type FacesetFile } from './faceset-file';
+import { facesetMember, serializeFaceset, type FacesetFile } from './faceset-file';
 
 const sha = 'a'.repeat(64);
 
@@ -45,11 +45,5 @@ describe('faceset.json', () => {
         },
       ],
     });
-  });
-
-  it('reads member keys back and counts members it cannot use', () => {
-    const json = { members: [{ sha256: sha.toUpperCase(), box: [1, 2, 3, 4] }, { sha256: 'short', box: [1, 2, 3, 4] }, { png: 'x.png' }, null] };
-    expect(memberKeys(json)).toEqual({ keys: [{ sha256: sha, box: [1, 2, 3, 4] }], unusable: 3 });
-    expect(memberKeys({})).toEqual({ keys: [], unusable: 0 });
   });
 });

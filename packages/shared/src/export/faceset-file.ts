@@ -1,6 +1,5 @@
-// faceset.json: the member list of one face set, and reading the (sha256, box) keys coverage needs back out of it.
+// faceset.json: the member list of one face set, as the export writes it.
 import type { Box, Point } from '../engine/types';
-import type { MemberKey } from '../coverage/coverage';
 
 export const FACESET_FILE = 'faceset.json';
 
@@ -57,23 +56,4 @@ export function facesetMember(m: {
 
 export function serializeFaceset(f: FacesetFile | Record<string, unknown>): string {
   return `${JSON.stringify(f, null, 2)}\n`;
-}
-
-const isBox = (v: unknown): v is Box => Array.isArray(v) && v.length === 4 && v.every((x) => typeof x === 'number');
-
-/**
- * The (sha256, box) keys of a faceset.json's members. Sets written by hand or by older tools may lack fields:
- * members without a usable key are counted, not fatal.
- */
-export function memberKeys(json: unknown): { keys: MemberKey[]; unusable: number } {
-  const members = (json as { members?: unknown } | null)?.members;
-  if (!Array.isArray(members)) return { keys: [], unusable: 0 };
-  const keys: MemberKey[] = [];
-  let unusable = 0;
-  for (const m of members as unknown[]) {
-    const { sha256, box } = (m ?? {}) as { sha256?: unknown; box?: unknown };
-    if (typeof sha256 === 'string' && /^[0-9a-f]{64}$/i.test(sha256) && isBox(box)) keys.push({ sha256: sha256.toLowerCase(), box });
-    else unusable++;
-  }
-  return { keys, unusable };
 }

@@ -102,6 +102,8 @@ export interface NewFacesetsResult {
   outcomes: FacesetOutcome[];
   entries: { facesets: ManifestEntry[]; thin_eras: ManifestEntry[] };
   added: string[];
+  /** Each set as written: its faceset.json header and, per member entry, the face behind it (for its record). */
+  sets: { name: string; path: string; thin: boolean; header: Record<string, unknown>; members: { sha256: string; faceIndex: number; entry: Record<string, unknown> }[] }[];
 }
 
 /**
@@ -126,6 +128,7 @@ export async function writeNewFacesets(plans: readonly ExportPlan[], firstNumber
     const outcomes: FacesetOutcome[] = [];
     const entries: NewFacesetsResult['entries'] = { facesets: [], thin_eras: [] };
     const added: string[] = [];
+    const sets: NewFacesetsResult['sets'] = [];
     let next = firstNumber;
     for (const [k, plan] of plans.entries()) {
       const base = {
@@ -171,9 +174,14 @@ export async function writeNewFacesets(plans: readonly ExportPlan[], firstNumber
       const entry: ManifestEntry = { name, path, count: written.length, source: ctx.bucket, jobId: ctx.jobId, createdAt: ctx.createdAt };
       (thin ? entries.thin_eras : entries.facesets).push(entry);
       added.push(name);
+      const { members: entries_, ...header } = file;
+      sets.push({
+        name, path, thin, header,
+        members: written.map(({ r }, j) => ({ sha256: r.face.sha256, faceIndex: r.face.faceIndex, entry: entries_[j] as unknown as Record<string, unknown> })),
+      });
       outcomes.push({ name, path, ...base, exported: written.length, ...(exportFailed ? { exportFailed } : {}), thin });
     }
-    return { outcomes, entries, added };
+    return { outcomes, entries, added, sets };
   } finally {
     await Promise.all(temps.map((t) => rm(t, { recursive: true, force: true })));
   }

@@ -11,6 +11,11 @@ declare module 'fastify' {
   }
 }
 
+/** Who a decision is recorded as: "local" without API_TOKEN, else "token:<first 8 hex of the token's sha256>". */
+export function actorOf(token: string | undefined): string {
+  return token ? `token:${createHash('sha256').update(token).digest('hex').slice(0, 8)}` : 'local';
+}
+
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 export default fp(

@@ -2,7 +2,22 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { STATUS_CODES } from 'node:http';
+import {
+  FaceNotFoundError,
+  IdentityConflictError,
+  IdentityNotFoundError,
+  IdentityRequestError,
+} from '@facesets/shared/identities/identity-service';
+import { FaceNotInIdentityError } from '@facesets/shared/identities/records';
 import { HttpError } from '../http-errors';
+
+/** Domain errors of the identities service and the status each one answers with. */
+function domainStatus(err: Error): number | null {
+  if (err instanceof IdentityNotFoundError || err instanceof FaceNotFoundError) return 404;
+  if (err instanceof IdentityConflictError) return 409;
+  if (err instanceof IdentityRequestError || err instanceof FaceNotInIdentityError) return 400;
+  return null;
+}
 
 function body(statusCode: number, message: string) {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
@@ -12,6 +27,8 @@ export default fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((err: FastifyError, request, reply) => {
       if (err.validation) return reply.status(400).send(body(400, err.message));
+      const domain = domainStatus(err);
+      if (domain) return reply.status(domain).send(body(domain, err.message));
       if (err instanceof HttpError) {
         if (err.statusCode >= 500) request.log.warn({ err }, 'request failed');
         return reply.status(err.statusCode).send(body(err.statusCode, err.message));

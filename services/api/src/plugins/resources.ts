@@ -5,7 +5,13 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '@facesets/shared/config';
 import { JobsRepository } from '@facesets/shared/db/jobs.repository';
+import { createPgAdvisoryLock } from '@facesets/shared/db/locks.repository';
 import { createDb, type Db } from '@facesets/shared/db/pool';
+import { createRedisManifestPublisher, manifestChannel } from '@facesets/shared/events/manifest-events';
+import { IdentityService } from '@facesets/shared/identities/identity-service';
+import { decodeImage } from '@facesets/shared/image/decode';
+import type { Logger } from '@facesets/shared/logger';
+import { modelPackId } from '@facesets/shared/models/model-pack';
 import {
   QUEUE,
   createQueue,
@@ -28,6 +34,7 @@ declare module 'fastify' {
     db: Db;
     jobs: JobsRepository;
     queues: Queues;
+    identities: IdentityService;
   }
 }
 
@@ -69,4 +76,23 @@ export const queuesPlugin = fp(
     });
   },
   { name: 'queues' },
+);
+
+/** The identity service: decisions write output roots under the same advisory lock jobs take, and publish alike. */
+export const identitiesPlugin = fp(
+  async (app: FastifyInstance, opts: { config: Config }) => {
+    const publish = createRedisManifestPublisher(app.queues.redis, manifestChannel(opts.config.queuePrefix));
+    app.decorate(
+      'identities',
+      new IdentityService({
+        db: app.db,
+        lock: createPgAdvisoryLock(app.db),
+        decodeImage: (path) => decodeImage(path, { maxPixels: opts.config.maxImagePixels }),
+        publish,
+        log: app.log as unknown as Logger,
+        modelPack: modelPackId(),
+      }),
+    );
+  },
+  { name: 'identities', dependencies: ['db', 'queues'] },
 );

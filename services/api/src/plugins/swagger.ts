@@ -16,6 +16,8 @@ export default fp(
         },
         tags: [
           { name: 'jobs', description: 'Submit, follow, list and cancel jobs' },
+          { name: 'identities', description: 'Identities (face sets) of output roots and the decisions people make on them' },
+          { name: 'faces', description: 'Face thumbnails' },
           { name: 'health', description: 'Liveness and readiness' },
         ],
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },

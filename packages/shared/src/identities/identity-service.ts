@@ -1,0 +1,847 @@
+// Identities of output roots as a service: adoption and sync of folders, decisions, undo, and what jobs read and add.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { centroid, cosineDistance } from '../clustering/vectors';
+import type { StoredFace } from '../clustering/types';
+import { matchMembers } from '../coverage/coverage';
+import { DecisionsRepository, type DecisionRecord } from '../db/decisions.repository';
+import { FacesRepository, type FaceRecord } from '../db/faces.repository';
+import { IdentitiesRepository, type IdentityRecord, type MemberRecord } from '../db/identities.repository';
+import type { OutputRootLock } from '../db/locks.repository';
+import { inTransaction, type Db, type DbClient } from '../db/pool';
+import { SourcesRepository } from '../db/sources.repository';
+import type { ManifestEvent } from '../events/manifest-events';
+import { FACESET_FILE, facesetMember } from '../export/faceset-file';
+import { readManifest, writeManifest } from '../export/manifest';
+import { cropFileName } from '../export/naming';
+import { facesetName, facesetNumber } from '../export/numbering';
+import { THIN_DIR } from '../export/output-root';
+import type { DecodeImage } from '../export/write-facesets';
+import type { Logger } from '../logger';
+import { DEFAULT_PARAMS } from '../params';
+import sharp from 'sharp';
+import { renderCropPng } from '../export/crops';
+import { isInside } from '../jobs/paths';
+import type { DecisionKind, IdentitySummary, Suggestions, SyncResult } from './contracts';
+import { decodeFaceId, encodeFaceId, faceKeyOf, type FaceKey } from './face-id';
+import { applyIdentities, type IdentityManifestState } from './manifest-entries';
+import { contactSheetPath, findFolder, listedPngs, materialiseIdentity, type PngSources } from './materialise';
+import {
+  assignFaces,
+  FaceNotInIdentityError,
+  mergeInto,
+  placement,
+  rejectFaces,
+  snapshot,
+  splitOff,
+  updatePlacement,
+  type IdentityDraft,
+  type IdentitySnapshot,
+} from './records';
+
+export interface IdentityServiceDeps {
+  db: Db;
+  lock: OutputRootLock;
+  decodeImage: DecodeImage;
+  /** The manifest-update event, on the same channel jobs publish on. */
+  publish(event: ManifestEvent): Promise<void>;
+  log: Logger;
+  /** Model pack whose face records adopted folders are matched against. */
+  modelPack: string;
+  /** Face records with embeddings [FacesRepository on db]; tests may pass faces computed in memory. */
+  faces?: Pick<FacesRepository, 'facesOfSources'>;
+}
+
+export type DecisionInput =
+  | { kind: 'reject' | 'assign' | 'split'; faceIds: string[] }
+  | { kind: 'merge'; from: string[] }
+  | { kind: 'label'; label: string | null }
+  | { kind: 'delete' }
+  | { kind: 'undo' };
+
+export interface DecisionContext {
+  /** "local" or "token:<hash prefix>". */
+  actor: string;
+  /** If-Match: the version the caller saw. */
+  ifMatch?: number;
+}
+
+export class IdentityNotFoundError extends Error {
+  constructor(id: string) {
+    super(`identity ${id} does not exist`);
+    this.name = 'IdentityNotFoundError';
+  }
+}
+
+/** If-Match mismatch, a decision on a retired identity, nothing to undo: the caller must look again (409). */
+export class IdentityConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IdentityConflictError';
+  }
+}
+
+/** A request that names things wrongly (bad face ids, merging with itself or across roots): 400. */
+export class IdentityRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IdentityRequestError';
+  }
+}
+
+/** One identity as coverage sees it: centroid of its members' embeddings (this model pack), what it must never take. */
+export interface CoverageIdentity {
+  record: IdentityRecord;
+  members: MemberRecord[];
+  centroid: Float32Array | null;
+  /** faceKey (sha256:faceIndex) of faces rejected from it. */
+  rejected: Set<string>;
+  /** Members without a face record of this model pack, plus foreign members. */
+  unmatched: number;
+}
+
+export interface CoverageState {
+  identities: CoverageIdentity[];
+  /** sha256:faceIndex → index into identities, for faces that are members of an active identity. */
+  memberOf: Map<string, number>;
+  /** sha256:faceIndex of faces that a person took out of discovery: members of retired identities, rejected faces. */
+  held: Set<string>;
+  /** Every name the root ever used (retired included): numbering continues after them. */
+  names: string[];
+}
+
+/** A new set a job wrote, for its record: the written faceset.json and the face behind each member. */
+export interface WrittenSet {
+  name: string;
+  path: string;
+  thin: boolean;
+  header: Record<string, unknown>;
+  members: { sha256: string; faceIndex: number; entry: Record<string, unknown> }[];
+}
+
+const faceKey2 = (k: { sha256: string; faceIndex: number }): string => `${k.sha256}:${k.faceIndex}`;
+const round4 = (v: number): number => Number(v.toFixed(4));
+
+/**
+ * Upper end of the merge-suggestion band (centroid distance). Two centroids of one person sit far closer than two
+ * faces of one person (median 0.29 for this pack): averaging removes most per-photo noise, so centroids of two
+ * identities of one person land below the routing threshold (0.45) or just above it; different people's faces are
+ * ≥ 0.74 apart at their 1% quantile, and their centroids farther still. 0.62 lies between the clustering threshold
+ * (0.55) and that quantile: it asks a person about near misses of routing and clustering, not about strangers.
+ */
+export const SUGGEST_UPPER = 0.62;
+const UNCERTAIN_FAR = 12;
+/** Thumbnails come from PNG crops of this side when no identity holds the face. */
+const THUMB_CROP = 256;
+const THUMB_CACHE = 4000;
+const thumbCache = new Map<string, Buffer>();
+
+/** A face id that no face record has (any more). */
+export class FaceNotFoundError extends Error {
+  constructor(faceId: string, why = 'no face record has it') {
+    super(`face ${faceId} cannot be shown: ${why}`);
+    this.name = 'FaceNotFoundError';
+  }
+}
+
+/** The list entry of an identity. */
+export function summaryOf(i: IdentityRecord, members: number): IdentitySummary {
+  return {
+    id: i.id,
+    outputRoot: i.outputRoot,
+    name: i.name,
+    label: i.label,
+    path: i.path,
+    count: members + i.foreignMembers.length,
+    thin: i.thin,
+    state: i.state,
+    version: i.version,
+    mergedInto: i.mergedInto,
+    parentId: i.parentId,
+    era: i.era,
+    contactSheet: i.state === 'active' && members > 0 ? contactSheetPath(i.name) : null,
+    updatedAt: i.updatedAt.toISOString(),
+  };
+}
+
+function numberParam(header: Record<string, unknown>, name: string, fallback: number): number {
+  const v = (header.params as Record<string, unknown> | undefined)?.[name];
+  return typeof v === 'number' ? v : fallback;
+}
+
+/** Per-process memory of folder mtimes already checked by sync: an unchanged folder has lost no PNG since. */
+const checkedFolders = new Map<string, number>();
+
+export class IdentityService {
+  readonly identities: IdentitiesRepository;
+  readonly decisions: DecisionsRepository;
+  private readonly sources: SourcesRepository;
+  private readonly faces: Pick<FacesRepository, 'facesOfSources'>;
+
+  constructor(private readonly deps: IdentityServiceDeps) {
+    this.identities = new IdentitiesRepository(deps.db);
+    this.decisions = new DecisionsRepository(deps.db);
+    this.sources = new SourcesRepository(deps.db);
+    this.faces = deps.faces ?? new FacesRepository(deps.db);
+  }
+
+  // ---- output roots ------------------------------------------------------------------------------------------
+
+  /** Adopts the root's unknown folders and records hand-deleted PNGs, under the output-root lock. */
+  async sync(root: string, actor = 'local'): Promise<SyncResult> {
+    return this.deps.lock.withLock(root, () => this.syncLocked(root, actor));
+  }
+
+  /**
+   * The same for a caller that holds the lock (a job). Folders without an identity become identities (members
+   * matched to face records by sha256 and box; unmatched ones kept verbatim); a PNG that the folder's faceset.json
+   * lists but that is gone from the folder becomes a rejection; folders that disagree with their records are
+   * re-materialised (what an interrupted change left).
+   */
+  async syncLocked(root: string, actor = 'local'): Promise<SyncResult> {
+    const log = this.deps.log.child({ outputRoot: root });
+    await this.identities.ensureRoot(root);
+    const known = await this.identities.byRoot(root);
+    const byName = new Map(known.map((i) => [i.name, i]));
+    const result: SyncResult = { outputRoot: root, adopted: [], rejected: [], missingFolders: [] };
+    const folders = await facesetFolders(root);
+    const changed: IdentityDraft[] = [];
+
+    for (const f of folders) {
+      if (byName.has(f.name)) continue;
+      const adopted = await this.adopt(root, f.name, f.path);
+      if (!adopted) continue;
+      byName.set(adopted.name, adopted);
+      result.adopted.push(adopted.name);
+      log.info({ identity: adopted.name }, 'adopted a face set folder');
+    }
+
+    const pngs = await this.identities.memberPngsOfRoot(root);
+    const repair: IdentityRecord[] = [];
+    for (const identity of byName.values()) {
+      const folder = folders.find((f) => f.name === identity.name);
+      if (identity.state !== 'active') {
+        if (folder) repair.push(identity);
+        continue;
+      }
+      const members = pngs.get(identity.id) ?? new Set<string>();
+      if (!folder) {
+        if (members.size) {
+          result.missingFolders.push(identity.name);
+          repair.push(identity);
+        }
+        continue;
+      }
+      const dir = join(root, folder.path);
+      const mtime = (await stat(dir)).mtimeMs;
+      if (checkedFolders.get(dir) === mtime && folder.path === identity.path) continue;
+      const listed = await listedPngs(dir);
+      const present = new Set((await readdir(dir)).filter((n) => n.toLowerCase().endsWith('.png')));
+      const gone = [...members].filter((p) => listed.has(p) && !present.has(p));
+      if (gone.length) {
+        const decided = await this.rejectHandDeleted(root, identity, new Set(gone), actor);
+        result.rejected.push(decided.entry);
+        changed.push(decided.draft);
+        continue;
+      }
+      const same = listed.size === members.size && [...members].every((p) => listed.has(p) && present.has(p));
+      if (!same || folder.path !== identity.path) repair.push(identity);
+      else checkedFolders.set(dir, mtime);
+    }
+    if (repair.length) changed.push(...(await this.drafts(repair.map((r) => r.id))));
+    if (changed.length) await this.writeOut(root, changed, new Map(), log, {
+        jobId: 'sync',
+        added: [],
+        extended: changed.filter((d) => d.identity.state === 'active').map((d) => d.identity.name),
+        removed: changed.filter((d) => d.identity.state !== 'active').map((d) => d.identity.name),
+      });
+    // Adoption alone leaves the manifest as it is: an adopted set gets its entry the first time it changes.
+    return result;
+  }
+
+  /** One folder into an identity; null when another process adopted it first. */
+  private async adopt(root: string, name: string, path: string): Promise<IdentityRecord | null> {
+    const number = facesetNumber(name)!;
+    let json: Record<string, unknown> | null = null;
+    try {
+      const parsed = JSON.parse(await readFile(join(root, path, FACESET_FILE), 'utf8')) as unknown;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
+    } catch {
+      // no or unreadable faceset.json: an identity without members; its PNGs are left alone
+    }
+    const rawMembers = Array.isArray(json?.members) ? (json!.members as unknown[]) : [];
+    const { members: _m, label, ...header } = json ?? {};
+    const usable: { i: number; sha256: string; box: [number, number, number, number] }[] = [];
+    rawMembers.forEach((m, i) => {
+      const { sha256, box, png } = (m ?? {}) as { sha256?: unknown; box?: unknown; png?: unknown };
+      if (typeof png === 'string' && typeof sha256 === 'string' && /^[0-9a-f]{64}$/i.test(sha256) && Array.isArray(box) && box.length === 4 && box.every((v) => typeof v === 'number')) {
+        usable.push({ i, sha256: sha256.toLowerCase(), box: box as [number, number, number, number] });
+      }
+    });
+    const candidates = usable.length ? await this.faces.facesOfSources(usable.map((u) => u.sha256), this.deps.modelPack) : [];
+    const matched = matchMembers(usable, candidates);
+    const taken = await this.identities.holders(root, matched.flatMap((f) => (f ? [{ sha256: f.sha256, faceIndex: f.faceIndex, modelPack: this.deps.modelPack }] : [])));
+    const seen = new Set<string>();
+    const members: MemberRecord[] = [];
+    const keyed = new Set<number>();
+    usable.forEach((u, k) => {
+      const f = matched[k];
+      if (!f) return;
+      const key = faceKeyOf({ sha256: f.sha256, faceIndex: f.faceIndex, modelPack: this.deps.modelPack });
+      if (seen.has(key) || taken.has(key)) return;
+      seen.add(key);
+      keyed.add(u.i);
+      const entry = rawMembers[u.i] as Record<string, unknown>;
+      members.push({ sha256: f.sha256, faceIndex: f.faceIndex, modelPack: this.deps.modelPack, origin: header.jobId ? 'discovered' : 'imported', png: entry.png as string, entry });
+    });
+    const foreign = rawMembers.filter((_, i) => !keyed.has(i));
+    return inTransaction(this.deps.db, async (client) => {
+      const { rows } = await client.query('SELECT 1 FROM identities WHERE output_root = $1 AND name = $2', [root, name]);
+      if (rows.length) return null;
+      const identity = await this.identities.insert(client, {
+        outputRoot: root,
+        name,
+        number,
+        path,
+        thin: path.startsWith(`${THIN_DIR}/`),
+        header,
+        foreignMembers: foreign,
+        label: typeof label === 'string' && label ? label : null,
+      });
+      await this.identities.addMembers(client, identity.id, root, members);
+      return identity;
+    });
+  }
+
+  private async rejectHandDeleted(root: string, identity: IdentityRecord, gone: Set<string>, actor: string) {
+    const [draft] = await this.drafts([identity.id]);
+    const keys = draft!.members.filter((m) => gone.has(m.png));
+    const before = [snapshot(draft!)];
+    rejectFaces(draft!, keys, encodeFaceId);
+    updatePlacement(draft!, thinBelowOf(draft!));
+    const faceIds = keys.map(encodeFaceId);
+    const decisionId = await inTransaction(this.deps.db, async (client) => {
+      const id = await this.decisions.insert(client, {
+        outputRoot: root, identityId: identity.id, kind: 'reject', faceIds, identityIds: [identity.id],
+        detail: { source: 'disk', pngs: [...gone].sort() }, before, actor,
+      });
+      await this.store(client, [draft!], id);
+      return id;
+    });
+    this.deps.log.info({ identity: identity.name, pngs: [...gone] }, 'hand-deleted PNGs recorded as rejections');
+    return { draft: draft!, entry: { identityId: identity.id, name: identity.name, faceIds, decisionId } };
+  }
+
+  // ---- what jobs read and add --------------------------------------------------------------------------------
+
+  /** Active identities with centroids (this model pack), the faces people took out, every name used. */
+  async coverageState(root: string, modelPack: string): Promise<CoverageState> {
+    const all = await this.identities.byRoot(root);
+    const members = await this.identities.membersOfRoot(root);
+    const rejections = await this.identities.rejectionsOfRoot(root);
+    const active = all.filter((i) => i.state === 'active');
+    const shas = new Set<string>();
+    for (const i of active) for (const m of members.get(i.id) ?? []) if (m.modelPack === modelPack) shas.add(m.sha256);
+    const records = indexFaces(await this.faces.facesOfSources(shas, modelPack));
+    const held = new Set<string>();
+    for (const i of all) if (i.state !== 'active') for (const m of members.get(i.id) ?? []) if (m.modelPack === modelPack) held.add(faceKey2(m));
+    for (const r of rejections) if (r.modelPack === modelPack) held.add(faceKey2(r));
+    const memberOf = new Map<string, number>();
+    const identities = active.map((record, idx): CoverageIdentity => {
+      const list = members.get(record.id) ?? [];
+      const vs: Float32Array[] = [];
+      let unmatched = record.foreignMembers.length;
+      for (const m of list) {
+        const f = m.modelPack === modelPack ? records.get(faceKey2(m)) : undefined;
+        if (f) {
+          vs.push(f.embedding);
+          memberOf.set(faceKey2(m), idx);
+        } else unmatched++;
+      }
+      const rejected = new Set(rejections.filter((r) => r.identityId === record.id && r.modelPack === modelPack).map(faceKey2));
+      return { record, members: list, centroid: vs.length ? centroid(vs) : null, rejected, unmatched };
+    });
+    for (const k of memberOf.keys()) held.delete(k);
+    return { identities, memberOf, held, names: all.map((i) => i.name) };
+  }
+
+  /** Records the sets a discover job wrote (the folders are in place already), origin `discovered`. */
+  async recordNewSets(root: string, sets: readonly WrittenSet[], modelPack: string): Promise<void> {
+    if (!sets.length) return;
+    await inTransaction(this.deps.db, async (client) => {
+      for (const s of sets) {
+        const identity = await this.identities.insert(client, { outputRoot: root, name: s.name, number: facesetNumber(s.name)!, path: s.path, thin: s.thin, header: s.header });
+        await this.identities.addMembers(
+          client, identity.id, root,
+          s.members.map((m) => ({ sha256: m.sha256, faceIndex: m.faceIndex, modelPack, origin: 'discovered' as const, png: m.entry.png as string, entry: m.entry })),
+        );
+      }
+    });
+  }
+
+  /**
+   * Extend: the faces join the identity (origin `routed`) and its folder is re-materialised (new crops from their
+   * sources, faceset.json rewritten). Returns the members the folder holds now and how many joined.
+   */
+  async extend(
+    root: string,
+    identityId: string,
+    faces: readonly (StoredFace & { paths: string[]; distance: number })[],
+    modelPack: string,
+  ): Promise<{ count: number; total: number }> {
+    const [draft] = await this.drafts([identityId]);
+    if (!draft || draft.identity.state !== 'active' || !faces.length) return { count: 0, total: draft?.members.length ?? 0 };
+    const fresh: MemberRecord[] = faces.map((f) => {
+      const png = cropFileName(f);
+      return { sha256: f.sha256, faceIndex: f.faceIndex, modelPack, origin: 'routed', png, entry: facesetMember({ ...f, png }) as unknown as Record<string, unknown> };
+    });
+    draft.members.push(...fresh);
+    updatePlacement(draft, thinBelowOf(draft));
+    await inTransaction(this.deps.db, async (client) => {
+      await this.identities.addMembers(client, identityId, root, fresh);
+      await this.identities.update(client, identityId, { path: draft.identity.path, thin: draft.identity.thin });
+    });
+    const out = await materialiseIdentity(root, draft, this.deps);
+    if (out.failed.length) {
+      // Crops that could not be made are no members: the folder and the records must agree.
+      const failed = new Set(out.failed);
+      draft.members = draft.members.filter((m) => !failed.has(m.png));
+      await inTransaction(this.deps.db, (client) => this.store(client, [draft]));
+    }
+    const added = fresh.length - out.failed.length;
+    return { count: added, total: out.count };
+  }
+
+  // ---- decisions ---------------------------------------------------------------------------------------------
+
+  /** Applies one decision: records it, rewrites the affected folders, faceset.json files and manifest, publishes. */
+  async decide(id: string, input: DecisionInput, ctx: DecisionContext): Promise<{ identity: IdentityRecord; created: IdentityRecord | null; decisionId: string }> {
+    const first = await this.identities.get(id);
+    if (!first) throw new IdentityNotFoundError(id);
+    const root = first.outputRoot;
+    return this.deps.lock.withLock(root, async () => {
+      await this.syncLocked(root, 'local');
+      const target = await this.identities.get(id);
+      if (!target) throw new IdentityNotFoundError(id);
+      if (ctx.ifMatch !== undefined && ctx.ifMatch !== target.version) {
+        throw new IdentityConflictError(`identity ${target.name} is at version ${target.version}, not ${ctx.ifMatch} (If-Match): reload it`);
+      }
+      if (input.kind === 'undo') return this.undoLocked(root, target, ctx);
+      if (target.state !== 'active') throw new IdentityConflictError(`identity ${target.name} is ${target.state}: only undo applies to it`);
+      return this.applyLocked(root, target, input, ctx);
+    });
+  }
+
+  private async applyLocked(root: string, target: IdentityRecord, input: Exclude<DecisionInput, { kind: 'undo' }>, ctx: DecisionContext) {
+    const log = this.deps.log.child({ outputRoot: root, identity: target.name, decision: input.kind });
+    const keys = 'faceIds' in input ? parseFaceIds(input.faceIds) : [];
+    let involved = [target.id];
+    const holders = input.kind === 'assign' ? await this.identities.holders(root, keys) : new Map<string, string>();
+    if (input.kind === 'merge') {
+      if (input.from.includes(target.id)) throw new IdentityRequestError('body/from must not name the identity itself');
+      const others = await this.identities.getMany(input.from);
+      const missing = input.from.filter((o) => !others.some((x) => x.id === o));
+      if (missing.length) throw new IdentityRequestError(`body/from names identities that do not exist: ${missing.join(', ')}`);
+      const elsewhere = others.filter((o) => o.outputRoot !== root);
+      if (elsewhere.length) throw new IdentityRequestError(`body/from names identities of another output root: ${elsewhere.map((o) => o.id).join(', ')}`);
+      const retired = others.filter((o) => o.state !== 'active');
+      if (retired.length) throw new IdentityConflictError(`cannot merge identities that are ${retired.map((o) => `${o.name} (${o.state})`).join(', ')}`);
+      involved = [target.id, ...input.from];
+    }
+    if (input.kind === 'assign') involved = [target.id, ...new Set(holders.values())];
+    const drafts = await this.drafts(involved);
+    const byId = new Map(drafts.map((d) => [d.identity.id, d]));
+    const main = byId.get(target.id)!;
+    const before = drafts.map((d) => snapshot(d));
+    const pngSources: PngSources = new Map();
+    for (const d of drafts) for (const m of d.members) pngSources.set(faceKeyOf(m), { folder: d.identity.name, png: m.png });
+    let created: IdentityDraft | null = null;
+    const detail: Record<string, unknown> = {};
+
+    switch (input.kind) {
+      case 'reject':
+        rejectFaces(main, keys, encodeFaceId);
+        break;
+      case 'split': {
+        const number = Math.max(await this.identities.maxNumber(root), ...(await facesetFolders(root)).map((f) => facesetNumber(f.name) ?? 0), ...manifestNumbers(await readManifest(root))) + 1;
+        const name = facesetName(number);
+        const { name: _n, ...header } = main.identity.header;
+        created = { identity: { ...main.identity, id: '', name, number, label: null, state: 'active', mergedInto: null, header: { name, ...header, splitFrom: main.identity.name }, foreignMembers: [], version: 1 }, members: [], rejections: [] };
+        splitOff(main, created, keys, encodeFaceId);
+        detail.created = name;
+        break;
+      }
+      case 'assign': {
+        const unheld = keys.filter((k) => !holders.has(faceKeyOf(k)));
+        const fresh = await this.membersFromRecords(unheld);
+        const moves = keys.map((k) => {
+          const holder = holders.get(faceKeyOf(k));
+          if (holder) {
+            const from = byId.get(holder)!;
+            return { member: from.members.find((m) => faceKeyOf(m) === faceKeyOf(k))!, from };
+          }
+          return { member: fresh.get(faceKeyOf(k))!, from: null };
+        });
+        detail.from = [...new Set(moves.map((m) => m.from?.identity.name ?? null))];
+        assignFaces(main, moves);
+        break;
+      }
+      case 'merge':
+        mergeInto(main, input.from.map((o) => byId.get(o)!));
+        detail.merged = input.from.map((o) => byId.get(o)!.identity.name);
+        break;
+      case 'label': {
+        const label = input.label?.trim() || null;
+        detail.from = main.identity.label;
+        detail.to = label;
+        main.identity = { ...main.identity, label };
+        break;
+      }
+      case 'delete':
+        main.identity = { ...main.identity, state: 'deleted' };
+        break;
+    }
+    const all = created ? [...drafts, created] : drafts;
+    await this.refreshDistances(all);
+    for (const d of all) updatePlacement(d, thinBelowOf(d));
+
+    const decisionId = await inTransaction(this.deps.db, async (client) => {
+      await this.identities.lockMany(client, involved);
+      if (created) {
+        const row = await this.identities.insert(client, { outputRoot: root, name: created.identity.name, number: created.identity.number, path: created.identity.path, thin: created.identity.thin, header: created.identity.header });
+        created.identity = { ...row };
+        before.push({ ...snapshot(created), existed: false, members: [], rejections: [] });
+      }
+      const ids = all.map((d) => d.identity.id);
+      const decision = await this.decisions.insert(client, {
+        outputRoot: root, identityId: target.id, kind: input.kind, faceIds: keys.map(encodeFaceId), identityIds: ids.filter((x) => x !== target.id), detail, before, actor: ctx.actor,
+      });
+      const versions = await this.store(client, all, decision);
+      await this.decisions.setAfterVersions(client, decision, versions);
+      return decision;
+    });
+    log.info({ decisionId, faces: keys.length, identities: all.map((d) => d.identity.name) }, 'decision recorded');
+    await this.writeOut(root, all, pngSources, log, eventOf(decisionId, all, created));
+    const fresh = await this.identities.get(target.id);
+    return { identity: fresh!, created: created ? await this.identities.get(created.identity.id) : null, decisionId };
+  }
+
+  private async undoLocked(root: string, target: IdentityRecord, ctx: DecisionContext) {
+    const log = this.deps.log.child({ outputRoot: root, identity: target.name, decision: 'undo' });
+    const last = await this.decisions.lastUndoable(target.id);
+    if (!last) throw new IdentityConflictError(`identity ${target.name} has no decision to undo`);
+    const ids = last.before.map((s) => s.id);
+    const drafts = await this.drafts(ids);
+    for (const d of drafts) {
+      const want = last.afterVersions[d.identity.id];
+      if (want !== undefined && want !== d.identity.version) {
+        throw new IdentityConflictError(`cannot undo decision ${last.id} (${last.kind}): identity ${d.identity.name} changed since (version ${d.identity.version}, was ${want})`);
+      }
+    }
+    const byId = new Map(drafts.map((d) => [d.identity.id, d]));
+    const pngSources: PngSources = new Map();
+    for (const d of drafts) for (const m of d.members) pngSources.set(faceKeyOf(m), { folder: d.identity.name, png: m.png });
+    const before = drafts.map((d) => snapshot(d));
+    const restored = last.before.map((s): IdentityDraft => {
+      const d = byId.get(s.id)!;
+      if (!s.existed) return { identity: { ...d.identity, state: 'deleted' }, members: d.members, rejections: [] };
+      return { identity: { ...d.identity, ...s.row }, members: s.members, rejections: s.rejections };
+    });
+    await this.refreshDistances(restored);
+    const decisionId = await inTransaction(this.deps.db, async (client) => {
+      await this.identities.lockMany(client, ids);
+      const id = await this.decisions.insert(client, {
+        outputRoot: root, identityId: target.id, kind: 'undo', faceIds: last.faceIds, identityIds: ids.filter((x) => x !== target.id),
+        detail: { undid: last.id, kind: last.kind }, before, actor: ctx.actor,
+      });
+      const versions = await this.store(client, restored, id);
+      await this.decisions.setAfterVersions(client, id, versions);
+      await this.decisions.markUndone(client, last.id, id);
+      return id;
+    });
+    log.info({ decisionId, undid: last.id, kind: last.kind }, 'decision undone');
+    await this.writeOut(root, restored, pngSources, log, eventOf(decisionId, restored, null));
+    return { identity: (await this.identities.get(target.id))!, created: null, decisionId };
+  }
+
+  // ---- shared pieces -----------------------------------------------------------------------------------------
+
+  /** Identities with members and rejections, in the order asked. */
+  async drafts(ids: readonly string[]): Promise<IdentityDraft[]> {
+    const rows = await this.identities.getMany(ids);
+    const members = await this.identities.members(ids);
+    const rejections = await this.identities.rejectionsOf(ids);
+    return ids.flatMap((id) => {
+      const identity = rows.find((r) => r.id === id);
+      if (!identity) return [];
+      return [{ identity, members: members.get(id) ?? [], rejections: rejections.filter((r) => r.identityId === id).map(({ identityId: _i, ...k }) => k) }];
+    });
+  }
+
+  /** Writes the drafts' rows, members and rejections; returns each identity's new version. */
+  private async store(client: DbClient, drafts: readonly IdentityDraft[], decisionId: string | null = null): Promise<Record<string, number>> {
+    const versions: Record<string, number> = {};
+    await this.identities.clearMembers(client, drafts.map((d) => d.identity.id));
+    for (const d of drafts) {
+      const { label, path, thin, state, mergedInto, header, foreignMembers } = d.identity;
+      const row = await this.identities.update(client, d.identity.id, { label, path, thin, state, mergedInto, header, foreignMembers });
+      d.identity = row;
+      versions[row.id] = row.version;
+    }
+    for (const d of drafts) {
+      await this.identities.addMembers(client, d.identity.id, d.identity.outputRoot, d.members);
+      await this.identities.setRejections(client, d.identity.id, d.identity.outputRoot, d.rejections, decisionId);
+    }
+    return versions;
+  }
+
+  /**
+   * Folders, faceset.json files and contact sheets of the drafts, then their manifest entries, then the event. Two
+   * passes: first every active folder gets its new PNGs (copied from the folders they leave) and faceset.json; only
+   * then are PNGs that left removed and retired folders taken away, so no copy source is gone before it is copied.
+   */
+  private async writeOut(root: string, drafts: readonly IdentityDraft[], pngSources: PngSources, log: Logger, event: Omit<ManifestEvent, 'outputRoot'>): Promise<void> {
+    const deps = { decodeImage: this.deps.decodeImage, log };
+    const active = drafts.filter((d) => d.identity.state === 'active');
+    const listed = new Map<string, Set<string>>();
+    for (const d of drafts) {
+      const folder = await findFolder(root, d.identity.name);
+      listed.set(d.identity.id, folder ? await listedPngs(join(root, folder)) : new Set());
+    }
+    for (const d of active) await materialiseIdentity(root, d, deps, { pngSources, keepStale: true });
+    const counts = new Map<string, number>();
+    for (const d of [...active, ...drafts.filter((d) => d.identity.state !== 'active')]) {
+      const out = await materialiseIdentity(root, d, deps, { pngSources, listedBefore: listed.get(d.identity.id)! });
+      counts.set(d.identity.id, out.count);
+      const dir = join(root, d.identity.path);
+      const s = await stat(dir).catch(() => null);
+      if (s) checkedFolders.set(dir, s.mtimeMs);
+    }
+    await this.writeManifestFor(root, drafts.map((d) => d.identity), counts);
+    await this.deps.publish({ outputRoot: root, ...event }).catch((err: unknown) => log.warn({ err }, 'manifest event could not be published'));
+  }
+
+  private async writeManifestFor(root: string, identities: readonly IdentityRecord[], counts?: Map<string, number>): Promise<void> {
+    const manifest = await readManifest(root);
+    const names = new Map((await this.identities.byRoot(root)).map((i) => [i.id, i.name]));
+    const members = await this.identities.members(identities.map((i) => i.id));
+    const states: IdentityManifestState[] = identities.map((identity) => ({
+      identity,
+      count: counts?.get(identity.id) ?? (members.get(identity.id)?.length ?? 0) + identity.foreignMembers.length,
+      ...(identity.mergedInto ? { mergedIntoName: names.get(identity.mergedInto) ?? identity.mergedInto } : {}),
+    }));
+    await writeManifest(root, applyIdentities(manifest, states, new Date().toISOString()));
+  }
+
+  /** Members' distances to their identity's centroid now (this decides the order of contact sheets too). */
+  private async refreshDistances(drafts: readonly IdentityDraft[]): Promise<void> {
+    const byPack = new Map<string, Set<string>>();
+    for (const d of drafts) for (const m of d.members) (byPack.get(m.modelPack) ?? byPack.set(m.modelPack, new Set()).get(m.modelPack)!).add(m.sha256);
+    const records = new Map<string, FaceRecord>();
+    for (const [pack, shas] of byPack) for (const f of await this.faces.facesOfSources(shas, pack)) records.set(faceKeyOf({ ...f, modelPack: pack }), f);
+    for (const d of drafts) {
+      const vs = d.members.map((m) => records.get(faceKeyOf(m))?.embedding).filter((v): v is Float32Array => v !== undefined);
+      if (!vs.length) continue;
+      const c = centroid(vs);
+      d.members = d.members.map((m) => {
+        const e = records.get(faceKeyOf(m))?.embedding;
+        return e ? { ...m, entry: { ...m.entry, distance: round4(cosineDistance(e, c)) } } : m;
+      });
+    }
+  }
+
+  /** Member records for faces that no identity of the root holds (assign from the unclustered). */
+  private async membersFromRecords(keys: readonly FaceKey[]): Promise<Map<string, MemberRecord>> {
+    const out = new Map<string, MemberRecord>();
+    const missing: FaceKey[] = [];
+    const byPack = new Map<string, FaceKey[]>();
+    for (const k of keys) (byPack.get(k.modelPack) ?? byPack.set(k.modelPack, []).get(k.modelPack)!).push(k);
+    for (const [pack, list] of byPack) {
+      const records = indexFaces(await this.faces.facesOfSources(list.map((k) => k.sha256), pack));
+      for (const k of list) {
+        const f = records.get(faceKey2(k));
+        if (!f) {
+          missing.push(k);
+          continue;
+        }
+        const paths = (await this.sources.aliasesOf(k.sha256)).map((a) => a.path);
+        const png = cropFileName({ paths, sha256: k.sha256, faceIndex: k.faceIndex });
+        out.set(faceKeyOf(k), {
+          ...k, origin: 'assigned', png,
+          entry: facesetMember({ ...f, png, paths, distance: 0 }) as unknown as Record<string, unknown>,
+        });
+      }
+    }
+    if (missing.length) throw new FaceNotInIdentityError(missing.map(encodeFaceId), 'known faces (no face record)');
+    return out;
+  }
+
+  // ---- reads for the API ------------------------------------------------------------------------------------
+
+  /** The identity with its members and each member's distance to the centroid now. */
+  async detail(id: string): Promise<{ identity: IdentityRecord; members: (MemberRecord & { distance: number | null })[] }> {
+    const [draft] = await this.drafts([id]);
+    if (!draft) throw new IdentityNotFoundError(id);
+    const embeddings = await this.embeddingsOf(draft.members);
+    const vs = draft.members.map((m) => embeddings.get(faceKeyOf(m))).filter((v): v is Float32Array => v !== undefined);
+    const c = vs.length ? centroid(vs) : null;
+    return {
+      identity: draft.identity,
+      members: draft.members.map((m) => {
+        const e = embeddings.get(faceKeyOf(m));
+        return { ...m, distance: e && c ? round4(cosineDistance(e, c)) : null };
+      }),
+    };
+  }
+
+  /**
+   * Same-person candidates among the root's active identities (centroid distance ≤ upper) with their closest face
+   * pairs, and this identity's least certain members: the farthest from its centroid, and any nearer another's.
+   */
+  async suggestions(id: string, upper = SUGGEST_UPPER): Promise<Suggestions> {
+    const target = await this.identities.get(id);
+    if (!target) throw new IdentityNotFoundError(id);
+    const routeThreshold = numberParam(target.header, 'routeThreshold', DEFAULT_PARAMS.routeThreshold);
+    const band = { from: routeThreshold, to: Math.max(upper, routeThreshold) };
+    if (target.state !== 'active') return { band, merge: [], uncertain: [] };
+    const active = (await this.identities.byRoot(target.outputRoot)).filter((i) => i.state === 'active');
+    const members = await this.identities.members(active.map((i) => i.id));
+    const embeddings = await this.embeddingsOf([...members.values()].flat());
+    const vectors = new Map(active.map((i) => [i.id, (members.get(i.id) ?? []).flatMap((m) => {
+      const e = embeddings.get(faceKeyOf(m));
+      return e ? [{ m, e }] : [];
+    })]));
+    const centroids = new Map([...vectors].flatMap(([k, v]) => (v.length ? [[k, centroid(v.map((x) => x.e))] as const] : [])));
+    const mine = vectors.get(id) ?? [];
+    const c = centroids.get(id);
+    if (!c) return { band, merge: [], uncertain: [] };
+    const merge: Suggestions['merge'] = [];
+    for (const other of active) {
+      const oc = centroids.get(other.id);
+      if (other.id === id || !oc) continue;
+      const d = cosineDistance(c, oc);
+      if (d > band.to) continue;
+      const pairs: { faceId: string; otherFaceId: string; distance: number }[] = [];
+      for (const a of mine) for (const b of vectors.get(other.id)!) pairs.push({ faceId: encodeFaceId(a.m), otherFaceId: encodeFaceId(b.m), distance: cosineDistance(a.e, b.e) });
+      pairs.sort((x, y) => x.distance - y.distance);
+      merge.push({ identity: summaryOf(other, members.get(other.id)?.length ?? 0), centroidDistance: round4(d), closestPairs: pairs.slice(0, 3).map((p) => ({ ...p, distance: round4(p.distance) })) });
+    }
+    merge.sort((a, b) => a.centroidDistance - b.centroidDistance);
+    const uncertain: Suggestions['uncertain'] = mine.map(({ m, e }) => {
+      const own = cosineDistance(e, c);
+      let nearest: { identityId: string; name: string; distance: number } | null = null;
+      for (const other of active) {
+        const oc = centroids.get(other.id);
+        if (other.id === id || !oc) continue;
+        const d = cosineDistance(e, oc);
+        if (!nearest || d < nearest.distance) nearest = { identityId: other.id, name: other.name, distance: round4(d) };
+      }
+      return { faceId: encodeFaceId(m), distance: round4(own), nearestOther: nearest, reason: nearest && nearest.distance < own ? ('nearer-other' as const) : ('far' as const) };
+    });
+    uncertain.sort((a, b) => Number(b.reason === 'nearer-other') - Number(a.reason === 'nearer-other') || b.distance - a.distance);
+    const nearer = uncertain.filter((u) => u.reason === 'nearer-other');
+    return { band, merge, uncertain: [...nearer, ...uncertain.filter((u) => u.reason === 'far').slice(0, UNCERTAIN_FAR)] };
+  }
+
+  /**
+   * A square thumbnail of the face: resized from its identity PNG when one holds it, else cropped from its source
+   * (only from paths under `allowedRoots`). Cached per (face, size, format) in memory.
+   */
+  async thumb(faceId: string, size: number, format: 'webp' | 'png', allowedRoots: readonly string[]): Promise<Buffer> {
+    const key = decodeFaceId(faceId);
+    if (!key) throw new IdentityRequestError(`params/faceId is not a face id: ${faceId}`);
+    const cacheKey = `${faceId}:${size}:${format}`;
+    const hit = thumbCache.get(cacheKey);
+    if (hit) {
+      thumbCache.delete(cacheKey);
+      thumbCache.set(cacheKey, hit);
+      return hit;
+    }
+    let input: Buffer | null = null;
+    for (const h of await this.identities.holdersOfFace(key)) {
+      if (h.identity.state !== 'active') continue;
+      input = await readFile(join(h.identity.outputRoot, h.identity.path, h.png)).catch(() => null);
+      if (input) break;
+    }
+    if (!input) {
+      const [f] = (await this.faces.facesOfSources([key.sha256], key.modelPack)).filter((x) => x.faceIndex === key.faceIndex);
+      if (!f) throw new FaceNotFoundError(faceId);
+      const paths = (await this.sources.aliasesOf(key.sha256)).map((a) => a.path).filter((p) => allowedRoots.some((r) => isInside(r, p)));
+      for (const p of paths) {
+        try {
+          input = await renderCropPng(await this.deps.decodeImage(p), f.kps, THUMB_CROP);
+          break;
+        } catch {
+          // the next path of the same content
+        }
+      }
+      if (!input) throw new FaceNotFoundError(faceId, 'its source cannot be read');
+    }
+    const img = sharp(input).resize(size, size, { fit: 'cover' });
+    const out = format === 'png' ? await img.png().toBuffer() : await img.webp({ quality: 80 }).toBuffer();
+    thumbCache.set(cacheKey, out);
+    if (thumbCache.size > THUMB_CACHE) thumbCache.delete(thumbCache.keys().next().value!);
+    return out;
+  }
+
+  private async embeddingsOf(members: readonly MemberRecord[]): Promise<Map<string, Float32Array>> {
+    const byPack = new Map<string, Set<string>>();
+    for (const m of members) (byPack.get(m.modelPack) ?? byPack.set(m.modelPack, new Set()).get(m.modelPack)!).add(m.sha256);
+    const out = new Map<string, Float32Array>();
+    for (const [pack, shas] of byPack) for (const f of await this.faces.facesOfSources(shas, pack)) out.set(faceKeyOf({ ...f, modelPack: pack }), f.embedding);
+    return out;
+  }
+
+  /** Every decision that touched the identity, newest first. */
+  async history(id: string): Promise<DecisionRecord[]> {
+    if (!(await this.identities.get(id))) throw new IdentityNotFoundError(id);
+    return this.decisions.history(id);
+  }
+}
+
+/** Parses face ids; names every one that is not a face id. */
+export function parseFaceIds(ids: readonly string[]): FaceKey[] {
+  const keys = ids.map((id) => decodeFaceId(id));
+  const bad = ids.filter((_, i) => !keys[i]);
+  if (bad.length) throw new IdentityRequestError(`body/faceIds are not face ids: ${bad.join(', ')}`);
+  return keys as FaceKey[];
+}
+
+function eventOf(decisionId: string, drafts: readonly IdentityDraft[], created: IdentityDraft | null): Omit<ManifestEvent, 'outputRoot'> {
+  const active = drafts.filter((d) => d.identity.state === 'active' && d !== created).map((d) => d.identity.name);
+  const removed = drafts.filter((d) => d.identity.state !== 'active').map((d) => d.identity.name);
+  return { jobId: `decision-${decisionId}`, decisionId, added: created ? [created.identity.name] : [], extended: active, removed };
+}
+
+function thinBelowOf(d: IdentityDraft): number {
+  const v = (d.identity.header.params as { thinBelow?: unknown } | undefined)?.thinBelow;
+  return typeof v === 'number' && v >= 0 ? v : DEFAULT_PARAMS.thinBelow;
+}
+
+function indexFaces<F extends { sha256: string; faceIndex: number }>(faces: readonly F[]): Map<string, F> {
+  return new Map(faces.map((f) => [faceKey2(f), f]));
+}
+
+function manifestNumbers(m: { facesets: unknown[]; thin_eras: unknown[] }): number[] {
+  return [...m.facesets, ...m.thin_eras].map((e) => facesetNumber(String((e as { name?: unknown })?.name ?? '')) ?? 0);
+}
+
+/** faceset_NNN folders at the top level and under _thin/. */
+async function facesetFolders(root: string): Promise<{ name: string; path: string }[]> {
+  const out: { name: string; path: string }[] = [];
+  for (const sub of ['', THIN_DIR]) {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(join(root, sub), { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) if (e.isDirectory() && facesetNumber(e.name) !== null) out.push({ name: e.name, path: sub ? `${sub}/${e.name}` : e.name });
+  }
+  // Top level wins over _thin/ when both exist (a move interrupted between its two halves cannot happen: it is one rename).
+  const seen = new Set<string>();
+  return out.filter((f) => (seen.has(f.name) ? false : (seen.add(f.name), true)));
+}
+
+export { placement, findFolder };
+export type { IdentitySnapshot, DecisionKind };
