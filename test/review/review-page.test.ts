@@ -1,12 +1,14 @@
 // The review page in a real browser (Debian's chromium via playwright-core) against the real API, queues, workers and
 // Postgres: two discover jobs leave one person in two face sets; merging them and rejecting a face by clicking change
 // exactly the folders, faceset.json files and manifest.json on disk.
+import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { cp, mkdir, readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '@facesets/shared/config';
 import { fixtureLabels } from '../discovery/fixture-faces';
 import { launchChromium, type Browser } from '../support/browser';
 import { closeSharedEngine, startApi, startWorkers, type InProcessWorkers } from '../support/pipeline';
@@ -81,6 +83,8 @@ async function setsOnDisk(): Promise<{ name: string; path: string; people: strin
 }
 
 beforeAll(async () => {
+  // The page under test is the one these sources make, not whatever the last npm install left in dist/.
+  execFileSync(process.execPath, [join(REPO_ROOT, 'packages', 'ui', 'build.mjs')], { stdio: 'pipe' });
   env = await createTestEnv({ API_TOKEN: TOKEN });
   app = await startApi(env);
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -161,8 +165,47 @@ describe('the review page', () => {
     expect(amy.pngs).not.toContain(rejectedPng);
     expect(amy.members.map((m) => m.png).sort()).toEqual(amy.pngs);
     const manifest = await readJson(join(out, 'manifest.json'));
-    const entry = (name: string) => manifest.facesets.find((e: { name: string }) => e.name === name);
-    expect(entry(firstAmy)).toMatchObject({ path: amy.path, count: 4 });
-    expect(entry(secondAmy)?.state ?? 'gone').not.toBe('active');
+    const named = (list: { name: string }[], name: string) => list.filter((e) => e.name === name);
+    expect(named(manifest.facesets, firstAmy)).toEqual([expect.objectContaining({ path: amy.path, count: 4 })]);
+    expect(named([...manifest.facesets, ...manifest.thin_eras], secondAmy)).toEqual([]);
+    expect(manifest.merged).toEqual([expect.objectContaining({ name: secondAmy, into: firstAmy })]);
+    expect(manifest.facesets.length + manifest.thin_eras.length).toBe(3);
+  });
+
+  it('labels by clicking, says so plainly on a 409, and undoes the last decision', async () => {
+    const identityId = new URL(page.url()).searchParams.get('identity')!;
+    const amyPath = () => setsOnDisk().then((sets) => sets.find((s) => s.name === firstAmy)!.path);
+    const labelOnDisk = async () => (await readJson(join(out, await amyPath(), 'faceset.json'))).label;
+    const labelInManifest = async () =>
+      (await readJson(join(out, 'manifest.json'))).facesets.find((e: { name: string }) => e.name === firstAmy).label;
+
+    await page.getByLabel('label').fill('Amy');
+    await page.getByRole('button', { name: 'Save label' }).click();
+    await page.getByTestId('notice').filter({ hasText: 'Labelled' }).waitFor();
+    expect(await labelOnDisk()).toBe('Amy');
+    expect(await labelInManifest()).toBe('Amy');
+    await page.getByTestId('identity-title').filter({ hasText: `Amy (${firstAmy})` }).waitFor();
+
+    // Someone else labels it meanwhile: the page's version is stale, so its change is refused and it says why.
+    const { version } = await api<{ version: number }>('GET', `/identities/${identityId}`);
+    const res = await fetch(`${baseUrl}/identities/${identityId}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'if-match': String(version) },
+      body: JSON.stringify({ label: 'Amy F.' }),
+    });
+    expect(res.status).toBe(200);
+    await page.getByLabel('label').fill('Amy Farrah Fowler');
+    await page.getByRole('button', { name: 'Save label' }).click();
+    const conflict = page.locator('[data-testid=notice].notice-conflict');
+    await conflict.waitFor();
+    expect(await conflict.textContent()).toContain(`not ${version}`);
+    expect(await page.getByLabel('label').inputValue()).toBe('Amy F.');
+    expect(await labelOnDisk()).toBe('Amy F.');
+
+    await page.getByRole('button', { name: 'Undo last decision' }).click();
+    await page.getByTestId('notice').filter({ hasText: 'Undid' }).waitFor();
+    expect(await page.getByLabel('label').inputValue()).toBe('Amy');
+    expect(await labelOnDisk()).toBe('Amy');
+    expect(await labelInManifest()).toBe('Amy');
   });
 });

@@ -35,65 +35,13 @@ export interface JobReportView {
   discovery?: { facesets: { name: string | null; path: string | null; exported: number; thin: boolean; contactSheet?: string }[] };
 }
 
-export type IdentityState = 'active' | 'merged' | 'deleted';
-
-export interface IdentitySummary {
-  id: string;
-  name: string;
-  label: string | null;
-  path: string;
-  count: number;
-  thin: boolean;
-  state: IdentityState;
-  version: number | string;
-  centroidDistanceP90?: number | null;
-  outputRoot?: string;
-}
-
-export type FaceOrigin = 'discovered' | 'routed' | 'assigned' | 'imported' | string;
-
-export interface IdentityFace {
-  id: string;
-  png: string | null;
-  sources: string[];
-  sha256: string;
-  box: unknown;
-  detScore: number;
-  faceShort: number;
-  blur: number;
-  distance: number | null;
-  origin: FaceOrigin;
-}
-
-export interface IdentityDetail extends IdentitySummary {
-  faces: IdentityFace[];
-}
-
-export interface Suggestion {
-  id: string;
-  name: string;
-  label?: string | null;
-  distance: number;
-  pairs?: { faceId: string; otherFaceId: string; distance: number }[];
-}
-
-export interface UncertainMember {
-  faceId: string;
-  distance: number;
-  nearer?: { id: string; name: string; distance: number } | null;
-}
-
-export interface Suggestions {
-  suggestions: Suggestion[];
-  uncertain: UncertainMember[];
-}
-
-export interface Decision {
-  id: string | number;
-  kind: string;
-  faceIds?: string[];
-  identityIds?: string[];
-  at: string;
-  by: string;
-  undone?: boolean;
-}
+// The identities API's contracts are defined once, in packages/shared (types only: nothing of it enters the bundle).
+export type {
+  Decision,
+  FaceOrigin,
+  IdentityDetail,
+  IdentityFace,
+  IdentityState,
+  IdentitySummary,
+  Suggestions,
+} from '@facesets/shared/identities/contracts';

@@ -13,16 +13,6 @@ const FACE_SIZE = 112;
 const idPath = (id: string) => `/identities/${encodeURIComponent(id)}`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** The output root an identity belongs to: its own field when the API gives it, else its path's parent. */
-function outputRootOf(identity: IdentityDetail): string | null {
-  if (identity.outputRoot) return identity.outputRoot;
-  const parts = identity.path.split('/');
-  if (!identity.path.startsWith('/')) return null;
-  parts.pop();
-  if (parts[parts.length - 1] === '_thin') parts.pop();
-  return parts.join('/') || '/';
-}
-
 interface Loaded {
   identity: IdentityDetail;
   suggestions: Suggestions | null;
@@ -100,7 +90,7 @@ export function IdentityPage({ id }: { id: string }) {
     return () => abort.abort();
   }, [id]);
 
-  const root = data ? outputRootOf(data.identity) : null;
+  const root = data?.identity.outputRoot ?? null;
   useEffect(() => {
     if (!root) return;
     const abort = new AbortController();
@@ -139,7 +129,7 @@ export function IdentityPage({ id }: { id: string }) {
         await refresh().catch(() => undefined);
         setNotice({
           kind: 'conflict',
-          text: `${identity.name} was changed elsewhere since this page loaded it (${err.message}). The page now shows the current version: check it and try again.`,
+          text: `Not done: ${err.message}. The page now shows the current state of ${identity.name}; check it and try again.`,
         });
       } else {
         setNotice({ kind: 'error', text: err instanceof Error ? err.message : String(err) });
@@ -236,7 +226,7 @@ export function IdentityPage({ id }: { id: string }) {
             Save label
           </button>
         </form>
-        <button type="button" onClick={() => void undo()} disabled={busy || history.length === 0}>
+        <button type="button" onClick={() => void undo()} disabled={busy || !history.some((d) => d.kind !== 'undo' && !d.undoneBy)}>
           Undo last decision
         </button>
         <button type="button" class="danger" onClick={() => void remove()} disabled={!active || busy}>
@@ -247,13 +237,19 @@ export function IdentityPage({ id }: { id: string }) {
       {active && suggestions ? (
         <div class="panel" data-testid="suggestions">
           <h2>Maybe the same person</h2>
-          {suggestions.suggestions.length === 0 ? <p class="muted">No other identity is close enough.</p> : null}
-          {suggestions.suggestions.map((s) => (
+          {suggestions.merge.length === 0 ? (
+            <p class="muted">
+              No other identity is close enough (centroid distance {suggestions.band.from.toFixed(2)}–{suggestions.band.to.toFixed(2)}).
+            </p>
+          ) : null}
+          {suggestions.merge.map(({ identity: s, centroidDistance, closestPairs }) => (
             <div class="suggestion" data-testid="suggestion" data-name={s.name} key={s.id}>
-              <Link to={{ page: 'identity', id: s.id }}>{identityTitle({ name: s.name, label: s.label ?? null })}</Link>
-              <span class="muted">centroid distance {s.distance.toFixed(3)}</span>
+              <Link to={{ page: 'identity', id: s.id }}>{identityTitle(s)}</Link>
+              <span class="muted">
+                {plural(s.count, 'face')} · centroid distance {centroidDistance.toFixed(3)}
+              </span>
               <span class="pairs">
-                {(s.pairs ?? []).slice(0, 2).map((p) => (
+                {closestPairs.slice(0, 2).map((p) => (
                   <span class="pair" key={`${p.faceId}-${p.otherFaceId}`} title={`face distance ${p.distance.toFixed(3)}`}>
                     <Thumb faceId={p.faceId} size={48} alt="" />
                     <Thumb faceId={p.otherFaceId} size={48} alt="" />
@@ -328,11 +324,11 @@ export function IdentityPage({ id }: { id: string }) {
         {history.length === 0 ? <p class="muted">No decisions yet.</p> : null}
         <ol class="history" data-testid="history">
           {history.map((d) => (
-            <li key={String(d.id)} class={d.undone ? 'undone' : ''}>
-              <span>{new Date(d.at).toLocaleString()}</span> <strong>{d.kind}</strong>
-              {d.faceIds?.length ? ` ${plural(d.faceIds.length, 'face')}` : ''}
-              {d.identityIds?.length ? ` · ${d.identityIds.length} identities` : ''} <span class="muted">by {d.by}</span>
-              {d.undone ? <span class="muted"> (undone)</span> : null}
+            <li key={d.id} class={d.undoneBy ? 'undone' : ''}>
+              <span>{new Date(d.createdAt).toLocaleString()}</span> <strong>{d.kind}</strong>
+              {d.faceIds.length ? ` ${plural(d.faceIds.length, 'face')}` : ''}
+              {d.identityIds.length > 1 ? ` · ${d.identityIds.length} identities` : ''} <span class="muted">by {d.actor}</span>
+              {d.undoneBy ? <span class="muted"> (undone)</span> : null}
             </li>
           ))}
         </ol>
