@@ -208,4 +208,37 @@ describe('the review page', () => {
     expect(await labelOnDisk()).toBe('Amy');
     expect(await labelInManifest()).toBe('Amy');
   });
+
+  it('splits faces off (click, shift-click) into a new identity and moves one back, by clicking', async () => {
+    const before = (await setsOnDisk()).find((s) => s.name === firstAmy)!;
+    const faces = page.getByTestId('face');
+    await faces.nth(1).click();
+    await faces.nth(2).click({ modifiers: ['Shift'] });
+    await page.getByTestId('actionbar').filter({ hasText: '2 faces selected' }).waitFor();
+    await page.getByRole('button', { name: 'Split into a new identity' }).click();
+    const done = page.getByTestId('notice').filter({ hasText: 'Split 2 faces into' });
+    await done.waitFor();
+    const newName = /into (faceset_\d{3})/.exec((await done.textContent()) ?? '')![1]!;
+    let sets = await setsOnDisk();
+    const split = sets.find((s) => s.name === newName)!;
+    expect(split.pngs).toHaveLength(2);
+    expect(split.people).toEqual(['amy']);
+    expect(sets.find((s) => s.name === firstAmy)!.pngs).toEqual(before.pngs.filter((p) => !split.pngs.includes(p)));
+
+    await done.getByRole('button', { name: `Open ${newName}` }).click();
+    await page.getByTestId('identity-title').filter({ hasText: newName }).waitFor();
+    await expect.poll(() => page.getByTestId('face').count()).toBe(2);
+    await page.getByTestId('face').first().click();
+    await page.getByLabel('move to').selectOption({ label: `Amy (${firstAmy}) (2)` });
+    await page.getByRole('button', { name: 'Move', exact: true }).click();
+    await page.getByTestId('notice').filter({ hasText: `Moved 1 face to Amy (${firstAmy})` }).waitFor();
+    await expect.poll(() => page.getByTestId('face').count()).toBe(1);
+    sets = await setsOnDisk();
+    expect(sets.find((s) => s.name === firstAmy)!.pngs).toHaveLength(3);
+    expect(sets.find((s) => s.name === newName)!.pngs).toHaveLength(1);
+    const manifest = await readJson(join(out, 'manifest.json'));
+    const all = [...manifest.facesets, ...manifest.thin_eras] as { name: string; count: number }[];
+    expect(all.find((e) => e.name === firstAmy)?.count).toBe(3);
+    expect(all.find((e) => e.name === newName)?.count).toBe(1);
+  });
 });
