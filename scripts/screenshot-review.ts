@@ -2,7 +2,7 @@
 // Usage: tsx scripts/screenshot-review.ts [--out docs/review.png]. Needs Postgres and Redis like the tests,
 // and Debian's chromium. Two jobs leave one person in two face sets, so the page shows a merge suggestion.
 import type { AddressInfo } from 'node:net';
-import { cp, mkdir, readdir, readFile } from 'node:fs/promises';
+import { cp, mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../packages/shared/src/config';
@@ -54,27 +54,35 @@ try {
     params: { ...PARAMS, minFaces: 2, routeThreshold: 0.01 },
   });
 
-  const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { facesets: { name: string }[] };
-  const page = await browser.context.newPage();
-  await page.goto(`${base}/ui?outputRoot=${encodeURIComponent(out)}`);
-  await page.getByTestId('identity-card').first().waitFor();
-  // The identity with a suggestion makes the fullest picture; fall back to the first one.
-  let shown = false;
-  for (const { name } of manifest.facesets) {
-    await page.goto(`${base}/ui?outputRoot=${encodeURIComponent(out)}`);
-    await page.locator(`[data-testid=identity-card][data-name=${name}] a`).click();
-    await page.getByTestId('identity-title').waitFor();
-    await page.waitForLoadState('networkidle');
-    if ((await page.getByTestId('suggestion').count()) > 0) {
-      shown = true;
+  // The identity with a merge suggestion makes the fullest picture, labelled with the person's name from labels.csv.
+  const get = async <T>(path: string): Promise<T> => (await (await fetch(`${base}${path}`)).json()) as T;
+  const { items } = await get<{ items: { id: string; name: string; version: number }[] }>(
+    `/identities?outputRoot=${encodeURIComponent(out)}&state=active`,
+  );
+  let chosen = items[0]!;
+  for (const identity of items) {
+    const s = await get<{ merge: unknown[] }>(`/identities/${identity.id}/suggestions`);
+    if (s.merge.length) {
+      chosen = identity;
       break;
     }
   }
-  if (!shown) console.warn('screenshot: no identity has a suggestion; showing the last one');
-  await page.getByLabel('label').fill('Penny');
+  const detail = await get<{ faces: { sources: string[] }[] }>(`/identities/${chosen.id}`);
+  const who = /people\/([^/]+)\//.exec(detail.faces[0]?.sources[0] ?? '')?.[1];
+  if (who) {
+    const label = who[0]!.toUpperCase() + who.slice(1);
+    await fetch(`${base}/identities/${chosen.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', 'if-match': String(chosen.version) },
+      body: JSON.stringify({ label }),
+    });
+  }
+  const page = await browser.context.newPage();
+  await page.goto(`${base}/ui?identity=${chosen.id}`);
+  await page.getByTestId('identity-title').waitFor();
   const faces = page.getByTestId('face');
-  await faces.nth(0).click();
-  await faces.nth(1).click({ modifiers: ['Shift'] });
+  await faces.nth(1).click();
+  await faces.nth(2).click({ modifiers: ['Shift'] });
   await page.waitForLoadState('networkidle');
   await page.waitForTimeout(300);
   await mkdir(join(outFile, '..'), { recursive: true });

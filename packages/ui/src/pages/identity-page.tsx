@@ -33,23 +33,25 @@ async function load(id: string, signal?: AbortSignal): Promise<Loaded> {
 function FaceTile({
   face,
   selected,
-  uncertain,
+  nearer,
   onClick,
 }: {
   face: IdentityFace;
   selected: boolean;
-  uncertain: boolean;
+  /** The other identity this face is nearer to, if any. */
+  nearer: { name: string; distance: number } | undefined;
   onClick: (shift: boolean) => void;
 }) {
   const source = face.sources[0] ?? face.sha256.slice(0, 8);
+  const hint = nearer ? `\nnearer ${nearer.name} (${nearer.distance.toFixed(2)}) than this identity's centroid` : '';
   return (
     <button
       type="button"
-      class={`face${selected ? ' selected' : ''}${uncertain ? ' uncertain' : ''}`}
+      class={`face${selected ? ' selected' : ''}${nearer ? ' uncertain' : ''}`}
       aria-pressed={selected}
       data-testid="face"
       data-face-id={face.id}
-      title={`${face.sources.join('\n')}\n${face.origin} · ${face.faceShort} px · blur ${Math.round(face.blur)} · det ${face.detScore.toFixed(2)}`}
+      title={`${face.sources.join('\n')}\n${face.origin} · ${face.faceShort} px · blur ${Math.round(face.blur)} · det ${face.detScore.toFixed(2)}${hint}`}
       onClick={(e) => onClick(e.shiftKey)}
     >
       <Thumb faceId={face.id} size={FACE_SIZE} alt={source} />
@@ -100,10 +102,18 @@ export function IdentityPage({ id }: { id: string }) {
     return () => abort.abort();
   }, [root, id, data?.identity.version]);
 
-  const uncertain = useMemo(() => new Set((data?.suggestions?.uncertain ?? []).map((u) => u.faceId)), [data]);
+  // Faces nearer another identity's centroid than their own are outlined; the API ranks its least certain first.
+  const nearer = useMemo(
+    () => new Map((data?.suggestions?.uncertain ?? []).flatMap((u) => (u.reason === 'nearer-other' && u.nearestOther ? [[u.faceId, u.nearestOther] as const] : []))),
+    [data],
+  );
   const faces = useMemo(() => {
     const list = [...(data?.identity.faces ?? [])];
-    if (sort === 'uncertain') list.sort((a, b) => (b.distance ?? 0) - (a.distance ?? 0));
+    if (sort === 'uncertain') {
+      const rank = new Map((data?.suggestions?.uncertain ?? []).map((u, i) => [u.faceId, i]));
+      const at = (id: string) => rank.get(id) ?? Number.MAX_SAFE_INTEGER;
+      list.sort((a, b) => at(a.id) - at(b.id) || (b.distance ?? 0) - (a.distance ?? 0));
+    }
     return list;
   }, [data, sort]);
   const order = useMemo(() => faces.map((f) => f.id), [faces]);
@@ -239,7 +249,7 @@ export function IdentityPage({ id }: { id: string }) {
           <h2>Maybe the same person</h2>
           {suggestions.merge.length === 0 ? (
             <p class="muted">
-              No other identity is close enough (centroid distance {suggestions.band.from.toFixed(2)}–{suggestions.band.to.toFixed(2)}).
+              No other identity is within centroid distance {suggestions.band.to.toFixed(2)}.
             </p>
           ) : null}
           {suggestions.merge.map(({ identity: s, centroidDistance, closestPairs }) => (
@@ -261,9 +271,9 @@ export function IdentityPage({ id }: { id: string }) {
               </button>
             </div>
           ))}
-          {uncertain.size ? (
+          {nearer.size ? (
             <p class="muted">
-              {plural(uncertain.size, 'face')} of this identity {uncertain.size === 1 ? 'is' : 'are'} least certain (outlined).
+              {plural(nearer.size, 'face')} {nearer.size === 1 ? 'is' : 'are'} nearer another identity than this one (outlined).
             </p>
           ) : null}
         </div>
@@ -313,7 +323,7 @@ export function IdentityPage({ id }: { id: string }) {
             key={f.id}
             face={f}
             selected={selection.selected.has(f.id)}
-            uncertain={uncertain.has(f.id)}
+            nearer={nearer.get(f.id)}
             onClick={(shift) => active && setSelection((s) => clickFace(s, order, f.id, shift))}
           />
         ))}
