@@ -140,6 +140,8 @@ describe('identities API', () => {
     expect((await import('sharp')).default(thumb.rawPayload).metadata()).resolves.toMatchObject({ width: 96, height: 96 });
     const again = await app.inject({ method: 'GET', url: `${d.faces[0]!.thumb}?size=96`, headers: { 'if-none-match': thumb.headers.etag as string } });
     expect(again.statusCode).toBe(304);
+    const sheet = await app.inject({ method: 'GET', url: `/identities/${d.id}/contact-sheet` });
+    expect([sheet.statusCode, sheet.headers['content-type']]).toEqual([200, 'image/png']);
   });
 
   it('reject: the PNG leaves the folder, faceset.json and the count; a stale If-Match is a 409; bad ids are named', async () => {
@@ -265,8 +267,12 @@ describe('identities API', () => {
   });
 
   it('forced re-runs of discover and extend bring back no rejected face, no merged or deleted identity, no hand-deleted PNG', async () => {
-    const before = await disk();
+    // One more PNG deleted by hand, this time noticed by the job itself (listing would notice it too: list first).
     const identitiesBefore = await list();
+    const amy = await detail(people.get('amy')!.id);
+    const byJob = amy.faces[0]!;
+    await rm(join(out, amy.path, byJob.png));
+    const before = await disk();
     for (const mode of ['discover', 'extend'] as const) {
       const id = await submit(app, { bucket, outputRoot: out, mode, force: true, params: PARAMS });
       const job = await waitForJob(app, id);
@@ -276,8 +282,15 @@ describe('identities API', () => {
       expect([...after.keys()].sort(), mode).toEqual([...before.keys()].sort());
       for (const [name, set] of before) expect(after.get(name)!.pngs, `${mode} ${name}`).toEqual(set.pngs);
       expect(after.get(people.get('leonard')!.name)!.pngs).not.toContain(handDeleted);
-      expect((await list()).map((i) => [i.name, i.state, i.version]), mode).toEqual(identitiesBefore.map((i) => [i.name, i.state, i.version]));
+      expect(after.get(amy.name)!.pngs).not.toContain(byJob.png);
+      const now = await list();
+      expect(now.map((i) => [i.name, i.state]), mode).toEqual(identitiesBefore.map((i) => [i.name, i.state]));
+      // Only amy changed (the job recorded her hand-deleted PNG), and only once.
+      expect(now.filter((i, k) => i.version !== identitiesBefore[k]!.version).map((i) => [i.name, i.version])).toEqual([[amy.name, amy.version + 1]]);
+      await expectOnDisk(await detail(amy.id));
     }
+    const history = (await app.inject({ method: 'GET', url: `/identities/${amy.id}/history` })).json().items;
+    expect(history[0]).toMatchObject({ kind: 'reject', faceIds: [byJob.id], detail: { source: 'disk' } });
   }, 300_000);
 
   it('suggests by centroid distance with evidence, and lists the least certain members', async () => {
@@ -292,6 +305,34 @@ describe('identities API', () => {
     }
     expect(s.uncertain.length).toBeGreaterThan(0);
     expect(s.uncertain[0]).toMatchObject({ faceId: expect.any(String), distance: expect.any(Number) });
+  });
+
+  it('adopts an output root written before identities existed (or by hand) the first time a call touches it', async () => {
+    const old = join(env.outputDir, 'old');
+    const amy = await detail(people.get('amy')!.id);
+    await mkdir(old);
+    await cp(join(out, amy.path), join(old, 'faceset_007'), { recursive: true });
+    const file = await readJson(join(old, 'faceset_007', 'faceset.json'));
+    // A member a tool added by hand, with no face record behind it: kept as it is.
+    file.members.push({ png: 'by-hand.png', note: 'mine' });
+    await (await import('node:fs/promises')).writeFile(join(old, 'faceset_007', 'faceset.json'), JSON.stringify(file));
+    await (await import('node:fs/promises')).writeFile(join(old, 'faceset_007', 'by-hand.png'), 'not really a png');
+    const res = await app.inject({ method: 'GET', url: `/identities?outputRoot=${encodeURIComponent(old)}` });
+    expect(res.statusCode, res.body).toBe(200);
+    const [adopted] = res.json<{ items: IdentitySummary[] }>().items;
+    expect(adopted).toMatchObject({ name: 'faceset_007', path: 'faceset_007', count: amy.count + 1, state: 'active', version: 1 });
+    const d = await detail(adopted!.id);
+    expect(d.faces.map((f) => f.png).sort()).toEqual(amy.faces.map((f) => f.png).sort());
+    expect(d.foreignMembers).toBe(1);
+    // A decision rewrites the folder and keeps the hand-made member and its file.
+    const res2 = await call('POST', `/identities/${d.id}/reject`, { faceIds: [d.faces[0]!.id] });
+    expect(res2.statusCode, res2.body).toBe(200);
+    // Two faces and the hand-made member are below thinBelow: the folder moved under _thin/.
+    expect(res2.json().path).toBe('_thin/faceset_007');
+    const after = await readJson(join(old, '_thin/faceset_007', 'faceset.json'));
+    expect(after.members.map((m: { png: string }) => m.png).sort()).toEqual([...d.faces.slice(1).map((f) => f.png), 'by-hand.png'].sort());
+    expect(after.members.find((m: { png: string }) => m.png === 'by-hand.png')).toEqual({ png: 'by-hand.png', note: 'mine' });
+    expect(await readdir(join(old, '_thin/faceset_007'))).toContain('by-hand.png');
   });
 
   it('answers 404 for unknown identities, refuses requests without the token when one is set, documents every route', async () => {

@@ -25,7 +25,7 @@ import { isInside } from '../jobs/paths';
 import type { DecisionKind, IdentitySummary, Suggestions, SyncResult } from './contracts';
 import { decodeFaceId, encodeFaceId, faceKeyOf, type FaceKey } from './face-id';
 import { applyIdentities, type IdentityManifestState } from './manifest-entries';
-import { contactSheetPath, findFolder, listedPngs, materialiseIdentity, type PngSources } from './materialise';
+import { contactSheetPath, findFolder, listedPngs, materialiseIdentity, writeIdentitySheet, type PngSources } from './materialise';
 import {
   assignFaces,
   FaceNotInIdentityError,
@@ -790,6 +790,18 @@ export class IdentityService {
     const out = new Map<string, Float32Array>();
     for (const [pack, shas] of byPack) for (const f of await this.faces.facesOfSources(shas, pack)) out.set(faceKeyOf({ ...f, modelPack: pack }), f.embedding);
     return out;
+  }
+
+  /** The identity's contact sheet PNG, drawn now when no change has drawn it yet (adopted sets); null when it has no faces. */
+  async contactSheet(id: string): Promise<Buffer | null> {
+    const [draft] = await this.drafts([id]);
+    if (!draft) throw new IdentityNotFoundError(id);
+    if (draft.identity.state !== 'active' || !draft.members.length) return null;
+    const file = join(draft.identity.outputRoot, contactSheetPath(draft.identity.name));
+    const have = await readFile(file).catch(() => null);
+    if (have) return have;
+    await writeIdentitySheet(draft.identity.outputRoot, draft.identity.name, join(draft.identity.outputRoot, draft.identity.path), draft.members, this.deps.log);
+    return readFile(file).catch(() => null);
   }
 
   /** Every decision that touched the identity, newest first. */

@@ -163,7 +163,8 @@ function exportSizeOf(d: IdentityDraft): number {
   return typeof v === 'number' && v >= 16 ? v : 512;
 }
 
-async function writeIdentitySheet(root: string, name: string, dir: string, members: IdentityDraft['members'], log: Logger): Promise<void> {
+/** Writes (or removes, when empty) the identity's contact sheet from the PNGs in `dir`, nearest the centroid first. */
+export async function writeIdentitySheet(root: string, name: string, dir: string, members: IdentityDraft['members'], log: Logger): Promise<void> {
   const file = join(root, contactSheetPath(name));
   try {
     const dist = (m: (typeof members)[number]) => ((m.entry as { distance?: unknown }).distance as number | undefined) ?? 1;

@@ -1,6 +1,7 @@
 // /identities and /output-roots/sync: list, show, correct (reject, assign, merge, split, label, delete, undo), history,
 // suggestions; every change rewrites the folders, faceset.json files and manifest and publishes the manifest event.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { InvalidIdentityCursorError } from '@facesets/shared/db/identities.repository';
 import {
   FaceIdsBody,
@@ -19,7 +20,7 @@ import {
 import type { DecisionInput } from '@facesets/shared/identities/identity-service';
 import { summaryOf } from '@facesets/shared/identities/identity-service';
 import { PathValidationError, resolveAllowedDir } from '@facesets/shared/jobs/paths';
-import { badRequest } from '../http-errors';
+import { badRequest, notFound } from '../http-errors';
 import { decisionView, detailView } from '../identities.views';
 import { actorOf } from '../plugins/auth';
 import { errorRef } from '../schemas/error.schema';
@@ -214,6 +215,24 @@ const identitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const view = await decide(request.params.id, { kind: 'delete' }, request.headers['if-match']);
       return reply.header('etag', `"${view.version}"`).send(view);
+    },
+  );
+
+  app.get(
+    '/identities/:id/contact-sheet',
+    {
+      schema: {
+        tags: ['identities'],
+        operationId: 'identityContactSheet',
+        summary: 'The identity’s contact sheet (PNG grid of its faces, nearest the centroid first), rewritten after every change',
+        params: IdentityIdParams,
+        response: { 200: { content: { 'image/png': { schema: Type.String({ format: 'binary' }) } } }, 400: errorRef, 401: errorRef, 404: errorRef },
+      },
+    },
+    async (request, reply) => {
+      const sheet = await service.contactSheet(request.params.id);
+      if (!sheet) throw notFound(`identity ${request.params.id} has no faces to show`);
+      return reply.header('content-type', 'image/png').header('cache-control', 'no-cache').send(sheet as unknown as string); // Buffer body, see faces.routes
     },
   );
 
