@@ -133,8 +133,10 @@ describe('the review page', () => {
     await page.locator(`[data-testid=job-row][data-job-id="${jobB}"] a`).first().click();
     const card = page.locator(`[data-testid=new-identities] [data-testid=identity-card][data-name=${secondAmy}]`);
     await card.waitFor({ timeout: 15_000 });
-    // Its contact sheet: thumbnails fetched with the token.
-    await expect.poll(() => card.locator('img').count(), { timeout: 15_000 }).toBe(2);
+    // Its contact sheet, fetched with the token: a decoded image.
+    const sheet = card.locator('img');
+    await sheet.waitFor({ timeout: 15_000 });
+    await expect.poll(() => sheet.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 15_000 }).toBeGreaterThan(0);
   });
 
   it('merges the two sets of one person from the suggestions and rejects a face, by clicking', async () => {

@@ -1,34 +1,40 @@
-// One identity as a card: name, label, counts and a contact sheet of its first faces, loaded when scrolled to.
+// One identity as a card: name, label, counts and its contact sheet, loaded when scrolled to.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { get } from '../api';
-import type { IdentityDetail, IdentitySummary } from '../api-types';
+import { imageUrl } from '../api';
+import type { IdentitySummary } from '../api-types';
 import { useNearViewport } from '../near-viewport';
 import { Link } from './link';
-import { Thumb } from './thumb';
-
-const SHEET_FACES = 8;
 
 export function identityTitle(identity: Pick<IdentitySummary, 'name' | 'label'>): string {
   return identity.label ? `${identity.label} (${identity.name})` : identity.name;
 }
 
-function ContactSheet({ id }: { id: string }) {
+/** The identity's contact sheet (GET /identities/:id/contact-sheet), fetched with the token once scrolled to. */
+function ContactSheet({ identity }: { identity: IdentitySummary }) {
   const ref = useRef<HTMLDivElement>(null);
   const near = useNearViewport(ref);
-  const [faces, setFaces] = useState<string[] | null>(null);
+  const [src, setSrc] = useState<string | null>(null);
+  const [failed, setFailed] = useState(false);
   useEffect(() => {
     if (!near) return;
     const abort = new AbortController();
-    get<IdentityDetail>(`/identities/${encodeURIComponent(id)}`, abort.signal)
-      .then((d) => setFaces(d.faces.slice(0, SHEET_FACES).map((f) => f.id)))
-      .catch(() => setFaces([]));
-    return () => abort.abort();
-  }, [near, id]);
+    let url: string | null = null;
+    imageUrl(`/identities/${encodeURIComponent(identity.id)}/contact-sheet`, abort.signal)
+      .then((u) => {
+        url = u;
+        setSrc(u);
+      })
+      .catch(() => {
+        if (!abort.signal.aborted) setFailed(true);
+      });
+    return () => {
+      abort.abort();
+      if (url) URL.revokeObjectURL(url);
+    };
+  }, [near, identity.id, identity.version]);
   return (
     <div ref={ref} class="sheet">
-      {(faces ?? []).map((faceId) => (
-        <Thumb key={faceId} faceId={faceId} size={64} alt="" />
-      ))}
+      {src ? <img src={src} alt={`contact sheet of ${identity.name}`} /> : failed ? <span class="muted">no contact sheet</span> : null}
     </div>
   );
 }
@@ -46,7 +52,7 @@ export function IdentityCard({ identity, note }: { identity: IdentitySummary; no
           {note ? ` · ${note}` : ''}
         </span>
       </div>
-      {identity.state === 'active' ? <ContactSheet id={identity.id} /> : null}
+      {identity.state === 'active' && identity.contactSheet ? <ContactSheet identity={identity} /> : null}
     </div>
   );
 }
