@@ -26,6 +26,9 @@ CREATE TABLE identities (
   header       jsonb NOT NULL DEFAULT '{}',
   -- Members of an adopted faceset.json that match no face record (kept verbatim, their PNGs never touched).
   foreign_members jsonb NOT NULL DEFAULT '[]',
+  -- Re-normalised mean of the members' embeddings (512 float32 LE) of one model pack, kept with every change.
+  centroid     bytea CHECK (centroid IS NULL OR octet_length(centroid) = 2048),
+  centroid_model_pack text,
   -- Bumped by every change; If-Match compares it.
   version      integer NOT NULL DEFAULT 1,
   created_at   timestamptz NOT NULL DEFAULT now(),

@@ -31,7 +31,7 @@ function toDecision(r: Record<string, unknown>): DecisionRecord {
     faceIds: r.face_ids as string[],
     identityIds: r.identity_ids as string[],
     detail: r.detail as Record<string, unknown>,
-    before: r.before as IdentitySnapshot[],
+    before: (r.before as IdentitySnapshot[] | undefined) ?? [],
     afterVersions: r.after_versions as Record<string, number>,
     actor: r.actor as string,
     undoneBy: r.undone_by === null || r.undone_by === undefined ? null : String(r.undone_by),
@@ -67,10 +67,10 @@ export class DecisionsRepository {
     await client.query('UPDATE decisions SET undone_by = $2 WHERE id = $1', [id, undoneBy]);
   }
 
-  /** Every decision that touched the identity, newest first. */
+  /** Every decision that touched the identity, newest first; `before` (undo's snapshots, large) is left out: []. */
   async history(identityId: string, limit = 500): Promise<DecisionRecord[]> {
     const { rows } = await this.db.query(
-      `SELECT ${COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')} FROM decisions d
+      `SELECT ${COLUMNS.split(', ').filter((c) => c !== 'before').map((c) => `d.${c}`).join(', ')} FROM decisions d
        JOIN decision_identities di ON di.decision_id = d.id WHERE di.identity_id = $1 ORDER BY d.id DESC LIMIT $2`,
       [identityId, limit],
     );

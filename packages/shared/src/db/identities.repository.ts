@@ -2,6 +2,7 @@
 import type { Era } from '../identities/records';
 import type { FaceOrigin, IdentityState } from '../identities/contracts';
 import type { DbClient, Db } from './pool';
+import { bytesToEmbedding, embeddingToBytes } from './faces.repository';
 import { shaToBytes, shaToHex } from './sha';
 
 type Queryable = Pick<Db, 'query'> | DbClient;
@@ -21,6 +22,9 @@ export interface IdentityRecord {
   /** faceset.json without members. */
   header: Record<string, unknown>;
   foreignMembers: unknown[];
+  /** Centroid of the members' embeddings of `centroidModelPack`, or null (no member with a face record). */
+  centroid: Float32Array | null;
+  centroidModelPack: string | null;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -44,9 +48,11 @@ export interface RejectionRecord {
 }
 
 export type NewIdentity = Pick<IdentityRecord, 'outputRoot' | 'name' | 'number' | 'path' | 'thin' | 'header'> &
-  Partial<Pick<IdentityRecord, 'label' | 'state' | 'foreignMembers' | 'parentId' | 'era'>>;
+  Partial<Pick<IdentityRecord, 'label' | 'state' | 'foreignMembers' | 'parentId' | 'era' | 'centroid' | 'centroidModelPack'>>;
 
-export type IdentityChange = Partial<Pick<IdentityRecord, 'label' | 'path' | 'thin' | 'state' | 'mergedInto' | 'header' | 'foreignMembers'>>;
+export type IdentityChange = Partial<
+  Pick<IdentityRecord, 'label' | 'path' | 'thin' | 'state' | 'mergedInto' | 'header' | 'foreignMembers' | 'centroid' | 'centroidModelPack'>
+>;
 
 export class InvalidIdentityCursorError extends Error {
   constructor() {
@@ -56,7 +62,7 @@ export class InvalidIdentityCursorError extends Error {
 }
 
 const COLUMNS = `id, output_root, name, number, label, path, thin, state, merged_into, parent_id, era, header, foreign_members,
-  version, created_at, updated_at`;
+  centroid, centroid_model_pack, version, created_at, updated_at`;
 
 function toIdentity(r: Record<string, unknown>): IdentityRecord {
   return {
@@ -73,6 +79,8 @@ function toIdentity(r: Record<string, unknown>): IdentityRecord {
     era: (r.era as Era | null) ?? null,
     header: (r.header as Record<string, unknown>) ?? {},
     foreignMembers: (r.foreign_members as unknown[]) ?? [],
+    centroid: r.centroid ? bytesToEmbedding(r.centroid as Buffer) : null,
+    centroidModelPack: (r.centroid_model_pack as string | null) ?? null,
     version: r.version as number,
     createdAt: r.created_at as Date,
     updatedAt: r.updated_at as Date,
@@ -110,8 +118,10 @@ export class IdentitiesRepository {
     return rows.length > 0;
   }
 
-  async byRoot(root: string, q: Queryable = this.db): Promise<IdentityRecord[]> {
-    const { rows } = await q.query(`SELECT ${COLUMNS} FROM identities WHERE output_root = $1 ORDER BY number`, [root]);
+  /** Every identity of the root, by number; centroids (2 kB each) only when asked for. */
+  async byRoot(root: string, opts: { centroids?: boolean } = {}, q: Queryable = this.db): Promise<IdentityRecord[]> {
+    const cols = opts.centroids ? COLUMNS : COLUMNS.replace('centroid,', 'NULL::bytea AS centroid,');
+    const { rows } = await q.query(`SELECT ${cols} FROM identities WHERE output_root = $1 ORDER BY number`, [root]);
     return rows.map(toIdentity);
   }
 
@@ -220,9 +230,9 @@ export class IdentitiesRepository {
     return out;
   }
 
-  /** Member PNG names of every identity of the root, by identity (light: no entries). */
-  async memberPngsOfRoot(root: string, q: Queryable = this.db): Promise<Map<string, Set<string>>> {
-    const { rows } = await q.query<{ identity_id: string; png: string }>('SELECT identity_id, png FROM identity_faces WHERE output_root = $1', [root]);
+  /** Member PNG names of the identities (light: no entries). */
+  async memberPngsOf(identityIds: readonly string[], q: Queryable = this.db): Promise<Map<string, Set<string>>> {
+    const { rows } = await q.query<{ identity_id: string; png: string }>('SELECT identity_id, png FROM identity_faces WHERE identity_id = ANY($1::uuid[])', [identityIds]);
     const out = new Map<string, Set<string>>();
     for (const r of rows) {
       const s = out.get(r.identity_id);
@@ -250,11 +260,13 @@ export class IdentitiesRepository {
 
   async insert(client: Queryable, i: NewIdentity): Promise<IdentityRecord> {
     const { rows } = await client.query(
-      `INSERT INTO identities (output_root, name, number, label, path, thin, state, header, foreign_members, parent_id, era)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
+      `INSERT INTO identities (output_root, name, number, label, path, thin, state, header, foreign_members, parent_id, era,
+         centroid, centroid_model_pack)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${COLUMNS}`,
       [
         i.outputRoot, i.name, i.number, i.label ?? null, i.path, i.thin, i.state ?? 'active', JSON.stringify(i.header),
         JSON.stringify(i.foreignMembers ?? []), i.parentId ?? null, i.era ? JSON.stringify(i.era) : null,
+        i.centroid ? embeddingToBytes(i.centroid) : null, i.centroid ? (i.centroidModelPack ?? null) : null,
       ],
     );
     return toIdentity(rows[0]!);
@@ -272,6 +284,8 @@ export class IdentitiesRepository {
     if (c.mergedInto !== undefined) col('merged_into', c.mergedInto);
     if (c.header !== undefined) col('header', JSON.stringify(c.header));
     if (c.foreignMembers !== undefined) col('foreign_members', JSON.stringify(c.foreignMembers));
+    if (c.centroid !== undefined) col('centroid', c.centroid ? embeddingToBytes(c.centroid) : null);
+    if (c.centroidModelPack !== undefined) col('centroid_model_pack', c.centroidModelPack);
     const { rows } = await client.query(
       `UPDATE identities SET ${[...sets, 'version = version + 1', 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`,
       args,
@@ -283,6 +297,25 @@ export class IdentitiesRepository {
   /** Deletes the members of all the identities (first, so faces can move between them in one transaction). */
   async clearMembers(client: Queryable, identityIds: readonly string[]): Promise<void> {
     await client.query('DELETE FROM identity_faces WHERE identity_id = ANY($1::uuid[])', [identityIds]);
+  }
+
+  /** Members of identities that have none yet (just inserted), positions in list order, in few statements. */
+  async addMembersOfNew(client: Queryable, root: string, lists: readonly { identityId: string; members: readonly MemberRecord[] }[]): Promise<void> {
+    const rows = lists.flatMap((l) => l.members.map((m, position) => ({ id: l.identityId, m, position })));
+    const CHUNK = 5000;
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const part = rows.slice(i, i + CHUNK);
+      await client.query(
+        `INSERT INTO identity_faces (identity_id, output_root, sha256, face_index, model_pack, origin, png, entry, position)
+         SELECT k.identity_id, $1, k.sha256, k.face_index, k.model_pack, k.origin, k.png, k.entry, k.position
+         FROM unnest($2::uuid[], $3::bytea[], $4::int[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::int[])
+           AS k(identity_id, sha256, face_index, model_pack, origin, png, entry, position)`,
+        [
+          root, part.map((r) => r.id), part.map((r) => shaToBytes(r.m.sha256)), part.map((r) => r.m.faceIndex), part.map((r) => r.m.modelPack),
+          part.map((r) => r.m.origin), part.map((r) => r.m.png), part.map((r) => JSON.stringify(r.m.entry)), part.map((r) => r.position),
+        ],
+      );
+    }
   }
 
   /** Appends members after the identity's last position. */

@@ -103,7 +103,14 @@ export interface NewFacesetsResult {
   entries: { facesets: ManifestEntry[]; thin_eras: ManifestEntry[] };
   added: string[];
   /** Each set as written: its faceset.json header and, per member entry, the face behind it (for its record). */
-  sets: { name: string; path: string; thin: boolean; header: Record<string, unknown>; members: { sha256: string; faceIndex: number; entry: Record<string, unknown> }[] }[];
+  sets: {
+    name: string;
+    path: string;
+    thin: boolean;
+    header: Record<string, unknown>;
+    members: { sha256: string; faceIndex: number; entry: Record<string, unknown> }[];
+    centroid: Float32Array | null;
+  }[];
 }
 
 /**
@@ -178,6 +185,7 @@ export async function writeNewFacesets(plans: readonly ExportPlan[], firstNumber
       sets.push({
         name, path, thin, header,
         members: written.map(({ r }, j) => ({ sha256: r.face.sha256, faceIndex: r.face.faceIndex, entry: entries_[j] as unknown as Record<string, unknown> })),
+        centroid: plan.centroid,
       });
       outcomes.push({ name, path, ...base, exported: written.length, ...(exportFailed ? { exportFailed } : {}), thin });
     }

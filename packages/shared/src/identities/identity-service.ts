@@ -117,6 +117,8 @@ export interface WrittenSet {
   thin: boolean;
   header: Record<string, unknown>;
   members: { sha256: string; faceIndex: number; entry: Record<string, unknown> }[];
+  /** Centroid of the set's planned members. */
+  centroid: Float32Array | null;
 }
 
 const faceKey2 = (k: { sha256: string; faceIndex: number }): string => `${k.sha256}:${k.faceIndex}`;
@@ -205,36 +207,45 @@ export class IdentityService {
     const byName = new Map(known.map((i) => [i.name, i]));
     const result: SyncResult = { outputRoot: root, adopted: [], rejected: [], missingFolders: [] };
     const folders = await facesetFolders(root);
+    const folderOf = new Map(folders.map((f) => [f.name, f]));
     const changed: IdentityDraft[] = [];
 
-    for (const f of folders) {
-      if (byName.has(f.name)) continue;
-      const adopted = await this.adopt(root, f.name, f.path);
-      if (!adopted) continue;
-      byName.set(adopted.name, adopted);
-      result.adopted.push(adopted.name);
-      log.info({ identity: adopted.name }, 'adopted a face set folder');
+    const unknown = folders.filter((f) => !byName.has(f.name));
+    if (unknown.length) {
+      for (const adopted of await this.adopt(root, unknown)) {
+        byName.set(adopted.name, adopted);
+        result.adopted.push(adopted.name);
+      }
+      log.info({ adopted: result.adopted.length }, 'adopted face set folders');
     }
 
-    const pngs = await this.identities.memberPngsOfRoot(root);
+    // Only folders whose entries changed since this process last saw them in step with their records are read.
     const repair: IdentityRecord[] = [];
+    const look: { identity: IdentityRecord; dir: string | null; mtime: number }[] = [];
     for (const identity of byName.values()) {
-      const folder = folders.find((f) => f.name === identity.name);
+      const folder = folderOf.get(identity.name);
       if (identity.state !== 'active') {
         if (folder) repair.push(identity);
         continue;
       }
-      const members = pngs.get(identity.id) ?? new Set<string>();
       if (!folder) {
+        look.push({ identity, dir: null, mtime: 0 });
+        continue;
+      }
+      const dir = join(root, folder.path);
+      const mtime = (await stat(dir)).mtimeMs;
+      if (checkedFolders.get(dir) !== mtime || folder.path !== identity.path) look.push({ identity, dir, mtime });
+    }
+    const pngs = look.length ? await this.identities.memberPngsOf(look.map((l) => l.identity.id)) : new Map<string, Set<string>>();
+    for (const { identity, dir, mtime } of look) {
+      const members = pngs.get(identity.id) ?? new Set<string>();
+      if (!dir) {
         if (members.size) {
           result.missingFolders.push(identity.name);
           repair.push(identity);
         }
         continue;
       }
-      const dir = join(root, folder.path);
-      const mtime = (await stat(dir)).mtimeMs;
-      if (checkedFolders.get(dir) === mtime && folder.path === identity.path) continue;
       const listed = await listedPngs(dir);
       const present = new Set((await readdir(dir)).filter((n) => n.toLowerCase().endsWith('.png')));
       const gone = [...members].filter((p) => listed.has(p) && !present.has(p));
@@ -245,71 +256,98 @@ export class IdentityService {
         continue;
       }
       const same = listed.size === members.size && [...members].every((p) => listed.has(p) && present.has(p));
-      if (!same || folder.path !== identity.path) repair.push(identity);
+      if (!same || !dir.endsWith(identity.path)) repair.push(identity);
       else checkedFolders.set(dir, mtime);
     }
     if (repair.length) changed.push(...(await this.drafts(repair.map((r) => r.id))));
-    if (changed.length) await this.writeOut(root, changed, new Map(), log, {
+    if (changed.length) {
+      await this.writeOut(root, changed, new Map(), log, {
         jobId: 'sync',
         added: [],
         extended: changed.filter((d) => d.identity.state === 'active').map((d) => d.identity.name),
         removed: changed.filter((d) => d.identity.state !== 'active').map((d) => d.identity.name),
       });
+    }
     // Adoption alone leaves the manifest as it is: an adopted set gets its entry the first time it changes.
     return result;
   }
 
-  /** One folder into an identity; null when another process adopted it first. */
-  private async adopt(root: string, name: string, path: string): Promise<IdentityRecord | null> {
-    const number = facesetNumber(name)!;
-    let json: Record<string, unknown> | null = null;
-    try {
-      const parsed = JSON.parse(await readFile(join(root, path, FACESET_FILE), 'utf8')) as unknown;
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
-    } catch {
-      // no or unreadable faceset.json: an identity without members; its PNGs are left alone
-    }
-    const rawMembers = Array.isArray(json?.members) ? (json!.members as unknown[]) : [];
-    const { members: _m, label, ...header } = json ?? {};
-    const usable: { i: number; sha256: string; box: [number, number, number, number] }[] = [];
-    rawMembers.forEach((m, i) => {
-      const { sha256, box, png } = (m ?? {}) as { sha256?: unknown; box?: unknown; png?: unknown };
-      if (typeof png === 'string' && typeof sha256 === 'string' && /^[0-9a-f]{64}$/i.test(sha256) && Array.isArray(box) && box.length === 4 && box.every((v) => typeof v === 'number')) {
-        usable.push({ i, sha256: sha256.toLowerCase(), box: box as [number, number, number, number] });
-      }
-    });
-    const candidates = usable.length ? await this.faces.facesOfSources(usable.map((u) => u.sha256), this.deps.modelPack) : [];
-    const matched = matchMembers(usable, candidates);
-    const taken = await this.identities.holders(root, matched.flatMap((f) => (f ? [{ sha256: f.sha256, faceIndex: f.faceIndex, modelPack: this.deps.modelPack }] : [])));
-    const seen = new Set<string>();
-    const members: MemberRecord[] = [];
-    const keyed = new Set<number>();
-    usable.forEach((u, k) => {
-      const f = matched[k];
-      if (!f) return;
-      const key = faceKeyOf({ sha256: f.sha256, faceIndex: f.faceIndex, modelPack: this.deps.modelPack });
-      if (seen.has(key) || taken.has(key)) return;
-      seen.add(key);
-      keyed.add(u.i);
-      const entry = rawMembers[u.i] as Record<string, unknown>;
-      members.push({ sha256: f.sha256, faceIndex: f.faceIndex, modelPack: this.deps.modelPack, origin: header.jobId ? 'discovered' : 'imported', png: entry.png as string, entry });
-    });
-    const foreign = rawMembers.filter((_, i) => !keyed.has(i));
-    return inTransaction(this.deps.db, async (client) => {
-      const { rows } = await client.query('SELECT 1 FROM identities WHERE output_root = $1 AND name = $2', [root, name]);
-      if (rows.length) return null;
-      const identity = await this.identities.insert(client, {
-        outputRoot: root,
-        name,
-        number,
-        path,
-        thin: path.startsWith(`${THIN_DIR}/`),
-        header,
-        foreignMembers: foreign,
-        label: typeof label === 'string' && label ? label : null,
+  /**
+   * Folders into identities, in one read of face records and one transaction: members matched by sha256 and box
+   * (a face already held by another identity of the root, or matched twice, stays a foreign member, verbatim).
+   */
+  private async adopt(root: string, folders: readonly { name: string; path: string }[]): Promise<IdentityRecord[]> {
+    const read = await Promise.all(
+      folders.map(async (f) => {
+        try {
+          const parsed = JSON.parse(await readFile(join(root, f.path, FACESET_FILE), 'utf8')) as unknown;
+          return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+        } catch {
+          return null; // no or unreadable faceset.json: an identity without members; its PNGs are left alone
+        }
+      }),
+    );
+    const usable = read.map((json) => {
+      const raw = Array.isArray(json?.members) ? (json!.members as unknown[]) : [];
+      const out: { i: number; sha256: string; box: [number, number, number, number] }[] = [];
+      raw.forEach((m, i) => {
+        const { sha256, box, png } = (m ?? {}) as { sha256?: unknown; box?: unknown; png?: unknown };
+        if (typeof png === 'string' && typeof sha256 === 'string' && /^[0-9a-f]{64}$/i.test(sha256) && Array.isArray(box) && box.length === 4 && box.every((v) => typeof v === 'number')) {
+          out.push({ i, sha256: sha256.toLowerCase(), box: box as [number, number, number, number] });
+        }
       });
-      await this.identities.addMembers(client, identity.id, root, members);
-      return identity;
+      return { raw, out };
+    });
+    const candidates = await this.faces.facesOfSources(usable.flatMap((u) => u.out.map((m) => m.sha256)), this.deps.modelPack);
+    const bySha = new Map<string, FaceRecord[]>();
+    for (const c of candidates) (bySha.get(c.sha256) ?? bySha.set(c.sha256, []).get(c.sha256)!).push(c);
+    const matched = usable.map((u) => matchMembers(u.out, [...new Set(u.out.map((m) => m.sha256))].flatMap((s) => bySha.get(s) ?? [])));
+    const taken = await this.identities.holders(root, matched.flat().flatMap((f) => (f ? [{ sha256: f.sha256, faceIndex: f.faceIndex, modelPack: this.deps.modelPack }] : [])));
+    const seen = new Set<string>();
+    const plans = folders.map((f, k) => {
+      const json = read[k] ?? {};
+      const { members: _m, label, ...header } = json;
+      const members: MemberRecord[] = [];
+      const keyed = new Set<number>();
+      const vs: Float32Array[] = [];
+      usable[k]!.out.forEach((u, j) => {
+        const face = matched[k]![j];
+        if (!face) return;
+        const key = faceKeyOf({ sha256: face.sha256, faceIndex: face.faceIndex, modelPack: this.deps.modelPack });
+        if (seen.has(key) || taken.has(key)) return;
+        seen.add(key);
+        keyed.add(u.i);
+        vs.push(face.embedding);
+        const entry = usable[k]!.raw[u.i] as Record<string, unknown>;
+        members.push({ sha256: face.sha256, faceIndex: face.faceIndex, modelPack: this.deps.modelPack, origin: header.jobId ? 'discovered' : 'imported', png: entry.png as string, entry });
+      });
+      const foreign = usable[k]!.raw.filter((_, i) => !keyed.has(i));
+      return { f, header, label, members, foreign, centroid: vs.length ? centroid(vs) : null };
+    });
+    return inTransaction(this.deps.db, async (client) => {
+      // Another process may have adopted some meanwhile: those are skipped.
+      const { rows } = await client.query<{ name: string }>('SELECT name FROM identities WHERE output_root = $1 AND name = ANY($2::text[])', [root, folders.map((f) => f.name)]);
+      const exists = new Set(rows.map((r) => r.name));
+      const out: IdentityRecord[] = [];
+      const lists: { identityId: string; members: MemberRecord[] }[] = [];
+      for (const p of plans) {
+        if (exists.has(p.f.name)) continue;
+        const identity = await this.identities.insert(client, {
+          outputRoot: root,
+          name: p.f.name,
+          number: facesetNumber(p.f.name)!,
+          path: p.f.path,
+          thin: p.f.path.startsWith(`${THIN_DIR}/`),
+          header: p.header,
+          foreignMembers: p.foreign,
+          label: typeof p.label === 'string' && p.label ? p.label : null,
+          ...(p.centroid ? { centroid: p.centroid, centroidModelPack: this.deps.modelPack } : {}),
+        });
+        lists.push({ identityId: identity.id, members: p.members });
+        out.push(identity);
+      }
+      await this.identities.addMembersOfNew(client, root, lists);
+      return out;
     });
   }
 
@@ -334,32 +372,42 @@ export class IdentityService {
 
   // ---- what jobs read and add --------------------------------------------------------------------------------
 
-  /** Active identities with centroids (this model pack), the faces people took out, every name used. */
+  /**
+   * Active identities with centroids (this model pack: the stored one, or computed from face records when the
+   * stored one is of another pack), the faces people took out, every name used.
+   */
   async coverageState(root: string, modelPack: string): Promise<CoverageState> {
-    const all = await this.identities.byRoot(root);
+    const all = await this.identities.byRoot(root, { centroids: true });
     const members = await this.identities.membersOfRoot(root);
     const rejections = await this.identities.rejectionsOfRoot(root);
     const active = all.filter((i) => i.state === 'active');
+    const recompute = active.filter((i) => i.centroidModelPack !== modelPack);
     const shas = new Set<string>();
-    for (const i of active) for (const m of members.get(i.id) ?? []) if (m.modelPack === modelPack) shas.add(m.sha256);
-    const records = indexFaces(await this.faces.facesOfSources(shas, modelPack));
+    for (const i of recompute) for (const m of members.get(i.id) ?? []) if (m.modelPack === modelPack) shas.add(m.sha256);
+    const records = shas.size ? indexFaces(await this.faces.facesOfSources(shas, modelPack)) : new Map<string, FaceRecord>();
     const held = new Set<string>();
     for (const i of all) if (i.state !== 'active') for (const m of members.get(i.id) ?? []) if (m.modelPack === modelPack) held.add(faceKey2(m));
     for (const r of rejections) if (r.modelPack === modelPack) held.add(faceKey2(r));
     const memberOf = new Map<string, number>();
     const identities = active.map((record, idx): CoverageIdentity => {
       const list = members.get(record.id) ?? [];
-      const vs: Float32Array[] = [];
       let unmatched = record.foreignMembers.length;
+      const stored = record.centroidModelPack === modelPack;
+      const vs: Float32Array[] = [];
       for (const m of list) {
-        const f = m.modelPack === modelPack ? records.get(faceKey2(m)) : undefined;
-        if (f) {
-          vs.push(f.embedding);
-          memberOf.set(faceKey2(m), idx);
-        } else unmatched++;
+        if (m.modelPack !== modelPack) {
+          unmatched++;
+          continue;
+        }
+        memberOf.set(faceKey2(m), idx);
+        if (stored) continue;
+        const f = records.get(faceKey2(m));
+        if (f) vs.push(f.embedding);
+        else unmatched++;
       }
+      const c = stored ? record.centroid : vs.length ? centroid(vs) : null;
       const rejected = new Set(rejections.filter((r) => r.identityId === record.id && r.modelPack === modelPack).map(faceKey2));
-      return { record, members: list, centroid: vs.length ? centroid(vs) : null, rejected, unmatched };
+      return { record, members: list, centroid: c, rejected, unmatched };
     });
     for (const k of memberOf.keys()) held.delete(k);
     return { identities, memberOf, held, names: all.map((i) => i.name) };
@@ -370,7 +418,10 @@ export class IdentityService {
     if (!sets.length) return;
     await inTransaction(this.deps.db, async (client) => {
       for (const s of sets) {
-        const identity = await this.identities.insert(client, { outputRoot: root, name: s.name, number: facesetNumber(s.name)!, path: s.path, thin: s.thin, header: s.header });
+        const identity = await this.identities.insert(client, {
+          outputRoot: root, name: s.name, number: facesetNumber(s.name)!, path: s.path, thin: s.thin, header: s.header,
+          ...(s.centroid ? { centroid: s.centroid, centroidModelPack: modelPack } : {}),
+        });
         await this.identities.addMembers(
           client, identity.id, root,
           s.members.map((m) => ({ sha256: m.sha256, faceIndex: m.faceIndex, modelPack, origin: 'discovered' as const, png: m.entry.png as string, entry: m.entry })),
@@ -397,9 +448,14 @@ export class IdentityService {
     });
     draft.members.push(...fresh);
     updatePlacement(draft, thinBelowOf(draft));
+    const embeddings = await this.embeddingsOf(draft.members);
+    const vs = draft.members.map((m) => embeddings.get(faceKeyOf(m))).filter((v): v is Float32Array => v !== undefined);
     await inTransaction(this.deps.db, async (client) => {
       await this.identities.addMembers(client, identityId, root, fresh);
-      await this.identities.update(client, identityId, { path: draft.identity.path, thin: draft.identity.thin });
+      await this.identities.update(client, identityId, {
+        path: draft.identity.path, thin: draft.identity.thin,
+        ...(vs.length ? { centroid: centroid(vs), centroidModelPack: modelPack } : {}),
+      });
     });
     const out = await materialiseIdentity(root, draft, this.deps);
     if (out.failed.length) {
@@ -583,8 +639,8 @@ export class IdentityService {
     const versions: Record<string, number> = {};
     await this.identities.clearMembers(client, drafts.map((d) => d.identity.id));
     for (const d of drafts) {
-      const { label, path, thin, state, mergedInto, header, foreignMembers } = d.identity;
-      const row = await this.identities.update(client, d.identity.id, { label, path, thin, state, mergedInto, header, foreignMembers });
+      const { label, path, thin, state, mergedInto, header, foreignMembers, centroid: c, centroidModelPack } = d.identity;
+      const row = await this.identities.update(client, d.identity.id, { label, path, thin, state, mergedInto, header, foreignMembers, centroid: c, centroidModelPack });
       d.identity = row;
       versions[row.id] = row.version;
     }
@@ -608,7 +664,8 @@ export class IdentityService {
       const folder = await findFolder(root, d.identity.name);
       listed.set(d.identity.id, folder ? await listedPngs(join(root, folder)) : new Set());
     }
-    for (const d of active) await materialiseIdentity(root, d, deps, { pngSources, keepStale: true });
+    // A single identity copies from nowhere else: one pass is enough.
+    if (active.length > 1) for (const d of active) await materialiseIdentity(root, d, deps, { pngSources, keepStale: true });
     const counts = new Map<string, number>();
     for (const d of [...active, ...drafts.filter((d) => d.identity.state !== 'active')]) {
       const out = await materialiseIdentity(root, d, deps, { pngSources, listedBefore: listed.get(d.identity.id)! });
@@ -641,8 +698,12 @@ export class IdentityService {
     for (const [pack, shas] of byPack) for (const f of await this.faces.facesOfSources(shas, pack)) records.set(faceKeyOf({ ...f, modelPack: pack }), f);
     for (const d of drafts) {
       const vs = d.members.map((m) => records.get(faceKeyOf(m))?.embedding).filter((v): v is Float32Array => v !== undefined);
-      if (!vs.length) continue;
+      if (!vs.length) {
+        d.identity = { ...d.identity, centroid: null, centroidModelPack: null };
+        continue;
+      }
       const c = centroid(vs);
+      d.identity = { ...d.identity, centroid: c, centroidModelPack: d.members.find((m) => records.has(faceKeyOf(m)))!.modelPack };
       d.members = d.members.map((m) => {
         const e = records.get(faceKeyOf(m))?.embedding;
         return e ? { ...m, entry: { ...m.entry, distance: round4(cosineDistance(e, c)) } } : m;
@@ -704,25 +765,26 @@ export class IdentityService {
     const routeThreshold = numberParam(target.header, 'routeThreshold', DEFAULT_PARAMS.routeThreshold);
     const band = { from: routeThreshold, to: Math.max(upper, routeThreshold) };
     if (target.state !== 'active') return { band, merge: [], uncertain: [] };
-    const active = (await this.identities.byRoot(target.outputRoot)).filter((i) => i.state === 'active');
-    const members = await this.identities.members(active.map((i) => i.id));
-    const embeddings = await this.embeddingsOf([...members.values()].flat());
-    const vectors = new Map(active.map((i) => [i.id, (members.get(i.id) ?? []).flatMap((m) => {
-      const e = embeddings.get(faceKeyOf(m));
-      return e ? [{ m, e }] : [];
-    })]));
-    const centroids = new Map([...vectors].flatMap(([k, v]) => (v.length ? [[k, centroid(v.map((x) => x.e))] as const] : [])));
-    const mine = vectors.get(id) ?? [];
-    const c = centroids.get(id);
+    const active = (await this.identities.byRoot(target.outputRoot, { centroids: true })).filter((i) => i.state === 'active');
+    const c = active.find((i) => i.id === id)?.centroid;
     if (!c) return { band, merge: [], uncertain: [] };
+    const pack = target.centroidModelPack;
+    const centroids = new Map(active.flatMap((i) => (i.centroid && i.centroidModelPack === pack ? [[i.id, i.centroid] as const] : [])));
+    const near = active.filter((o) => o.id !== id && centroids.has(o.id) && cosineDistance(c, centroids.get(o.id)!) <= band.to);
+    // Face embeddings only of this identity and of the candidates: the closest pairs are the evidence.
+    const members = await this.identities.members([id, ...near.map((o) => o.id)]);
+    const embeddings = await this.embeddingsOf([...members.values()].flat());
+    const vectorsOf = (identity: string) =>
+      (members.get(identity) ?? []).flatMap((m) => {
+        const e = embeddings.get(faceKeyOf(m));
+        return e ? [{ m, e }] : [];
+      });
+    const mine = vectorsOf(id);
     const merge: Suggestions['merge'] = [];
-    for (const other of active) {
-      const oc = centroids.get(other.id);
-      if (other.id === id || !oc) continue;
-      const d = cosineDistance(c, oc);
-      if (d > band.to) continue;
+    for (const other of near) {
+      const d = cosineDistance(c, centroids.get(other.id)!);
       const pairs: { faceId: string; otherFaceId: string; distance: number }[] = [];
-      for (const a of mine) for (const b of vectors.get(other.id)!) pairs.push({ faceId: encodeFaceId(a.m), otherFaceId: encodeFaceId(b.m), distance: cosineDistance(a.e, b.e) });
+      for (const a of mine) for (const b of vectorsOf(other.id)) pairs.push({ faceId: encodeFaceId(a.m), otherFaceId: encodeFaceId(b.m), distance: cosineDistance(a.e, b.e) });
       pairs.sort((x, y) => x.distance - y.distance);
       merge.push({ identity: summaryOf(other, members.get(other.id)?.length ?? 0), centroidDistance: round4(d), closestPairs: pairs.slice(0, 3).map((p) => ({ ...p, distance: round4(p.distance) })) });
     }

@@ -8,7 +8,7 @@ import { FACESET_FILE, serializeFaceset } from '../export/faceset-file';
 import { TEMP_PREFIX, THIN_DIR } from '../export/output-root';
 import { writeCrops, type CropRequest, type DecodeImage } from '../export/write-facesets';
 import type { Logger } from '../logger';
-import { renderContactSheet } from '../report/contact-sheet';
+import { renderContactSheet, SHEET_MAX } from '../report/contact-sheet';
 import { REPORTS_DIR } from '../report/markdown';
 import { faceKeyOf } from './face-id';
 import type { IdentityDraft } from './records';
@@ -16,6 +16,9 @@ import type { IdentityDraft } from './records';
 /** Per-identity contact sheets, rewritten after every change: _reports/identities/<name>.png. */
 export const IDENTITY_SHEETS_DIR = `${REPORTS_DIR}/identities`;
 export const contactSheetPath = (name: string): string => `${IDENTITY_SHEETS_DIR}/${name}.png`;
+
+/** Per-process memory of what each contact sheet shows (its PNG list), so an unchanged one is not drawn again. */
+const sheetsDrawn = new Map<string, string>();
 
 export interface MaterialiseDeps {
   decodeImage: DecodeImage;
@@ -113,7 +116,7 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
       await rename(work, target);
       await fsyncDir(join(target, '..'));
     }
-    await writeIdentitySheet(root, identity.name, target, members, deps.log);
+    if (!opts.keepStale) await writeIdentitySheet(root, identity.name, target, members, deps.log);
     for (const png of failed.keys()) deps.log.warn({ identity: identity.name, png, reason: failed.get(png) }, 'member crop could not be made');
     return { count: members.length + identity.foreignMembers.length, written: true, removed: false, failed: [...failed.keys()] };
   } finally {
@@ -171,10 +174,15 @@ export async function writeIdentitySheet(root: string, name: string, dir: string
     const pngs = [...members].sort((a, b) => dist(a) - dist(b)).map((m) => join(dir, m.png));
     if (!pngs.length) {
       await rm(file, { force: true });
+      sheetsDrawn.delete(file);
       return;
     }
+    // A label or a change beyond the sheet's first SHEET_MAX faces leaves the picture as it is: not drawn again.
+    const signature = pngs.slice(0, SHEET_MAX).join('\n');
+    if (sheetsDrawn.get(file) === signature && (await exists(file))) return;
     await mkdir(join(root, IDENTITY_SHEETS_DIR), { recursive: true });
     await writeFileAtomic(file, await renderContactSheet(pngs));
+    sheetsDrawn.set(file, signature);
   } catch (err) {
     log.warn({ err, identity: name }, 'identity contact sheet could not be written');
   }

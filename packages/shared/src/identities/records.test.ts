@@ -12,7 +12,7 @@ const id = (k: { sha256: string; faceIndex: number }) => `${k.sha256[0]}${k.face
 function draft(name: string, members: MemberRecord[]): IdentityDraft {
   const identity: IdentityRecord = {
     id: `id-${name}`, outputRoot: '/out', name, number: Number(name.slice(-3)), label: null, path: name, thin: false, state: 'active',
-    mergedInto: null, parentId: null, era: null, header: {}, foreignMembers: [], version: 1, createdAt: new Date(0), updatedAt: new Date(0),
+    mergedInto: null, parentId: null, era: null, header: {}, foreignMembers: [], centroid: null, centroidModelPack: null, version: 1, createdAt: new Date(0), updatedAt: new Date(0),
   };
   return { identity, members, rejections: [] };
 }
