@@ -50,8 +50,11 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
   return (await res.json()) as T;
 }
 
-async function runJob(body: Record<string, unknown>): Promise<string> {
-  const { id } = await api<{ id: string }>('POST', '/jobs', body);
+async function submitJob(body: Record<string, unknown>): Promise<string> {
+  return (await api<{ id: string }>('POST', '/jobs', body)).id;
+}
+
+async function waitForJob(id: string): Promise<string> {
   const deadline = Date.now() + 180_000;
   for (;;) {
     const job = await api<{ state: string; error: string | null }>('GET', `/jobs/${id}`);
@@ -108,27 +111,41 @@ describe('the review page', () => {
   let firstAmy: string;
   let secondAmy: string;
 
-  it('lists the jobs after asking for the token, and shows a job’s new identities', async () => {
+  it('asks for the token, lists the jobs with live progress, and shows a job’s new identities', async () => {
     // Three photos each of three people; amy's other two come in a second job that routes nothing, so she gets a
     // second (thin) face set: the "two sets of one person" the page is there to fix.
-    await runJob({ bucket: await bucketOf('a', PEOPLE.flatMap((p) => photosOf(p).slice(0, 3))), outputRoot: out, params: PARAMS });
-    const jobB = await runJob({
+    const jobA = await waitForJob(
+      await submitJob({ bucket: await bucketOf('a', PEOPLE.flatMap((p) => photosOf(p).slice(0, 3))), outputRoot: out, params: PARAMS }),
+    );
+    await page.goto(`${baseUrl}/ui`);
+    await page.getByTestId('token-form').waitFor();
+    await page.getByLabel('API token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await page.locator(`[data-testid=job-row][data-job-id="${jobA}"][data-state=completed]`).waitFor();
+
+    // The second job is still queued when the page loads; its row follows the job's event stream to the end.
+    const streams: string[] = [];
+    page.on('request', (req) => {
+      if (req.url().endsWith('/events')) streams.push(new URL(req.url()).pathname);
+    });
+    const jobB = await submitJob({
       bucket: await bucketOf('b', photosOf('amy').slice(3)),
       outputRoot: out,
       params: { ...PARAMS, minFaces: 2, routeThreshold: 0.01 },
     });
+    await page.reload();
+    const rowB = page.locator(`[data-testid=job-row][data-job-id="${jobB}"]`);
+    await rowB.waitFor();
+    expect(['queued', 'scanning', 'embedding', 'clustering', 'exporting']).toContain(await rowB.getAttribute('data-state'));
+    await page.locator(`[data-testid=job-row][data-job-id="${jobB}"][data-state=completed]`).waitFor({ timeout: 120_000 });
+    expect(await rowB.getByTestId('job-percent').textContent()).toBe('100%');
+    expect(streams).toContain(`/jobs/${jobB}/events`);
+
     const sets = await setsOnDisk();
     const amys = sets.filter((s) => s.people.includes('amy'));
     expect(sets.map((s) => s.people.join('+')).sort()).toEqual(['amy', 'amy', 'howard', 'leonard']);
     expect(amys).toHaveLength(2);
     [firstAmy, secondAmy] = amys.map((s) => s.name) as [string, string];
-
-    await page.goto(`${baseUrl}/ui`);
-    await page.getByTestId('token-form').waitFor();
-    await page.getByLabel('API token').fill(TOKEN);
-    await page.getByRole('button', { name: 'Use token' }).click();
-    await expect.poll(() => page.getByTestId('job-row').count(), { timeout: 15_000 }).toBe(2);
-    expect(await page.locator('[data-testid=job-row][data-state=completed]').count()).toBe(2);
 
     await page.locator(`[data-testid=job-row][data-job-id="${jobB}"] a`).first().click();
     const card = page.locator(`[data-testid=new-identities] [data-testid=identity-card][data-name=${secondAmy}]`);
