@@ -2,13 +2,14 @@
 // Usage: tsx scripts/screenshot-review.ts [--out docs/review.png]. Needs Postgres and Redis like the tests,
 // and Debian's chromium. Two jobs leave one person in two face sets, so the page shows a merge suggestion.
 import type { AddressInfo } from 'node:net';
-import { cp, mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../packages/shared/src/config';
 import { launchChromium } from '../test/support/browser';
 import { closeSharedEngine, startApi, startWorkers } from '../test/support/pipeline';
-import { FIXTURES_DIR, createTestEnv } from '../test/support/test-env';
+import { FIXTURES_DIR, copyFixtures } from '../test/support/fixtures';
+import { createTestEnv } from '../test/support/test-env';
 
 const { values } = parseArgs({ options: { out: { type: 'string', default: join(REPO_ROOT, 'docs', 'review.png') } } });
 const outFile = resolve(String(values.out));
@@ -25,14 +26,7 @@ try {
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const out = join(env.outputDir, 'sets');
   await mkdir(out);
-  const bucket = async (name: string, files: string[]) => {
-    const dir = join(env.bucketsDir, name);
-    for (const f of files) {
-      await mkdir(join(dir, f, '..'), { recursive: true });
-      await cp(join(FIXTURES_DIR, f), join(dir, f));
-    }
-    return dir;
-  };
+  const bucket = (name: string, files: string[]) => copyFixtures(join(env.bucketsDir, name), files);
   const photos = async (who: string) => (await readdir(join(FIXTURES_DIR, 'people', who))).sort().map((f) => `people/${who}/${f}`);
   const run = async (body: Record<string, unknown>) => {
     const res = await fetch(`${base}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

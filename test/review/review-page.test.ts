@@ -3,7 +3,7 @@
 // exactly the folders, faceset.json files and manifest.json on disk.
 import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
-import { cp, mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
@@ -12,7 +12,8 @@ import { REPO_ROOT } from '@facesets/shared/config';
 import { fixtureLabels } from '../discovery/fixture-faces';
 import { launchChromium, type Browser } from '../support/browser';
 import { closeSharedEngine, startApi, startWorkers, type InProcessWorkers } from '../support/pipeline';
-import { FIXTURES_DIR, createTestEnv, type TestEnv } from '../support/test-env';
+import { copyFixtures } from '../support/fixtures';
+import { createTestEnv, type TestEnv } from '../support/test-env';
 
 /** As in discover-jobs.test.ts: the fixture people hold 5 photos each and faces of 80–160 px. */
 const PARAMS = { minFaces: 3, minFaceShort: 60, exportMinFaceShort: 60, exportSize: 128 };
@@ -31,14 +32,7 @@ let out: string;
 const photosOf = (who: string): string[] => [...labels.keys()].filter((p) => p.startsWith(`people/${who}/`)).sort();
 const readJson = async (p: string): Promise<any> => JSON.parse(await readFile(p, 'utf8')); // eslint-disable-line @typescript-eslint/no-explicit-any -- test reads arbitrary JSON
 
-async function bucketOf(name: string, files: string[]): Promise<string> {
-  const bucket = join(env.bucketsDir, name);
-  for (const rel of files) {
-    await mkdir(join(bucket, rel, '..'), { recursive: true });
-    await cp(join(FIXTURES_DIR, rel), join(bucket, rel));
-  }
-  return bucket;
-}
+const bucketOf = (name: string, files: string[]) => copyFixtures(join(env.bucketsDir, name), files);
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${baseUrl}${path}`, {

@@ -1,37 +1,16 @@
 // One identity as a card: name, label, counts and its contact sheet, loaded when scrolled to.
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { imageUrl } from '../api';
 import type { IdentitySummary } from '../api-types';
-import { useNearViewport } from '../near-viewport';
+import { useLazyImage } from '../lazy-image';
 import { Link } from './link';
 
 export function identityTitle(identity: Pick<IdentitySummary, 'name' | 'label'>): string {
   return identity.label ? `${identity.label} (${identity.name})` : identity.name;
 }
 
-/** The identity's contact sheet (GET /identities/:id/contact-sheet), fetched with the token once scrolled to. */
+/** The identity's contact sheet (GET /identities/:id/contact-sheet), fetched once scrolled to; again after a change. */
 function ContactSheet({ identity }: { identity: IdentitySummary }) {
-  const ref = useRef<HTMLDivElement>(null);
-  const near = useNearViewport(ref);
-  const [src, setSrc] = useState<string | null>(null);
-  const [failed, setFailed] = useState(false);
-  useEffect(() => {
-    if (!near) return;
-    const abort = new AbortController();
-    let url: string | null = null;
-    imageUrl(`/identities/${encodeURIComponent(identity.id)}/contact-sheet`, abort.signal)
-      .then((u) => {
-        url = u;
-        setSrc(u);
-      })
-      .catch(() => {
-        if (!abort.signal.aborted) setFailed(true);
-      });
-    return () => {
-      abort.abort();
-      if (url) URL.revokeObjectURL(url);
-    };
-  }, [near, identity.id, identity.version]);
+  const path = `/identities/${encodeURIComponent(identity.id)}/contact-sheet?v=${identity.version}`;
+  const { ref, src, failed } = useLazyImage<HTMLDivElement>(path);
   return (
     <div ref={ref} class="sheet">
       {src ? <img src={src} alt={`contact sheet of ${identity.name}`} /> : failed ? <span class="muted">no contact sheet</span> : null}
