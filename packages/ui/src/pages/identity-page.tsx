@@ -214,6 +214,12 @@ export function IdentityPage({ id }: { id: string }) {
         {identity.path} · version {String(version)}
         {identity.centroidDistanceP90 != null ? ` · p90 distance ${identity.centroidDistanceP90.toFixed(2)}` : ''}
       </p>
+      {identity.state === 'merged' && identity.mergedInto ? (
+        <p>
+          Merged: its faces are in <Link to={{ page: 'identity', id: identity.mergedInto }}>the identity it went into</Link>. Undo
+          brings it back.
+        </p>
+      ) : null}
       <Notice notice={notice} onClose={() => setNotice(null)} />
 
       <div class="toolbar">
