@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { EnginePool, loadConfig, REPO_ROOT, type FileOk, type FileResult } from '@facesets/shared';
+import { EnginePool, enginePoolOptions, loadConfig, REPO_ROOT, type FileOk, type FileResult } from '@facesets/shared';
 
 const IMAGE_EXTS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.psd']);
 const FIXTURES = resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'faces');
@@ -12,6 +12,8 @@ interface BenchArgs {
   dir: string;
   workers: number;
   threads: number;
+  batch: number;
+  sessions: 'per-worker' | 'per-device' | undefined;
   repeat: number;
   syntheticMp: number | undefined;
   syntheticCount: number;
@@ -23,6 +25,8 @@ function parseArgs(argv: string[]): BenchArgs {
     dir: FIXTURES + '/people',
     workers: config.engineWorkers,
     threads: config.intraOpThreads,
+    batch: config.engineBatchSize,
+    sessions: undefined,
     repeat: 3,
     syntheticMp: undefined,
     syntheticCount: 40,
@@ -38,6 +42,8 @@ function parseArgs(argv: string[]): BenchArgs {
     if (flag === '--dir') args.dir = resolve(value ?? '');
     else if (flag === '--workers') args.workers = Math.round(num());
     else if (flag === '--threads') args.threads = Math.round(num());
+    else if (flag === '--batch') args.batch = Math.round(num());
+    else if (flag === '--sessions' && (value === 'per-worker' || value === 'per-device')) args.sessions = value;
     else if (flag === '--repeat') args.repeat = Math.round(num());
     else if (flag === '--synthetic-mp') args.syntheticMp = num();
     else if (flag === '--synthetic-count') args.syntheticCount = Math.round(num());
@@ -81,12 +87,13 @@ async function main(): Promise<void> {
     if (files.length === 0) throw new Error(`bench: no images under ${dir}`);
     const config = loadConfig();
     const pool = await EnginePool.create({
-      modelDir: config.modelDir,
+      ...enginePoolOptions(config),
       workers: args.workers,
       intraOpThreads: args.threads,
-      executionProvider: config.executionProvider,
-      maxImagePixels: config.maxImagePixels,
+      batchSize: args.batch,
+      ...(args.sessions ? { sharedSessions: args.sessions === 'per-device' } : {}),
     });
+    const info = pool.info;
     try {
       // Warm-up (excluded): every worker's sessions see a first run.
       await runAll(pool, files.slice(0, Math.max(args.workers * 2, 4)));
@@ -106,8 +113,9 @@ async function main(): Promise<void> {
       const mp = ok.reduce((s, r) => s + (r.width * r.height) / 1e6, 0) / Math.max(1, ok.length);
       const lines = [
         `folder      ${synthetic ? `synthetic (${args.syntheticCount} JPEGs of ~${args.syntheticMp} MP)` : dir}`,
-        `machine     ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${config.executionProvider}, node ${process.version}`,
-        `settings    ${args.workers} workers × ${args.threads} intra-op threads, repeat ${args.repeat}, start-up and warm-up excluded`,
+        `machine     ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}`,
+        `engine      ${info.executionProvider}${info.devices ? ` on CUDA devices ${info.devices.join(',')}` : ''}, onnxruntime ${info.ortVersion}, batch ${info.batchSize}${info.note ? ` (${info.note})` : ''}`,
+        `settings    ${args.workers} workers × ${args.threads} intra-op threads, sessions ${info.sessions}, repeat ${args.repeat}, start-up and warm-up excluded`,
         `images      ${results.length} (${files.length} files, mean ${mp.toFixed(2)} MP), ${results.length - ok.length} errors, ${faces} faces`,
         `throughput  ${(results.length / seconds).toFixed(1)} images/s, ${(faces / seconds).toFixed(1)} faces/s (${seconds.toFixed(2)} s)`,
         `cpu         ${cpuMsPerImage.toFixed(1)} ms per image (all threads; ${availableParallelism()} idle cores would allow ≤ ${((availableParallelism() * 1000) / cpuMsPerImage).toFixed(1)} images/s)`,

@@ -18,8 +18,8 @@ export async function copyFixtures(): Promise<{ dir: string; cleanup: () => Prom
   return { dir: join(dir, 'faces'), cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export async function createEngine(): Promise<FaceEngine> {
-  return FaceEngine.create({ pack: loadModelPack(MODEL_DIR), intraOpThreads: 1, executionProvider: 'cpu', maxImagePixels: 100_000_000 });
+export async function createEngine(batchSize = 1): Promise<FaceEngine> {
+  return FaceEngine.create({ pack: loadModelPack(MODEL_DIR), intraOpThreads: 1, executionProvider: 'cpu', maxImagePixels: 100_000_000, batchSize });
 }
 
 export function expectOk(r: FileResult): FileOk {

@@ -4,7 +4,7 @@ import { buildApp } from '../../services/api/src/app';
 import type { ClusterDeps } from '../../services/cluster-worker/src/cluster.processor';
 import { startClusterWorker } from '../../services/cluster-worker/src/workers';
 import { startEmbedWorkers } from '../../services/embed-worker/src/workers';
-import { EnginePool } from '@facesets/shared/engine/pool';
+import { EnginePool, enginePoolOptions } from '@facesets/shared/engine/pool';
 import { createLogger } from '@facesets/shared/logger';
 import type { JobCounters, JobProgress } from '@facesets/shared/jobs/state';
 import type { TestEnv } from './test-env';
@@ -17,13 +17,7 @@ let engine: Promise<EnginePool> | null = null;
 
 /** One engine per test file: loading the models into the worker threads takes seconds. */
 export function sharedEngine(env: TestEnv): Promise<EnginePool> {
-  engine ??= EnginePool.create({
-    modelDir: env.config.modelDir,
-    workers: env.config.engineWorkers,
-    intraOpThreads: env.config.intraOpThreads,
-    executionProvider: env.config.executionProvider,
-    maxImagePixels: env.config.maxImagePixels,
-  });
+  engine ??= EnginePool.create(enginePoolOptions(env.config));
   return engine;
 }
 

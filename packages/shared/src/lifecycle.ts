@@ -70,13 +70,19 @@ export function createLifecycle(log: Logger, opts: { timeoutMs?: number } = {}):
 
 /**
  * Touches `file` every `intervalMs` while `check` succeeds, so a container health check can test the file's age
- * (workers have no HTTP port). Returns the function that stops it.
+ * (workers have no HTTP port). The file holds `{"at": ISO time, ...status()}`. Returns the function that stops it.
  */
-export function startHeartbeat(file: string, check: () => Promise<unknown>, log: Logger, intervalMs = 10_000): () => void {
+export function startHeartbeat(
+  file: string,
+  check: () => Promise<unknown>,
+  log: Logger,
+  intervalMs = 10_000,
+  status: () => Record<string, unknown> = () => ({}),
+): () => void {
   const beat = async () => {
     try {
       await check();
-      await writeFile(file, new Date().toISOString());
+      await writeFile(file, `${JSON.stringify({ at: new Date().toISOString(), ...status() })}\n`);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'heartbeat check failed');
     }
@@ -94,10 +100,10 @@ export function startHeartbeat(file: string, check: () => Promise<unknown>, log:
 export function watchWorkerHealth(
   lifecycle: Lifecycle,
   file: string,
-  deps: { redisUrl: string; db: { query(sql: string): Promise<unknown> }; log: Logger },
+  deps: { redisUrl: string; db: { query(sql: string): Promise<unknown> }; log: Logger; status?: () => Record<string, unknown> },
 ): void {
   const redis = workerConnection(deps.redisUrl);
-  const stop = startHeartbeat(file, () => Promise.all([deps.db.query('SELECT 1'), redis.ping()]), deps.log);
+  const stop = startHeartbeat(file, () => Promise.all([deps.db.query('SELECT 1'), redis.ping()]), deps.log, 10_000, deps.status);
   lifecycle.add('heartbeat', async () => {
     stop();
     await redis.quit().catch(() => redis.disconnect());

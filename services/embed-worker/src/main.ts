@@ -1,7 +1,7 @@
 // Composition root of the embed-worker process: config → engine → database → workers → signals.
 import { loadConfig } from '@facesets/shared/config';
 import { createDb } from '@facesets/shared/db/pool';
-import { EnginePool } from '@facesets/shared/engine/pool';
+import { EnginePool, enginePoolOptions } from '@facesets/shared/engine/pool';
 import { createLifecycle, watchWorkerHealth } from '@facesets/shared/lifecycle';
 import { createLogger } from '@facesets/shared/logger';
 import { startEmbedWorkers } from './workers';
@@ -12,20 +12,16 @@ const lifecycle = createLifecycle(log, { timeoutMs: config.shutdownTimeoutMs + 1
 lifecycle.handleSignals();
 
 try {
-  const engine = await EnginePool.create({
-    modelDir: config.modelDir,
-    workers: config.engineWorkers,
-    intraOpThreads: config.intraOpThreads,
-    executionProvider: config.executionProvider,
-    maxImagePixels: config.maxImagePixels,
-    verifyModels: true,
-  });
+  const engine = await EnginePool.create({ ...enginePoolOptions(config), verifyModels: true });
   lifecycle.add('engine', () => engine.close());
+  const { note, ...engineInfo } = engine.info;
+  log.info({ engine: engineInfo }, `face engine on ${engineInfo.executionProvider} (onnxruntime ${engineInfo.ortVersion}, batch ${engineInfo.batchSize})`);
+  if (note) log.warn({ engine: engineInfo }, note);
   const db = createDb(config.databaseUrl, { applicationName: 'facesets-embed-worker' });
   lifecycle.add('database', () => db.end());
   const workers = startEmbedWorkers({ config, db, engine, log });
   lifecycle.add('workers', () => workers.close());
-  if (config.heartbeatFile) watchWorkerHealth(lifecycle, config.heartbeatFile, { redisUrl: config.redisUrl, db, log });
+  if (config.heartbeatFile) watchWorkerHealth(lifecycle, config.heartbeatFile, { redisUrl: config.redisUrl, db, log, status: () => ({ engine: engine.info }) });
 } catch (err) {
   log.fatal({ err }, 'embed worker could not start');
   await lifecycle.shutdown('start-up failed');

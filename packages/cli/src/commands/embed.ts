@@ -1,6 +1,6 @@
 // `facesets embed <file>...`: runs the face engine on files and prints one JSON line per file, in input order.
 import { resolve } from 'node:path';
-import { EnginePool, loadConfig, type Face, type FileResult } from '@facesets/shared';
+import { EnginePool, enginePoolOptions, loadConfig, type Face, type FileResult } from '@facesets/shared';
 import { UsageError, type Command } from '../cli';
 
 interface EmbedArgs {
@@ -61,13 +61,7 @@ export const command: Command = {
     let pool: EnginePool;
     try {
       const config = loadConfig();
-      pool = await EnginePool.create({
-        modelDir: config.modelDir,
-        workers: Math.min(config.engineWorkers, files.length),
-        intraOpThreads: config.intraOpThreads,
-        executionProvider: config.executionProvider,
-        maxImagePixels: config.maxImagePixels,
-      });
+      pool = await EnginePool.create({ ...enginePoolOptions(config), workers: Math.min(config.engineWorkers, files.length) });
     } catch (err) {
       // Start-up problems (config, missing/altered model, no CUDA) are the operator's to fix: one clear line.
       process.stderr.write(`facesets embed: cannot start the face engine: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,5 +1,6 @@
 // DotKernel on onnxruntime's SIMD GEMM: a one-node Gemm graph scores 2048×2048 face pairs per call, ~15× the JS loop.
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
+import { loadRuntime } from '../engine/runtime';
 import { EdgeList, type DotKernel } from './threshold-graph';
 import type { EmbeddingMatrix } from './vectors';
 
@@ -53,6 +54,8 @@ export interface OrtDotKernelOptions {
  * little looser than their threshold and judge distances exactly afterwards (linkage does).
  */
 export function createOrtDotKernel(opts: OrtDotKernelOptions = {}): DotKernel & { close(): Promise<void> } {
+  // Loaded on first use, not at import: see engine/runtime.ts (one ONNX Runtime build per process).
+  const { InferenceSession, Tensor } = loadRuntime('cpu').ort;
   const sessions = new Map<number, Promise<InferenceSession>>();
   const session = (dim: number): Promise<InferenceSession> => {
     let s = sessions.get(dim);

@@ -1,8 +1,7 @@
 // Face detection with fr_detect.onnx over an image pyramid of 320×240 tiles, merged by NMS.
-import type { InferenceSession } from 'onnxruntime-node';
-import { Tensor } from 'onnxruntime-node';
 import { cropResizeRgb, resizeRgb } from '../image/resample';
 import { iou, nms } from './nms';
+import type { OnnxModel, Outputs } from './onnx-model';
 import { DETECTOR_HEIGHT as DH, DETECTOR_WIDTH as DW, planPyramid, type PyramidLevel } from './pyramid';
 import type { Box, RgbImage } from './types';
 
@@ -30,24 +29,29 @@ const VERIFY_MAX_HEIGHT = 64;
 /** Anchors the detector scores; its outputs are 1×ANCHORS×2 scores and 1×ANCHORS×4 boxes. */
 const ANCHORS = 4420;
 
-export class FaceDetector {
-  private readonly input = new Float32Array(3 * DH * DW);
+/** Item dims of the detector input, batch dim first. */
+export const DETECTOR_INPUT_DIMS = [1, 3, DH, DW] as const;
 
-  constructor(private readonly session: InferenceSession) {}
+function detectorOutputs(out: Outputs): { scores: Float32Array; boxes: Float32Array } {
+  const { scores, boxes } = out;
+  if (!scores || !boxes || scores.length !== ANCHORS * 2 || boxes.length !== ANCHORS * 4) {
+    throw new Error('detector: unexpected outputs (want scores 1×4420×2 and boxes 1×4420×4)');
+  }
+  return { scores, boxes };
+}
+
+export class FaceDetector {
+  constructor(private readonly model: OnnxModel) {}
 
   async detect(img: RgbImage, opts: DetectOptions): Promise<Detection[]> {
     const candidates: Detection[] = [];
     for (const level of planPyramid(img.width, img.height, opts.minFaceSize)) {
       const scaled = await resizeRgb(img, level.width, level.height);
       const sx = level.width / img.width, sy = level.height / img.height;
-      for (const tile of level.tiles) {
-        this.fillInput(scaled, tile.x, tile.y);
-        const out = await this.session.run({ input: new Tensor('float32', this.input, [1, 3, DH, DW]) });
-        const scores = out.scores?.data as Float32Array | undefined;
-        const boxes = out.boxes?.data as Float32Array | undefined;
-        if (!scores || !boxes || scores.length !== ANCHORS * 2 || boxes.length !== ANCHORS * 4) {
-          throw new Error('detector: unexpected outputs (want scores 1×4420×2 and boxes 1×4420×4)');
-        }
+      // A level's tiles go through the detector together (in runs of the model's batch size).
+      const outs = await this.model.runMany(level.tiles.length, (t) => tileInput(scaled, level.tiles[t]!.x, level.tiles[t]!.y));
+      for (const [t, tile] of level.tiles.entries()) {
+        const { scores, boxes } = detectorOutputs(outs[t]!);
         for (let i = 0; i < ANCHORS; i++) {
           const score = scores[i * 2 + 1]!;
           if (score < opts.detThreshold) continue;
@@ -65,64 +69,73 @@ export class FaceDetector {
         }
       }
     }
+    const merged = nms(candidates);
+    const doubtful = merged.filter((det) => det.score < VERIFY_BELOW);
+    const views = await Promise.all(doubtful.map((det) => verifyView(img, det.box)));
+    const outs = await this.model.runMany(views.length, (i) => views[i]!.input);
+    const second = new Map(doubtful.map((det, i) => [det, bestMatch(detectorOutputs(outs[i]!), views[i]!.expected)]));
     const verified: Detection[] = [];
-    for (const det of nms(candidates)) {
-      if (det.score >= VERIFY_BELOW) {
+    for (const det of merged) {
+      const look = second.get(det);
+      if (look === undefined) {
         verified.push(det);
         continue;
       }
-      const score = Math.sqrt(det.score * (await this.verify(img, det.box)));
+      const score = Math.sqrt(det.score * look);
       if (score >= opts.detThreshold) verified.push({ box: det.box, score });
     }
     return verified.sort((a, b) => b.score - a.score);
   }
+}
 
-  /** Best score of a box matching `box` in a 320×240 view centred on it, scaled to 40–64 px face height. */
-  private async verify(img: RgbImage, box: Box): Promise<number> {
-    const h = box[3] - box[1];
-    const s = clamp(h, VERIFY_MIN_HEIGHT, VERIFY_MAX_HEIGHT) / h;
-    // Source window that becomes the input, and its part inside the image.
-    const wx = (box[0] + box[2]) / 2 - DW / 2 / s, wy = (box[1] + box[3]) / 2 - DH / 2 / s;
-    const ix0 = Math.max(0, Math.floor(wx)), iy0 = Math.max(0, Math.floor(wy));
-    const ix1 = Math.min(img.width, Math.ceil(wx + DW / s)), iy1 = Math.min(img.height, Math.ceil(wy + DH / s));
-    const pw = Math.max(1, Math.min(DW, Math.round((ix1 - ix0) * s))), ph = Math.max(1, Math.min(DH, Math.round((iy1 - iy0) * s)));
-    const part = await cropResizeRgb(img, ix0, iy0, ix1 - ix0, iy1 - iy0, pw, ph);
-    const dx = Math.round((ix0 - wx) * s), dy = Math.round((iy0 - wy) * s);
-    this.fillInput(part, -dx, -dy);
-    const out = await this.session.run({ input: new Tensor('float32', this.input, [1, 3, DH, DW]) });
-    const scores = out.scores?.data as Float32Array, boxes = out.boxes?.data as Float32Array;
-    const psx = pw / (ix1 - ix0), psy = ph / (iy1 - iy0);
-    const expected: Box = [(box[0] - ix0) * psx + dx, (box[1] - iy0) * psy + dy, (box[2] - ix0) * psx + dx, (box[3] - iy0) * psy + dy];
-    let best = 0;
-    for (let i = 0; i < ANCHORS; i++) {
-      const score = scores[i * 2 + 1]!;
-      if (score <= best) continue;
-      const b: Box = [boxes[i * 4]! * DW, boxes[i * 4 + 1]! * DH, boxes[i * 4 + 2]! * DW, boxes[i * 4 + 3]! * DH];
-      if (iou(b, expected) >= 0.3) best = score;
-    }
-    return best;
-  }
+/** The second look at a candidate: a 320×240 view centred on `box`, scaled to 40–64 px face height, and where the box lies in it. */
+async function verifyView(img: RgbImage, box: Box): Promise<{ input: Float32Array; expected: Box }> {
+  const h = box[3] - box[1];
+  const s = clamp(h, VERIFY_MIN_HEIGHT, VERIFY_MAX_HEIGHT) / h;
+  // Source window that becomes the input, and its part inside the image.
+  const wx = (box[0] + box[2]) / 2 - DW / 2 / s, wy = (box[1] + box[3]) / 2 - DH / 2 / s;
+  const ix0 = Math.max(0, Math.floor(wx)), iy0 = Math.max(0, Math.floor(wy));
+  const ix1 = Math.min(img.width, Math.ceil(wx + DW / s)), iy1 = Math.min(img.height, Math.ceil(wy + DH / s));
+  const pw = Math.max(1, Math.min(DW, Math.round((ix1 - ix0) * s))), ph = Math.max(1, Math.min(DH, Math.round((iy1 - iy0) * s)));
+  const part = await cropResizeRgb(img, ix0, iy0, ix1 - ix0, iy1 - iy0, pw, ph);
+  const dx = Math.round((ix0 - wx) * s), dy = Math.round((iy0 - wy) * s);
+  const psx = pw / (ix1 - ix0), psy = ph / (iy1 - iy0);
+  const expected: Box = [(box[0] - ix0) * psx + dx, (box[1] - iy0) * psy + dy, (box[2] - ix0) * psx + dx, (box[3] - iy0) * psy + dy];
+  return { input: tileInput(part, -dx, -dy), expected };
+}
 
-  /**
-   * Copies the 320×240 window of img whose top-left is (x0, y0) (negative: the image starts inside the
-   * window) into planar (v − 127) / 128; outside the image is 0, a neutral grey.
-   */
-  private fillInput(img: RgbImage, x0: number, y0: number): void {
-    const plane = DW * DH;
-    const { data, width } = img;
-    this.input.fill(0);
-    const xa = Math.max(0, -x0), ya = Math.max(0, -y0);
-    const xb = Math.min(DW, img.width - x0), yb = Math.min(DH, img.height - y0);
-    for (let y = ya; y < yb; y++) {
-      let s = ((y0 + y) * width + x0 + xa) * 3;
-      let d = y * DW + xa;
-      for (let x = xa; x < xb; x++, s += 3, d++) {
-        this.input[d] = (data[s]! - 127) / 128;
-        this.input[plane + d] = (data[s + 1]! - 127) / 128;
-        this.input[2 * plane + d] = (data[s + 2]! - 127) / 128;
-      }
+/** Best score of a detector box overlapping `expected` (IoU ≥ 0.3). */
+function bestMatch({ scores, boxes }: { scores: Float32Array; boxes: Float32Array }, expected: Box): number {
+  let best = 0;
+  for (let i = 0; i < ANCHORS; i++) {
+    const score = scores[i * 2 + 1]!;
+    if (score <= best) continue;
+    const b: Box = [boxes[i * 4]! * DW, boxes[i * 4 + 1]! * DH, boxes[i * 4 + 2]! * DW, boxes[i * 4 + 3]! * DH];
+    if (iou(b, expected) >= 0.3) best = score;
+  }
+  return best;
+}
+
+/**
+ * The 320×240 window of img whose top-left is (x0, y0) (negative: the image starts inside the window) as
+ * planar (v − 127) / 128; outside the image is 0, a neutral grey.
+ */
+function tileInput(img: RgbImage, x0: number, y0: number): Float32Array {
+  const plane = DW * DH;
+  const { data, width } = img;
+  const input = new Float32Array(3 * plane);
+  const xa = Math.max(0, -x0), ya = Math.max(0, -y0);
+  const xb = Math.min(DW, img.width - x0), yb = Math.min(DH, img.height - y0);
+  for (let y = ya; y < yb; y++) {
+    let s = ((y0 + y) * width + x0 + xa) * 3;
+    let d = y * DW + xa;
+    for (let x = xa; x < xb; x++, s += 3, d++) {
+      input[d] = (data[s]! - 127) / 128;
+      input[plane + d] = (data[s + 1]! - 127) / 128;
+      input[2 * plane + d] = (data[s + 2]! - 127) / 128;
     }
   }
+  return input;
 }
 
 /** Whether this level is responsible for a box of this size, and the box is not cut by an inner tile border. */

@@ -1,6 +1,6 @@
 // Inference worker thread: owns one FaceEngine (ONNX run() blocks its thread, not the service's event loop).
 import { parentPort, workerData } from 'node:worker_threads';
-import { FaceEngine, type FaceEngineOptions } from './engine';
+import { FaceEngine, type EngineInfo, type FaceEngineOptions } from './engine';
 import type { FileResult, ProcessOptions } from './types';
 
 export interface WorkerRequest {
@@ -10,7 +10,7 @@ export interface WorkerRequest {
 }
 
 export type WorkerMessage =
-  | { type: 'ready' }
+  | { type: 'ready'; info: EngineInfo }
   | { type: 'init-error'; message: string }
   | { type: 'result'; id: number; result: FileResult };
 
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
       send({ type: 'result', id: req.id, result }, transfer);
     });
   });
-  send({ type: 'ready' });
+  send({ type: 'ready', info: engine.info });
 }
 
 void main();

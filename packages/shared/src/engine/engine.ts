@@ -1,13 +1,17 @@
 // FaceEngine: one set of ONNX sessions that turns an image file into face records (decode → detect → landmark → embed).
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { InferenceSession } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
 import { DecodeError, decodeImageBuffer } from '../image/decode';
 import type { ModelPack } from '../models/model-pack';
 import { faceBlur } from './blur';
-import { FaceDetector, type Detection } from './detect';
-import { FaceEmbedder } from './embed';
-import { LandmarkModel } from './landmark';
+import { DETECTOR_INPUT_DIMS, FaceDetector, type Detection } from './detect';
+import { FaceEmbedder, FEATURE_INPUT_DIMS } from './embed';
+import { LANDMARK_INPUT_DIMS, LandmarkModel, type FivePoints } from './landmark';
+import type { MessagePort } from 'node:worker_threads';
+import { SessionModel, type OnnxModel } from './onnx-model';
+import { RemoteModels, type ModelName } from './remote-model';
+import { loadRuntime, type Ort } from './runtime';
 import type { Face, FileResult, ProcessOptions, RgbImage, StageTimings } from './types';
 
 export const DEFAULT_DET_THRESHOLD = 0.5;
@@ -19,6 +23,23 @@ export interface FaceEngineOptions {
   intraOpThreads: number;
   executionProvider: 'cpu' | 'cuda';
   maxImagePixels: number;
+  /** Most items (detector tiles, face crops) per ONNX run; above 1 uses the pack's batch-symbolic copies [1]. */
+  batchSize?: number;
+  /** CUDA device of this engine's sessions [0]. */
+  deviceId?: number;
+  /** Run the models in an inference-server thread through this port instead of own sessions (see pool.ts). */
+  inference?: { port: MessagePort; info: EngineInfo };
+}
+
+/** What an engine really runs on, for start-up logs and health files. */
+export interface EngineInfo {
+  executionProvider: 'cpu' | 'cuda';
+  /** onnxruntime-node version of the build in use (the GPU build can differ from the CPU one). */
+  ortVersion: string;
+  deviceId: number | undefined;
+  /** Items per ONNX run in use: 1 when the batch copies are missing (see `note`). */
+  batchSize: number;
+  note?: string;
 }
 
 /** Failure of one stage of one file; the message names both. */
@@ -30,19 +51,64 @@ export class EngineStageError extends Error {
 }
 
 export async function createSession(
+  ort: Ort,
   path: string,
-  opts: Pick<FaceEngineOptions, 'intraOpThreads' | 'executionProvider'>,
+  opts: Pick<FaceEngineOptions, 'intraOpThreads' | 'executionProvider' | 'deviceId'>,
 ): Promise<InferenceSession> {
   try {
-    return await InferenceSession.create(path, {
+    return await ort.InferenceSession.create(path, {
       intraOpNumThreads: opts.intraOpThreads,
       interOpNumThreads: 1,
-      executionProviders: opts.executionProvider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+      // CPU stays second so ORT may place a node CUDA has no kernel for; a CUDA provider that cannot load throws.
+      executionProviders: opts.executionProvider === 'cuda' ? [{ name: 'cuda', deviceId: opts.deviceId ?? 0 }, 'cpu'] : ['cpu'],
       graphOptimizationLevel: 'all',
     });
   } catch (err) {
-    throw new Error(`cannot load model ${path} (${opts.executionProvider}): ${(err as Error).message}`, { cause: err });
+    const hint = opts.executionProvider === 'cuda' ? ' (the CUDA provider needs CUDA 13 and cuDNN 9: `npm run gpu:install` checks the host)' : '';
+    throw new Error(`cannot load model ${path} (${opts.executionProvider}): ${(err as Error).message}${hint}`, { cause: err });
   }
+}
+
+export interface LoadedModels<M extends OnnxModel = OnnxModel> {
+  models: Record<ModelName, M>;
+  info: EngineInfo;
+  close(): Promise<void>;
+}
+
+/** The pack's three sessions on one provider (the batch copies when batchSize > 1 and they exist). */
+export async function loadSessionModels(
+  opts: Pick<FaceEngineOptions, 'pack' | 'intraOpThreads' | 'executionProvider' | 'batchSize' | 'deviceId'>,
+): Promise<LoadedModels<SessionModel>> {
+  const runtime = loadRuntime(opts.executionProvider);
+  const wanted = opts.batchSize ?? 1;
+  const files = wanted > 1 ? opts.pack.batch : undefined;
+  const batchSize = files ? wanted : 1;
+  const paths = files ?? opts.pack;
+  const sessions = await Promise.all([paths.detect, paths.landmark, paths.feature].map((p) => createSession(runtime.ort, p, opts)));
+  const [det, lmk, feat] = sessions as [InferenceSession, InferenceSession, InferenceSession];
+  const model = (s: InferenceSession, dims: readonly number[]) => new SessionModel(runtime.ort, s, dims, batchSize);
+  return {
+    models: { detect: model(det, DETECTOR_INPUT_DIMS), landmark: model(lmk, LANDMARK_INPUT_DIMS), feature: model(feat, FEATURE_INPUT_DIMS) },
+    info: {
+      executionProvider: opts.executionProvider,
+      ortVersion: runtime.version,
+      deviceId: opts.executionProvider === 'cuda' ? (opts.deviceId ?? 0) : undefined,
+      batchSize,
+      ...(wanted > 1 && !files ? { note: `batch size ${wanted} asked, but the batch copies are missing from ${opts.pack.dir}: run \`npm run models\`` } : {}),
+    },
+    close: async () => {
+      await Promise.all(sessions.map((s) => s.release()));
+    },
+  };
+}
+
+function remoteModels({ port, info }: NonNullable<FaceEngineOptions['inference']>): LoadedModels {
+  const remote = new RemoteModels(port);
+  return {
+    models: { detect: remote.model('detect'), landmark: remote.model('landmark'), feature: remote.model('feature') },
+    info,
+    close: async () => remote.close(),
+  };
 }
 
 function message(err: unknown): string {
@@ -55,19 +121,27 @@ export class FaceEngine {
     private readonly detector: FaceDetector,
     private readonly landmarker: LandmarkModel,
     private readonly embedder: FaceEmbedder,
-    private readonly sessions: InferenceSession[],
+    private readonly closeModels: () => Promise<void>,
     private readonly maxImagePixels: number,
+    readonly info: EngineInfo,
   ) {}
 
-  /** Loads the three sessions; the pack is expected to be verified already (see loadModelPack). */
+  /** Loads the three sessions, or connects to an inference server; the pack is expected to be verified already. */
   static async create(opts: FaceEngineOptions): Promise<FaceEngine> {
-    const sessions = await Promise.all([opts.pack.detect, opts.pack.landmark, opts.pack.feature].map((p) => createSession(p, opts)));
-    const [det, lmk, feat] = sessions as [InferenceSession, InferenceSession, InferenceSession];
-    return new FaceEngine(opts.pack, new FaceDetector(det), new LandmarkModel(lmk), new FaceEmbedder(feat), sessions, opts.maxImagePixels);
+    const { models, info, close } = opts.inference ? remoteModels(opts.inference) : await loadSessionModels(opts);
+    return new FaceEngine(
+      opts.pack,
+      new FaceDetector(models.detect),
+      new LandmarkModel(models.landmark),
+      new FaceEmbedder(models.feature),
+      close,
+      opts.maxImagePixels,
+      info,
+    );
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.sessions.map((s) => s.release()));
+    await this.closeModels();
   }
 
   /** Never throws: any failure becomes `{ok: false, error}` naming the stage. */
@@ -106,14 +180,13 @@ export class FaceEngine {
         minFaceSize: opts.minFaceSize ?? DEFAULT_MIN_FACE_SIZE,
       }),
     );
-    const faces: Face[] = [];
-    for (const det of detections) faces.push(await this.measure(img, det, t));
-    return faces;
+    // All faces of the image go through landmarks together, then through the embedder together.
+    const kps = await this.stage('landmark', t, () => this.landmarker.fivePoints(img, detections.map((d) => d.box)));
+    const embeddings = await this.stage('embed', t, () => this.embedder.embed(img, kps));
+    return detections.map((det, i) => this.face(img, det, kps[i]!, embeddings[i]!));
   }
 
-  private async measure(img: RgbImage, { box, score }: Detection, t: StageTimings): Promise<Face> {
-    const kps = await this.stage('landmark', t, () => this.landmarker.fivePoints(img, box));
-    const embedding = await this.stage('embed', t, () => this.embedder.embed(img, kps));
+  private face(img: RgbImage, { box, score }: Detection, kps: FivePoints, embedding: Float32Array): Face {
     return {
       // The detector's own box (clipped to the image), not squared: faceShort is its width for most faces.
       box,

@@ -1,10 +1,12 @@
 // 68-point landmarks with fr_landmark.onnx on a square grayscale face crop, reduced to the 5 alignment points.
-import type { InferenceSession } from 'onnxruntime-node';
-import { Tensor } from 'onnxruntime-node';
 import { cropSquareGray } from '../image/resample';
+import type { OnnxModel } from './onnx-model';
 import type { Box, Point, RgbImage } from './types';
 
 const SIZE = 64;
+
+/** Item dims of the landmark input, batch dim first. */
+export const LANDMARK_INPUT_DIMS = [1, 1, SIZE, SIZE] as const;
 
 export type FivePoints = [Point, Point, Point, Point, Point];
 
@@ -28,23 +30,29 @@ export function fivePoints(pts: readonly Point[]): FivePoints {
 }
 
 export class LandmarkModel {
-  constructor(private readonly session: InferenceSession) {}
+  constructor(private readonly model: OnnxModel) {}
 
-  /** 68 points in source pixels. */
-  async landmarks68(img: RgbImage, box: Box): Promise<Point[]> {
-    const { x, y, side } = landmarkCrop(box);
-    const crop = cropSquareGray(img, x, y, side, SIZE);
-    // The reference pipeline scales by 1/256 (not 255); kept so inputs match what the model was used with.
-    for (let i = 0; i < crop.length; i++) crop[i] = crop[i]! / 256;
-    const out = await this.session.run({ input: new Tensor('float32', crop, [1, 1, SIZE, SIZE]) });
-    const v = out.output?.data as Float32Array | undefined;
-    if (!v || v.length !== 136) throw new Error('landmark: unexpected output (want 136 values)');
-    const pts: Point[] = [];
-    for (let i = 0; i < 68; i++) pts.push([x + v[i * 2]! * side, y + v[i * 2 + 1]! * side]);
-    return pts;
+  /** 68 points in source pixels per box; the boxes' crops go through the model together. */
+  async landmarks68(img: RgbImage, boxes: readonly Box[]): Promise<Point[][]> {
+    const crops = boxes.map(landmarkCrop);
+    const outs = await this.model.runMany(boxes.length, (k) => {
+      const { x, y, side } = crops[k]!;
+      const crop = cropSquareGray(img, x, y, side, SIZE);
+      // The reference pipeline scales by 1/256 (not 255); kept so inputs match what the model was used with.
+      for (let i = 0; i < crop.length; i++) crop[i] = crop[i]! / 256;
+      return crop;
+    });
+    return outs.map((out, k) => {
+      const v = out.output;
+      if (!v || v.length !== 136) throw new Error('landmark: unexpected output (want 136 values)');
+      const { x, y, side } = crops[k]!;
+      const pts: Point[] = [];
+      for (let i = 0; i < 68; i++) pts.push([x + v[i * 2]! * side, y + v[i * 2 + 1]! * side]);
+      return pts;
+    });
   }
 
-  async fivePoints(img: RgbImage, box: Box): Promise<FivePoints> {
-    return fivePoints(await this.landmarks68(img, box));
+  async fivePoints(img: RgbImage, boxes: readonly Box[]): Promise<FivePoints[]> {
+    return (await this.landmarks68(img, boxes)).map(fivePoints);
   }
 }

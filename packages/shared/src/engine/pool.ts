@@ -1,10 +1,13 @@
 // EnginePool: N inference worker threads behind one queue, so ONNX runs never block the caller's event loop.
+// With shared sessions (CUDA's default) the workers do the CPU work and one inference-server thread per GPU runs the models.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type Transferable } from 'node:worker_threads';
+import type { Config } from '../config';
 import { loadModelPack, type ModelPack } from '../models/model-pack';
-import type { FaceEngineOptions } from './engine';
+import type { EngineInfo, FaceEngineOptions } from './engine';
 import type { WorkerMessage, WorkerRequest } from './engine-worker';
+import type { ConnectMessage, ServerMessage, ServerOptions } from './inference-server';
 import type { FileResult, ProcessOptions } from './types';
 
 export interface EnginePoolOptions {
@@ -13,8 +16,30 @@ export interface EnginePoolOptions {
   intraOpThreads: number;
   executionProvider: 'cpu' | 'cuda';
   maxImagePixels: number;
+  /** Most items per ONNX run [1]. */
+  batchSize?: number;
+  /** CUDA devices, worker i on cudaDevices[i % length] [0]. */
+  cudaDevices?: number[];
+  /**
+   * One set of sessions per device in an inference-server thread that every worker feeds, batching across images
+   * [true for CUDA]; else each worker has its own sessions [CPU].
+   */
+  sharedSessions?: boolean;
   /** sha256-check the model files once, here, before any worker starts [true]. */
   verifyModels?: boolean;
+}
+
+/** The pool a service runs from its configuration. */
+export function enginePoolOptions(config: Config): EnginePoolOptions {
+  return {
+    modelDir: config.modelDir,
+    workers: config.engineWorkers,
+    intraOpThreads: config.intraOpThreads,
+    executionProvider: config.executionProvider,
+    maxImagePixels: config.maxImagePixels,
+    batchSize: config.engineBatchSize,
+    cudaDevices: config.cudaDevices,
+  };
 }
 
 interface Job {
@@ -26,11 +51,18 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  deviceId: number;
   job: Job | undefined;
   lastError: string | undefined;
 }
 
+interface Server {
+  worker: Worker;
+  info: EngineInfo;
+}
+
 const WORKER_PATH = fileURLToPath(new URL('./engine-worker.ts', import.meta.url));
+const SERVER_PATH = fileURLToPath(new URL('./inference-server.ts', import.meta.url));
 
 /**
  * Boot code of a worker: engine-worker.ts is TypeScript, and on Node 20 ESM loader hooks (`--import tsx`
@@ -39,14 +71,14 @@ const WORKER_PATH = fileURLToPath(new URL('./engine-worker.ts', import.meta.url)
  * compiles the worker's module graph on require and works in all three; the engine code has no
  * top-level await, so loading it as CommonJS is safe.
  */
-function workerBoot(): string {
+function workerBoot(path: string): string {
   const tsxCjs = createRequire(import.meta.url).resolve('tsx/cjs/api');
-  return `require(${JSON.stringify(tsxCjs)}).require(${JSON.stringify(WORKER_PATH)}, ${JSON.stringify(WORKER_PATH)});`;
+  return `require(${JSON.stringify(tsxCjs)}).require(${JSON.stringify(path)}, ${JSON.stringify(path)});`;
 }
 
-function spawnWorker(data: FaceEngineOptions): Worker {
+function spawnWorker(data: FaceEngineOptions | ServerOptions, path = WORKER_PATH, transferList: Transferable[] = []): Worker {
   // execArgv: [] keeps the parent's loader flags (tsx, vitest) out of the worker; the boot code loads tsx.
-  return new Worker(workerBoot(), { eval: true, workerData: data, execArgv: [] });
+  return new Worker(workerBoot(path), { eval: true, workerData: data, execArgv: [], transferList });
 }
 
 export class EnginePool {
@@ -56,6 +88,10 @@ export class EnginePool {
   private closing = false;
   private brokenReason: string | undefined;
   private readonly engineOptions: FaceEngineOptions;
+  private readonly devices: number[];
+  private readonly shared: boolean;
+  private readonly servers = new Map<number, Server>();
+  private engineInfo: EngineInfo | undefined;
 
   private constructor(
     private readonly pack: ModelPack,
@@ -66,7 +102,10 @@ export class EnginePool {
       intraOpThreads: opts.intraOpThreads,
       executionProvider: opts.executionProvider,
       maxImagePixels: opts.maxImagePixels,
+      batchSize: opts.batchSize ?? 1,
     };
+    this.devices = opts.cudaDevices?.length ? opts.cudaDevices : [0];
+    this.shared = opts.sharedSessions ?? opts.executionProvider === 'cuda';
   }
 
   /** Verifies the model pack and starts every worker; a missing/altered model or a failed start throws. */
@@ -76,7 +115,15 @@ export class EnginePool {
     }
     const pack = loadModelPack(opts.modelDir, opts.verifyModels ?? true);
     const pool = new EnginePool(pack, opts);
-    const started = await Promise.allSettled(Array.from({ length: opts.workers }, () => pool.startWorker()));
+    if (pool.shared) {
+      const servers = await Promise.allSettled(pool.devices.map((d) => pool.startServer(d)));
+      const down = servers.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (down) {
+        await pool.close();
+        throw new Error(`engine pool: the inference server failed to start: ${(down.reason as Error).message}`, { cause: down.reason });
+      }
+    }
+    const started = await Promise.allSettled(Array.from({ length: opts.workers }, (_, i) => pool.startWorker(pool.devices[i % pool.devices.length]!)));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
       await pool.close();
@@ -87,6 +134,14 @@ export class EnginePool {
 
   get modelPackId(): string {
     return this.pack.id;
+  }
+
+  /** What the workers run on (provider, ONNX Runtime build, batch size) and on which CUDA devices. */
+  get info(): EngineInfo & { workers: number; devices: number[] | undefined; sessions: 'per worker' | 'per device' } {
+    const info = this.engineInfo;
+    if (!info) throw new Error('engine pool: no worker has started');
+    const devices = info.executionProvider === 'cuda' ? [...new Set([...this.slots].map((s) => s.deviceId))].sort() : undefined;
+    return { ...info, deviceId: undefined, workers: this.slots.size, devices, sessions: this.shared ? 'per device' : 'per worker' };
   }
 
   /** Resolves with the file's result, an error result included; never rejects once the pool is open. */
@@ -112,6 +167,8 @@ export class EnginePool {
       }),
     );
     this.slots.clear();
+    await Promise.all([...this.servers.values()].map((s) => s.worker.terminate()));
+    this.servers.clear();
   }
 
   private pump(): void {
@@ -126,13 +183,14 @@ export class EnginePool {
   }
 
   /** Starts one worker; resolves once its sessions are loaded, and keeps it replaced if it ever dies. */
-  private startWorker(): Promise<void> {
+  private startWorker(deviceId: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const slot: Slot = { worker: spawnWorker(this.engineOptions), job: undefined, lastError: undefined };
+      const slot: Slot = { worker: this.spawnEngineWorker(deviceId), deviceId, job: undefined, lastError: undefined };
       let ready = false;
       slot.worker.on('message', (msg: WorkerMessage) => {
         if (msg.type === 'ready') {
           ready = true;
+          this.engineInfo = msg.info;
           this.slots.add(slot);
           resolve();
           this.pump();
@@ -159,13 +217,54 @@ export class EnginePool {
         const why = `engine worker died (exit code ${code}${slot.lastError ? `: ${slot.lastError}` : ''})`;
         if (slot.job) slot.job.resolve({ ok: false, path: slot.job.path, error: `${why} while processing the file` });
         slot.job = undefined;
-        this.replaceWorker(why);
+        this.replaceWorker(why, slot.deviceId);
       });
     });
   }
 
-  private replaceWorker(why: string): void {
-    this.startWorker().catch((err: Error) => {
+  /** An engine worker with its own sessions, or connected to the device's inference server by its own port. */
+  private spawnEngineWorker(deviceId: number): Worker {
+    const server = this.servers.get(deviceId);
+    if (!this.shared) return spawnWorker({ ...this.engineOptions, deviceId });
+    if (!server) throw new Error(`engine pool: no inference server for device ${deviceId}`);
+    const { port1, port2 } = new MessageChannel();
+    server.worker.postMessage({ type: 'connect', port: port1 } satisfies ConnectMessage, [port1]);
+    return spawnWorker({ ...this.engineOptions, deviceId, inference: { port: port2, info: server.info } }, WORKER_PATH, [port2]);
+  }
+
+  /** Starts the device's inference server; if it dies later, the pool cannot run anything more on that device. */
+  private startServer(deviceId: number): Promise<void> {
+    const { pack, intraOpThreads, executionProvider, batchSize } = this.engineOptions;
+    const worker = spawnWorker({ pack, intraOpThreads, executionProvider, batchSize, deviceId }, SERVER_PATH);
+    return new Promise((resolve, reject) => {
+      let lastError: string | undefined;
+      let ready = false;
+      worker.on('message', (msg: ServerMessage) => {
+        if (msg.type === 'ready') {
+          ready = true;
+          this.servers.set(deviceId, { worker, info: msg.info });
+          resolve();
+        } else {
+          lastError = msg.message;
+          void worker.terminate();
+        }
+      });
+      worker.on('error', (err) => {
+        lastError = err.message;
+      });
+      worker.on('exit', (code) => {
+        this.servers.delete(deviceId);
+        if (!ready) reject(new Error(lastError ?? `inference server exited with code ${code} before it was ready`));
+        else if (!this.closing) {
+          this.brokenReason = `inference server of device ${deviceId} died (exit code ${code}${lastError ? `: ${lastError}` : ''})`;
+          for (const job of this.queue.splice(0)) job.resolve({ ok: false, path: job.path, error: `engine: ${this.brokenReason}` });
+        }
+      });
+    });
+  }
+
+  private replaceWorker(why: string, deviceId: number): void {
+    this.startWorker(deviceId).catch((err: Error) => {
       if (this.slots.size > 0 || this.closing) return;
       // Nothing left to run on: fail what waits rather than hang.
       this.brokenReason = `${why}; restarting it failed: ${err.message}`;

@@ -12,6 +12,8 @@ export interface ModelPack {
   detect: string;
   landmark: string;
   feature: string;
+  /** The same three models with a symbolic batch dim (made at set-up, see scripts/onnx-batch.mjs); absent if not made. */
+  batch: { detect: string; landmark: string; feature: string } | undefined;
 }
 
 export class ModelPackError extends Error {
@@ -22,6 +24,27 @@ export class ModelPackError extends Error {
 }
 
 export const MODEL_FILES = manifest.files as Record<string, string>;
+export const BATCH_MODEL_FILES = manifest.batchFiles as Record<string, { from: string; sha256: string }>;
+
+function sha256Of(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** Batch copies are optional (older set-ups lack them), but one that exists and is altered is an error. */
+function batchCopies(dir: string, verify: boolean): ModelPack['batch'] {
+  for (const [file, { sha256 }] of Object.entries(BATCH_MODEL_FILES)) {
+    const path = join(dir, file);
+    if (!existsSync(path)) return undefined;
+    if (verify && sha256Of(path) !== sha256) {
+      throw new ModelPackError(`model file ${path} is not the batch copy expected (sha256 ${sha256}): run \`npm run models\``);
+    }
+  }
+  return {
+    detect: join(dir, 'fr_detect.batch.onnx'),
+    landmark: join(dir, 'fr_landmark.batch.onnx'),
+    feature: join(dir, 'fr_feature.batch.onnx'),
+  };
+}
 
 export function modelPackId(): string {
   const digest = createHash('sha256');
@@ -39,7 +62,7 @@ export function loadModelPack(dir: string, verify = true): ModelPack {
       throw new ModelPackError(`model file ${path} is missing: run \`npm run models\` or set MODEL_DIR`);
     }
     if (verify) {
-      const actual = createHash('sha256').update(readFileSync(path)).digest('hex');
+      const actual = sha256Of(path);
       if (actual !== expected) {
         throw new ModelPackError(`model file ${path} has sha256 ${actual}, expected ${expected}: it was altered`);
       }
@@ -52,5 +75,6 @@ export function loadModelPack(dir: string, verify = true): ModelPack {
     detect: join(dir, 'fr_detect.onnx'),
     landmark: join(dir, 'fr_landmark.onnx'),
     feature: join(dir, 'fr_feature.onnx'),
+    batch: batchCopies(dir, verify),
   };
 }
