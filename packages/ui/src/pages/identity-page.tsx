@@ -1,5 +1,5 @@
 // One identity: every face (lazy thumbnails), selection, reject / split / move, merge from suggestions, label, undo.
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, call, get, getAll } from '../api';
 import type { Decision, IdentityDetail, IdentityFace, IdentitySummary, Suggestions } from '../api-types';
 import { identityTitle } from '../components/identity-card';
@@ -73,8 +73,12 @@ export function IdentityPage({ id }: { id: string }) {
   const [targets, setTargets] = useState<IdentitySummary[]>([]);
   const [moveTo, setMoveTo] = useState('');
 
+  // The version the page shows now: an undo offered by an older message still refers to what is on screen.
+  const shownVersion = useRef<number | null>(null);
+
   const refresh = async (signal?: AbortSignal) => {
     const next = await load(id, signal);
+    shownVersion.current = next.identity.version;
     setData(next);
     setLabelDraft(next.identity.label ?? '');
     setError(null);
@@ -152,7 +156,7 @@ export function IdentityPage({ id }: { id: string }) {
   const version = identity.version;
   const undo = () =>
     change(async () => {
-      await call('POST', `${idPath(id)}/undo`, { ifMatch: (await get<IdentityDetail>(idPath(id))).version });
+      await call('POST', `${idPath(id)}/undo`, { ifMatch: shownVersion.current ?? version });
       return 'Undid the last decision.';
     }, false);
   const reject = () =>
