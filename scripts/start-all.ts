@@ -1,7 +1,8 @@
-// `npm start`: migrates, then runs the API, one embed worker and one cluster worker with prefixed output.
+// `npm start`: migrates, then runs the API, one embed worker and one cluster worker; logs readable on a terminal.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lineFormatter } from './log-lines';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const services = ['api', 'embed-worker', 'cluster-worker'] as const;
@@ -18,18 +19,19 @@ for (const name of ['BUCKET_ROOTS', 'OUTPUT_ROOTS']) {
 
 function run(name: keyof typeof colours, script: string): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const prefix = process.stdout.isTTY ? `\x1b[${colours[name]}m[${name}]\x1b[0m ` : `[${name}] `;
   for (const [stream, out] of [
     [child.stdout, process.stdout],
     [child.stderr, process.stderr],
   ] as const) {
+    // Readable logs for a person at a terminal, JSON lines for anything else (a file, a log collector).
+    const format = lineFormatter(name, { tty: out.isTTY === true, colour: colours[name] });
     let partial = '';
     stream?.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString()).split('\n');
       partial = lines.pop() ?? '';
-      for (const line of lines) out.write(`${prefix}${line}\n`);
+      for (const line of lines) out.write(format(line));
     });
-    stream?.on('end', () => partial && out.write(`${prefix}${partial}\n`));
+    stream?.on('end', () => partial && out.write(format(partial)));
   }
   return child;
 }

@@ -24,7 +24,7 @@ function help(): string {
     'usage: facesets <command> [options]',
     '',
     'commands:',
-    '  embed <file>...                       detect, align, embed faces; one JSON line per file (no database)',
+    '  embed <file|dir>... [--files-from F]  detect, align, embed faces; one JSON line per file (no database)',
     '  submit <bucket> [--output-root DIR] [--mode M] [--param k=v]... [--force] [--watch]',
     '                                        submit a job to the API (FACESETS_URL) and optionally watch it',
     '  status <id>                           show a job',

@@ -15,7 +15,7 @@ import {
   type ScanPayload,
 } from '@facesets/shared/queues';
 import { hashFile } from './file-hash';
-import { walkBucket } from './walk';
+import { walkBucket } from '@facesets/shared/scan/walk';
 
 export interface ScanDeps {
   jobs: JobsRepository;

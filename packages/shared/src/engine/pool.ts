@@ -8,6 +8,7 @@ import { loadModelPack, type ModelPack } from '../models/model-pack';
 import type { EngineInfo, FaceEngineOptions } from './engine';
 import type { WorkerMessage, WorkerRequest } from './engine-worker';
 import type { ConnectMessage, ServerMessage, ServerOptions } from './inference-server';
+import { prepareOrtProcess } from './ort-env';
 import type { FileResult, ProcessOptions } from './types';
 
 export interface EnginePoolOptions {
@@ -114,6 +115,7 @@ export class EnginePool {
       throw new Error(`EnginePool: workers must be a positive integer, got ${opts.workers}`);
     }
     const pack = loadModelPack(opts.modelDir, opts.verifyModels ?? true);
+    prepareOrtProcess();
     const pool = new EnginePool(pack, opts);
     if (pool.shared) {
       const servers = await Promise.allSettled(pool.devices.map((d) => pool.startServer(d)));

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { REPO_ROOT, type ExecutionProvider } from '../config';
 import gpuRuntime from './gpu-runtime.json' with { type: 'json' };
+import { prepareOrtProcess } from './ort-env';
 
 /** The onnxruntime-node module; the GPU build (1.29) has the same API as the CPU one's types (1.30). */
 export type Ort = typeof import('onnxruntime-node');
@@ -42,6 +43,7 @@ export const GPU_RUNTIME_DIR = join(REPO_ROOT, gpuRuntime.dir);
 
 /** The runtime for `provider`; CUDA without `npm run gpu:install` is an error that says so. */
 export function loadRuntime(provider: ExecutionProvider, gpuDir: string = GPU_RUNTIME_DIR): OrtRuntime {
+  prepareOrtProcess(); // before any session: the first one creates the process's ORT environment
   if (provider === 'cpu') {
     const ort = requireOrt('onnxruntime-node', provider);
     return { ort, provider, version: ort.env.versions.node ?? 'unknown', location: 'node_modules/onnxruntime-node' };

@@ -1,8 +1,8 @@
 // Walks a bucket's real directory tree in a stable order, sorting files into images and skipped entries.
 import { opendir, realpath } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { isInside } from '@facesets/shared/jobs/paths';
-import { ESCAPING_SYMLINK } from '@facesets/shared/jobs/scan-stats';
+import { isInside } from '../jobs/paths';
+import { ESCAPING_SYMLINK } from '../jobs/scan-stats';
 
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.psd']);
 
