@@ -166,6 +166,23 @@ describe('identities API', () => {
     expect(history[0]).toMatchObject({ kind: 'reject', faceIds: [face.id], actor: 'local', identityId: amy.id });
   });
 
+  it('a change whose disk writes were interrupted is finished by the next touch of the root', async () => {
+    const bern = await detail(people.get('bernadette')!.id);
+    const dir = join(out, bern.path);
+    const before = await readFile(join(dir, 'faceset.json'));
+    const png = await readFile(join(dir, bern.faces[0]!.png));
+    const res = await call('POST', `/identities/${bern.id}/reject`, { faceIds: [bern.faces[0]!.id] });
+    expect(res.statusCode, res.body).toBe(200);
+    // As if the process died after the records were committed and before the folder was rewritten.
+    await (await import('node:fs/promises')).writeFile(join(dir, 'faceset.json'), before);
+    await (await import('node:fs/promises')).writeFile(join(dir, bern.faces[0]!.png), png);
+    const sync = await app.inject({ method: 'POST', url: '/output-roots/sync', payload: { outputRoot: out } });
+    expect(sync.json()).toMatchObject({ rejected: [], adopted: [] });
+    await expectOnDisk(await detail(bern.id));
+    expect((await call('POST', `/identities/${bern.id}/undo`)).statusCode).toBe(200);
+    await expectOnDisk(await detail(bern.id));
+  });
+
   it('label: in faceset.json and the manifest entry; the folder name stays', async () => {
     const raj = people.get('bernadette')!;
     const res = await call('PATCH', `/identities/${raj.id}`, { label: 'Bernadette' });

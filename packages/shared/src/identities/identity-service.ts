@@ -15,7 +15,7 @@ import { FACESET_FILE, facesetMember } from '../export/faceset-file';
 import { readManifest, writeManifest } from '../export/manifest';
 import { cropFileName } from '../export/naming';
 import { facesetName, facesetNumber } from '../export/numbering';
-import { THIN_DIR } from '../export/output-root';
+import { removeStaleTemps, THIN_DIR } from '../export/output-root';
 import type { DecodeImage } from '../export/write-facesets';
 import type { Logger } from '../logger';
 import { DEFAULT_PARAMS } from '../params';
@@ -202,6 +202,9 @@ export class IdentityService {
   async syncLocked(root: string, actor = 'local'): Promise<SyncResult> {
     const log = this.deps.log.child({ outputRoot: root });
     await this.identities.ensureRoot(root);
+    // What an interrupted change left at the top (a folder being built or taken away) goes first.
+    const stale = await removeStaleTemps([root, join(root, THIN_DIR)]);
+    if (stale.length) log.warn({ removed: stale }, 'removed temp entries an interrupted change left');
     const known = await this.identities.byRoot(root);
     const byName = new Map(known.map((i) => [i.name, i]));
     const result: SyncResult = { outputRoot: root, adopted: [], rejected: [], missingFolders: [] };
