@@ -1,6 +1,10 @@
 // Per-job parameters (SPEC.md's thresholds) with their defaults and allowed ranges.
 import { Type, type Static } from 'typebox';
 
+/** How a job's new identities are split into eras (`none`: not at all). */
+export const ERA_SPLITS = ['none', 'date', 'appearance', 'auto'] as const;
+export type EraSplit = (typeof ERA_SPLITS)[number];
+
 const num = (def: number, minimum: number, maximum: number, description: string) =>
   Type.Number({ default: def, minimum, maximum, description });
 const int = (def: number, minimum: number, maximum: number, description: string) =>
@@ -20,6 +24,18 @@ export const JobParamsSchema = Type.Object(
     exportOutlierThreshold: num(0.45, 0, 2, 'export outlier distance from the cluster centroid'),
     exportSize: int(512, 64, 4096, 'side of the exported square PNG crops, px'),
     thinBelow: int(4, 0, 1_000_000, 'sets with fewer PNGs than this go under _thin/'),
+    importAsNew: Type.Boolean({
+      default: false,
+      description: 'import: make every folder a new identity, even when it matches one already in the output root',
+    }),
+    eras: Type.Unsafe<EraSplit>({
+      type: 'string',
+      enum: [...ERA_SPLITS],
+      default: 'none',
+      description: 'split every new identity of the job into eras: none, date (EXIF), appearance, or auto (date, undated faces by appearance)',
+    }),
+    eraGapYears: num(3, 0.01, 200, 'date eras: a gap of at least this many years between two photos starts a new era'),
+    eraThreshold: num(0.45, 0, 2, 'appearance eras: average-linkage merge distance inside one identity (tighter than clusterThreshold)'),
   },
   { additionalProperties: false },
 );
@@ -39,6 +55,10 @@ export const DEFAULT_PARAMS: JobParams = {
   exportOutlierThreshold: 0.45,
   exportSize: 512,
   thinBelow: 4,
+  importAsNew: false,
+  eras: 'none',
+  eraGapYears: 3,
+  eraThreshold: 0.45,
 };
 
 export function withDefaults(params: Partial<JobParams> | undefined): JobParams {

@@ -6,6 +6,7 @@ import authPlugin from './plugins/auth';
 import errorsPlugin, { formatSchemaErrors } from './plugins/errors';
 import { dbPlugin, identitiesPlugin, queuesPlugin } from './plugins/resources';
 import swaggerPlugin from './plugins/swagger';
+import erasRoutes from './routes/eras.routes';
 import facesRoutes from './routes/faces.routes';
 import healthRoutes from './routes/health.routes';
 import identitiesRoutes from './routes/identities.routes';
@@ -43,6 +44,7 @@ export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInst
   await app.register(jobsRoutes);
   await app.register(jobEventsRoutes);
   await app.register(identitiesRoutes);
+  await app.register(erasRoutes);
   await app.register(facesRoutes);
   await app.register(uiRoutes);
   return app as unknown as FastifyInstance;

@@ -1,5 +1,6 @@
 // Cluster stage: runs after every embed batch of a job; finalises scan jobs, and runs discover/extend as named steps:
-// identities (adopt, hand edits) → coverage → clustering → export → manifest (under the output-root lock) → report → events.
+// identities (adopt, hand edits) → coverage → clustering → export → manifest (under the output-root lock) → report → events;
+// import jobs likewise (import-folders.ts).
 import { mkdir, realpath } from 'node:fs/promises';
 import { UnrecoverableError } from 'bullmq';
 import type { DotKernel } from '@facesets/shared/clustering/threshold-graph';
@@ -18,7 +19,9 @@ import type { Logger } from '@facesets/shared/logger';
 import type { JobParams } from '@facesets/shared/params';
 import type { CallbackPayload, ClusterPayload } from '@facesets/shared/queues';
 import type { CoverageReport, DiscoveryReport, JobReport } from '@facesets/shared/report/types';
+import { importFolders, importSummary, type ImportSource } from './import-folders';
 import { clusteringStep } from './steps/clustering.step';
+import { erasStep } from './steps/eras.step';
 import { coverageStep } from './steps/coverage.step';
 import { callbackStep, publishStep } from './steps/events.step';
 import { exportStep } from './steps/export.step';
@@ -34,6 +37,8 @@ export interface ClusterDeps {
   faces: JobFaceSource;
   /** Identity records of output roots: adoption, decisions honoured, extend and new sets recorded. */
   identities: IdentityService;
+  /** Import jobs: each path's top-level folder and the sources' capture times. */
+  imports: ImportSource;
   lock: OutputRootLock;
   /** Redis pub/sub of manifest updates. */
   publish(event: ManifestEvent): Promise<void>;
@@ -74,34 +79,35 @@ export async function processCluster(payload: ClusterPayload, deps: ClusterDeps)
   // The scan part is visible in GET /jobs/:id/report while discovery runs.
   const base = buildJobReport(job, scan);
   await deps.jobs.setReport(jobId, base);
-  const run = deps.discoverOrExtend ?? discoverOrExtend;
-  const out = await run(
-    {
-      jobId,
-      mode: job.mode,
-      bucket: job.bucket,
-      outputRoot: job.outputRoot,
-      modelPack: job.modelPack ?? '',
-      params: job.params,
-      createdAt: job.createdAt.toISOString(),
-      report: base,
-    },
-    {
-      ...deps,
-      log,
-      enterExporting: () => deps.jobs.transition(jobId, 'exporting', { phase: 'exporting' }),
-      isCancelled: async () => (await deps.jobs.getState(jobId)) === 'cancelled',
-    },
-  );
+  const input: DiscoverInput = {
+    jobId,
+    mode: job.mode,
+    bucket: job.bucket,
+    outputRoot: job.outputRoot,
+    modelPack: job.modelPack ?? '',
+    params: job.params,
+    createdAt: job.createdAt.toISOString(),
+    report: base,
+  };
+  const stepDeps = {
+    ...deps,
+    log,
+    enterExporting: () => deps.jobs.transition(jobId, 'exporting', { phase: 'exporting' }),
+    isCancelled: async () => (await deps.jobs.getState(jobId)) === 'cancelled',
+  };
+  const out =
+    job.mode === 'import'
+      ? await importFolders(input, stepDeps).then((o) => o && { ...o, summary: importSummary(o) })
+      : await (deps.discoverOrExtend ?? discoverOrExtend)(input, stepDeps).then((o) => o && { ...o, summary: discoverySummary(o) });
   if (!out) {
-    log.info('job cancelled during discovery; nothing was moved into the output root');
+    log.info('job cancelled before it wrote anything; nothing was moved into the output root');
     return { status: 'skipped', reason: 'job was cancelled before it wrote anything' };
   }
-  const summary = { ...scanSummary(scan), ...discoverySummary(out) };
+  const summary = { ...scanSummary(scan), ...out.summary };
   if (!(await deps.jobs.complete(jobId, summary, out.report))) {
     return { status: 'skipped', reason: 'job was cancelled before it completed' };
   }
-  log.info({ mode: job.mode, ...discoverySummary(out) }, 'job completed');
+  log.info({ mode: job.mode, ...out.summary }, 'job completed');
   // After completion and never failing it: the job is done whether or not its notification can be queued.
   await callbackStep(out.event, job.callbackUrl, { ...deps, log });
   return { status: 'completed' };
@@ -120,7 +126,7 @@ export interface DiscoverInput {
   report: JobReport;
 }
 
-export type DiscoverDeps = Pick<ClusterDeps, 'faces' | 'identities' | 'lock' | 'publish' | 'decodeImage' | 'kernel' | 'log'> & {
+export type DiscoverDeps = Pick<ClusterDeps, 'faces' | 'identities' | 'lock' | 'publish' | 'decodeImage' | 'kernel' | 'log'> & Partial<Pick<ClusterDeps, 'imports'>> & {
   /** Moves the job to `exporting` before anything is written to the output root; false if it was cancelled. */
   enterExporting?(): Promise<boolean>;
   /** True once the job was cancelled: checked after the crops are written, before any set is moved into place. */
@@ -184,15 +190,37 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
           },
         },
       );
+      // Eras step (params.eras): the job's new identities split into era sets, numbered after them.
+      const eras = clusters && input.params.eras !== 'none' && exported.added.length
+        ? await erasStep(
+            {
+              root, jobId: input.jobId, bucket: input.bucket, createdAt: input.createdAt, params: input.params, modelPack: input.modelPack,
+              by: input.params.eras, origin: 'discovered',
+              parents: exported.discovery!.facesets.flatMap((o, k) => (o.name ? [{ name: o.name, faces: clusters.plans[k]!.members.map((m) => m.face) }] : [])),
+              usedNames: [...state.names, ...manifestNames(manifest), ...exported.added],
+            },
+            {
+              captureTimesOf: async (shas) => (deps.imports ? deps.imports.captureTimesOf(shas, input.modelPack) : new Map()),
+              decodeImage: deps.decodeImage,
+              identities: deps.identities,
+              ...(deps.kernel ? { kernel: deps.kernel } : {}),
+            },
+          )
+        : null;
+      if (eras) {
+        exported.added.push(...eras.added);
+        exported.entries.facesets.push(...eras.entries.facesets);
+        exported.entries.thin_eras.push(...eras.entries.thin_eras);
+      }
       await manifestStep(root, manifest, exported);
-      return { coverage: covered.coverage, ...exported };
+      return { coverage: covered.coverage, ...exported, eras: eras?.splits ?? [] };
     });
   } catch (err) {
     if (err instanceof JobCancelledError) return null;
     throw err;
   }
 
-  const report = await reportStep({ root, jobId: input.jobId, base: input.report, coverage: written.coverage, discovery: written.discovery }, { log });
+  const report = await reportStep({ root, jobId: input.jobId, base: input.report, coverage: written.coverage, discovery: written.discovery, eras: written.eras }, { log });
   const event: ManifestEvent = { outputRoot: root, jobId: input.jobId, added: written.added, extended: written.extended };
   await publishStep(event, deps);
   log.info({ covered: written.coverage.covered, added: written.added, extended: written.extended }, 'discovery finished');

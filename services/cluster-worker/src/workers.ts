@@ -9,6 +9,7 @@ import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import { createPgAdvisoryLock } from '@facesets/shared/db/locks.repository';
 import type { Db } from '@facesets/shared/db/pool';
 import { ReportsRepository } from '@facesets/shared/db/reports.repository';
+import { SourcesRepository } from '@facesets/shared/db/sources.repository';
 import { createRedisManifestPublisher, manifestChannel } from '@facesets/shared/events/manifest-events';
 import { IdentityService } from '@facesets/shared/identities/identity-service';
 import { decodeImage } from '@facesets/shared/image/decode';
@@ -42,6 +43,8 @@ export interface RunningWorkers {
 export function startClusterWorker({ config, db, log, discoverOrExtend }: ClusterWorkerDeps): RunningWorkers {
   const jobs = new JobsRepository(db);
   const reports = new ReportsRepository(db);
+  const faces = new FacesRepository(db);
+  const sources = new SourcesRepository(db);
   const connection = workerConnection(config.redisUrl);
   // Publishing and queueing callbacks fail fast: a Redis hiccup must not hold a finished job up (both are best effort).
   const producer = producerConnection(config.redisUrl);
@@ -56,7 +59,8 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
   const deps: ClusterDeps = {
     jobs,
     reports,
-    faces: new FacesRepository(db),
+    faces,
+    imports: { folderPaths: (jobId) => sources.folderPaths(jobId), captureTimesOf: (shas, pack) => faces.captureTimesOf(shas, pack) },
     identities: new IdentityService({ db, lock, decodeImage: decode, publish, log, modelPack: modelPackId() }),
     lock,
     publish,

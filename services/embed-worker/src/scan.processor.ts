@@ -2,7 +2,7 @@
 import type { FlowJob, FlowProducer } from 'bullmq';
 import type { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { SourcesRepository, SeenPath } from '@facesets/shared/db/sources.repository';
-import { countInto, emptyScanStats, type ScanStats } from '@facesets/shared/jobs/scan-stats';
+import { countInto, emptyScanStats, ROOT_FILE, type ScanStats } from '@facesets/shared/jobs/scan-stats';
 import { isTerminal } from '@facesets/shared/jobs/state';
 import type { Logger } from '@facesets/shared/logger';
 import {
@@ -15,7 +15,7 @@ import {
   type ScanPayload,
 } from '@facesets/shared/queues';
 import { hashFile } from './file-hash';
-import { walkBucket } from '@facesets/shared/scan/walk';
+import { topLevelFolder, walkBucket } from '@facesets/shared/scan/walk';
 
 export interface ScanDeps {
   jobs: JobsRepository;
@@ -55,7 +55,7 @@ export async function processScan(payload: ScanPayload, deps: ScanDeps): Promise
       return { status: 'skipped', reason: 'job left the queue meanwhile' };
     }
     log.info({ bucket: job.bucket }, 'scan started');
-    const walked = await walkAndRecord(jobId, job.bucket, job.force, deps);
+    const walked = await walkAndRecord(jobId, job.bucket, { force: job.force, byFolder: job.mode === 'import' }, deps);
     if (walked === null) return { status: 'skipped', reason: 'job was cancelled' };
     const counts = await deps.sources.cachedCounts(jobId, deps.modelPack);
     const distinct = counts.cached + counts.toEmbed;
@@ -103,8 +103,14 @@ export function clusterFlow(jobId: string, batches: EmbedFile[][]): FlowJob {
   };
 }
 
+interface WalkOptions {
+  force: boolean;
+  /** Import jobs: record each path's top-level folder; images directly in the bucket root are skipped. */
+  byFolder: boolean;
+}
+
 /** Walks and hashes the bucket, writing paths and distinct sources in batches; null when the job was cancelled. */
-async function walkAndRecord(jobId: string, bucket: string, force: boolean, deps: ScanDeps): Promise<WalkCounts | null> {
+async function walkAndRecord(jobId: string, bucket: string, { force, byFolder }: WalkOptions, deps: ScanDeps): Promise<WalkCounts | null> {
   const concurrency = deps.hashConcurrency ?? 4;
   const flushSize = deps.flushSize ?? 500;
   const counts: WalkCounts = { found: 0, skipped: 0, scanErrors: 0, stats: emptyScanStats() };
@@ -125,9 +131,9 @@ async function walkAndRecord(jobId: string, bucket: string, force: boolean, deps
     return deps.jobs.isActive(jobId);
   };
 
-  const hashOne = async (path: string): Promise<void> => {
+  const hashOne = async (path: string, folder: string | null): Promise<void> => {
     try {
-      pending.push({ path, ...(await hashFile(path)) });
+      pending.push({ path, ...(await hashFile(path)), ...(folder !== null ? { folder } : {}) });
     } catch (err) {
       counts.scanErrors += 1;
       counts.stats.errorFiles.push({ path, reason: `read: ${(err as Error).message}` });
@@ -141,9 +147,16 @@ async function walkAndRecord(jobId: string, bucket: string, force: boolean, deps
       countInto(counts.stats.skippedByExtension, entry.key);
       continue;
     }
+    const folder = byFolder ? topLevelFolder(bucket, entry.path) : null;
+    if (byFolder && folder === null) {
+      counts.skipped += 1;
+      countInto(counts.stats.skippedByExtension, ROOT_FILE);
+      (counts.stats.rootFiles ??= []).push(entry.path);
+      continue;
+    }
     counts.found += 1;
     countInto(counts.stats.byExtension, entry.ext);
-    const p: Promise<void> = hashOne(entry.path).finally(() => inflight.delete(p));
+    const p: Promise<void> = hashOne(entry.path, folder).finally(() => inflight.delete(p));
     inflight.add(p);
     if (inflight.size >= concurrency) await Promise.race(inflight);
     if (++sinceFlush >= flushSize) {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { UsageError, type Command } from '../cli';
 import { apiClient, exitCodeFor, reportApiError, summaryLines, watchJob } from './status';
 
-const MODES = ['discover', 'scan', 'extend'];
+const MODES = ['discover', 'scan', 'extend', 'import'];
 
 export interface SubmitArgs {
   body: {
@@ -80,7 +80,7 @@ export function parseSubmitArgs(args: string[]): SubmitArgs {
 export const command: Command = {
   summary: 'submit a job to the API and optionally watch it',
   usage:
-    'facesets submit <bucket> [--output-root DIR] [--mode discover|scan|extend] [--param key=value]... [--force] ' +
+    'facesets submit <bucket> [--output-root DIR] [--mode discover|scan|extend|import] [--param key=value]... [--force] ' +
     '[--callback-url URL] [--idempotency-key KEY] [--watch]',
   async run(args) {
     const parsed = parseSubmitArgs(args);

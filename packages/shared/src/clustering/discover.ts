@@ -38,6 +38,18 @@ export interface ExportPlan {
   outliersDropped: number;
   members: PlannedMember[];
   centroid: Float32Array | null;
+  /** Keys written into the set's faceset.json and manifest entry besides the usual ones (label, parent, era). */
+  extra?: FacesetExtra;
+}
+
+/** What an imported identity or an era carries beyond a discovered set. */
+export interface FacesetExtra {
+  /** A human name (an imported folder's name). */
+  label?: string;
+  /** An era's parent identity (faceset_NNN). */
+  parent?: string;
+  /** How an era was split and its span (calendar dates, null when undated). */
+  era?: { by: 'date' | 'appearance' | 'auto'; from: string | null; to: string | null };
 }
 
 export interface ClusteringResult {

@@ -71,11 +71,12 @@ export class FacesRepository {
     return inTransaction(this.db, async (client) => {
       if (confirmed) {
         await client.query(
-          `INSERT INTO sources (sha256, model_pack, size, format, width, height, status, reason, face_count, job_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+          `INSERT INTO sources (sha256, model_pack, size, format, width, height, status, reason, face_count, job_id, captured_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            ON CONFLICT (sha256, model_pack) DO UPDATE SET size = EXCLUDED.size, format = EXCLUDED.format,
              width = EXCLUDED.width, height = EXCLUDED.height, status = EXCLUDED.status, reason = EXCLUDED.reason,
-             face_count = EXCLUDED.face_count, job_id = EXCLUDED.job_id, embedded_at = now()`,
+             face_count = EXCLUDED.face_count, job_id = EXCLUDED.job_id, captured_at = EXCLUDED.captured_at,
+             embedded_at = now()`,
           [
             sha,
             modelPack,
@@ -87,6 +88,7 @@ export class FacesRepository {
             reason,
             faces.length,
             jobId,
+            result.ok ? (result.capturedAt ?? null) : null,
           ],
         );
         await client.query('DELETE FROM faces WHERE sha256 = $1 AND model_pack = $2', [sha, modelPack]);
@@ -148,6 +150,16 @@ export class FacesRepository {
     const out: FaceRecord[] = [];
     for (let i = 0; i < shas.length; i += SHAS_PER_QUERY) out.push(...(await this.facesOf(shas.slice(i, i + SHAS_PER_QUERY), modelPack)));
     return out;
+  }
+
+  /** EXIF capture time of each dated source among these (undated and unknown sources are absent). */
+  async captureTimesOf(sha256s: string[], modelPack: string): Promise<Map<string, Date>> {
+    const { rows } = await this.db.query<{ sha256: Buffer; captured_at: Date }>(
+      `SELECT sha256, captured_at FROM sources
+       WHERE model_pack = $1 AND sha256 = ANY($2::bytea[]) AND captured_at IS NOT NULL`,
+      [modelPack, sha256s.map(shaToBytes)],
+    );
+    return new Map(rows.map((r) => [shaToHex(r.sha256), r.captured_at]));
   }
 
   async countFaces(sha256: string, modelPack: string): Promise<number> {

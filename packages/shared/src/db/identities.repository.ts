@@ -306,8 +306,9 @@ export class IdentitiesRepository {
     for (let i = 0; i < rows.length; i += CHUNK) {
       const part = rows.slice(i, i + CHUNK);
       await client.query(
-        `INSERT INTO identity_faces (identity_id, output_root, sha256, face_index, model_pack, origin, png, entry, position)
-         SELECT k.identity_id, $1, k.sha256, k.face_index, k.model_pack, k.origin, k.png, k.entry, k.position
+        `INSERT INTO identity_faces (identity_id, output_root, sha256, face_index, model_pack, origin, png, entry, position, in_era)
+         SELECT k.identity_id, $1, k.sha256, k.face_index, k.model_pack, k.origin, k.png, k.entry, k.position,
+                (SELECT parent_id IS NOT NULL FROM identities WHERE id = k.identity_id)
          FROM unnest($2::uuid[], $3::bytea[], $4::int[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::int[])
            AS k(identity_id, sha256, face_index, model_pack, origin, png, entry, position)`,
         [
@@ -326,8 +327,10 @@ export class IdentitiesRepository {
     for (let i = 0; i < members.length; i += CHUNK) {
       const part = members.slice(i, i + CHUNK);
       await client.query(
-        `INSERT INTO identity_faces (identity_id, output_root, sha256, face_index, model_pack, origin, png, entry, position)
-         SELECT $1, $2, * FROM unnest($3::bytea[], $4::int[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::int[])`,
+        // in_era follows the identity: an era's members are its parent's faces too (migration 0004b).
+        `INSERT INTO identity_faces (identity_id, output_root, sha256, face_index, model_pack, origin, png, entry, position, in_era)
+         SELECT $1, $2, u.*, (SELECT parent_id IS NOT NULL FROM identities WHERE id = $1)
+         FROM unnest($3::bytea[], $4::int[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::int[]) AS u`,
         [
           identityId, root,
           part.map((m) => shaToBytes(m.sha256)), part.map((m) => m.faceIndex), part.map((m) => m.modelPack),

@@ -8,6 +8,8 @@ export interface SeenPath {
   sha256: string;
   size: number;
   mtime: Date;
+  /** Import jobs: the bucket's top-level folder the path lies in. */
+  folder?: string;
 }
 
 export interface CachedCounts {
@@ -35,10 +37,10 @@ export class SourcesRepository {
       [bucket, jobId, names, shas, paths.map((p) => p.size), paths.map((p) => p.mtime)],
     );
     await this.db.query(
-      `INSERT INTO job_paths (job_id, path, sha256)
-       SELECT $1, u.path, u.sha FROM unnest($2::text[], $3::bytea[]) AS u(path, sha)
-       ON CONFLICT (job_id, path) DO UPDATE SET sha256 = EXCLUDED.sha256`,
-      [jobId, names, shas],
+      `INSERT INTO job_paths (job_id, path, sha256, folder)
+       SELECT $1, u.path, u.sha, u.folder FROM unnest($2::text[], $3::bytea[], $4::text[]) AS u(path, sha, folder)
+       ON CONFLICT (job_id, path) DO UPDATE SET sha256 = EXCLUDED.sha256, folder = EXCLUDED.folder`,
+      [jobId, names, shas, paths.map((p) => p.folder ?? null)],
     );
   }
 
@@ -109,6 +111,25 @@ export class SourcesRepository {
       const list = out.get(sha);
       if (list) list.push(r.path);
       else out.set(sha, [r.path]);
+    }
+    return out;
+  }
+
+  /**
+   * Import jobs: every path of the job by top-level folder (name order), each with its content. A byte-duplicate
+   * filed in two folders is listed under both.
+   */
+  async folderPaths(jobId: string): Promise<Map<string, { path: string; sha256: string }[]>> {
+    const { rows } = await this.db.query<{ folder: string; path: string; sha256: Buffer }>(
+      'SELECT folder, path, sha256 FROM job_paths WHERE job_id = $1 AND folder IS NOT NULL ORDER BY folder, path',
+      [jobId],
+    );
+    const out = new Map<string, { path: string; sha256: string }[]>();
+    for (const r of rows) {
+      const entry = { path: r.path, sha256: shaToHex(r.sha256) };
+      const list = out.get(r.folder);
+      if (list) list.push(entry);
+      else out.set(r.folder, [entry]);
     }
     return out;
   }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { InferenceSession } from 'onnxruntime-node';
 import { DecodeError, decodeImageBuffer } from '../image/decode';
+import { readCaptureTime } from '../image/exif';
 import type { ModelPack } from '../models/model-pack';
 import { faceBlur } from './blur';
 import { DETECTOR_INPUT_DIMS, FaceDetector, type Detection } from './detect';
@@ -162,10 +163,14 @@ export class FaceEngine {
       } catch (err) {
         throw new EngineStageError('decode', err instanceof DecodeError ? err.reason : message(err), { cause: err });
       }
-      // `decode` counts reading and hashing the file too: all the per-file work before pixels exist.
+      const capturedAt = await readCaptureTime(buf, decoded.format);
+      // `decode` counts reading, hashing and the EXIF date too: all the per-file work before faces are searched.
       const timings: StageTimings = { decode: performance.now() - t0, detect: 0, landmark: 0, embed: 0 };
       const faces = await this.processImage(decoded, opts, timings);
-      return { ok: true, path, sha256, size, format: decoded.format, width: decoded.width, height: decoded.height, faces, timings };
+      return {
+        ok: true, path, sha256, size, format: decoded.format, width: decoded.width, height: decoded.height, faces, timings,
+        ...(capturedAt ? { capturedAt } : {}),
+      };
     } catch (err) {
       return { ok: false, path, sha256, size, error: message(err) };
     }

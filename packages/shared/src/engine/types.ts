@@ -28,6 +28,8 @@ export interface FileOk {
   width: number;
   height: number;
   faces: Face[];
+  /** Capture time from EXIF (DateTimeOriginal, then DateTime), wall clock as UTC; absent when the photo has none. */
+  capturedAt?: Date;
   /** Milliseconds per stage for this file (decode, detect, landmark, embed). */
   timings: StageTimings;
 }

@@ -24,6 +24,10 @@ export interface FacesetFile {
   jobId: string;
   createdAt: string;
   params: Record<string, unknown>;
+  /** Imported identities: the folder name; eras: their parent and span (FacesetExtra). */
+  label?: string;
+  parent?: string;
+  era?: { by: 'date' | 'appearance' | 'auto'; from: string | null; to: string | null };
   members: FacesetMember[];
 }
 

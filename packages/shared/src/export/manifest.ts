@@ -14,6 +14,11 @@ export interface ManifestEntry {
   source: string;
   jobId: string;
   createdAt: string;
+  /** Imported identities: the folder name. */
+  label?: string;
+  /** Eras: the parent identity and the era's span. */
+  parent?: string;
+  era?: { by: 'date' | 'appearance' | 'auto'; from: string | null; to: string | null };
 }
 
 /** Entries and keys are kept as parsed: other tools' fields survive a round trip. */
@@ -66,12 +71,17 @@ export function manifestNames(m: Manifest): string[] {
  * Returns the manifest unchanged (same object) when no entry has that name.
  */
 export function setEntryCount(m: Manifest, name: string, count: number): Manifest {
+  return setEntryFields(m, name, { count });
+}
+
+/** Like setEntryCount for any fields (e.g. the label an import gives an unlabelled identity). */
+export function setEntryFields(m: Manifest, name: string, fields: Record<string, unknown>): Manifest {
   let hit = false;
   const update = (list: unknown[]): unknown[] =>
     list.map((e) => {
       if (e && typeof e === 'object' && (e as { name?: unknown }).name === name) {
         hit = true;
-        return { ...(e as object), count };
+        return { ...(e as object), ...fields };
       }
       return e;
     });

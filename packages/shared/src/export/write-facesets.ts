@@ -164,6 +164,7 @@ export async function writeNewFacesets(plans: readonly ExportPlan[], firstNumber
         jobId: ctx.jobId,
         createdAt: ctx.createdAt,
         params: { ...ctx.params },
+        ...plan.extra,
         members: written.map(({ r }) => {
           const m = plan.members[r.member]!;
           return facesetMember({ ...m.face, png: basename(r.file), distance: m.distance });
@@ -178,7 +179,7 @@ export async function writeNewFacesets(plans: readonly ExportPlan[], firstNumber
         throw new Error(`cannot move ${name} into ${ctx.root}: ${err.message}`, { cause: err });
       });
       await fsyncDir(thin ? join(ctx.root, THIN_DIR) : ctx.root);
-      const entry: ManifestEntry = { name, path, count: written.length, source: ctx.bucket, jobId: ctx.jobId, createdAt: ctx.createdAt };
+      const entry: ManifestEntry = { name, path, count: written.length, source: ctx.bucket, jobId: ctx.jobId, createdAt: ctx.createdAt, ...plan.extra };
       (thin ? entries.thin_eras : entries.facesets).push(entry);
       added.push(name);
       const { members: entries_, ...header } = file;

@@ -22,7 +22,7 @@ import { DEFAULT_PARAMS } from '../params';
 import sharp from 'sharp';
 import { renderCropPng } from '../export/crops';
 import { isInside } from '../jobs/paths';
-import type { DecisionKind, IdentitySummary, Suggestions, SyncResult } from './contracts';
+import type { DecisionKind, FaceOrigin, IdentitySummary, Suggestions, SyncResult } from './contracts';
 import { decodeFaceId, encodeFaceId, faceKeyOf, type FaceKey } from './face-id';
 import { applyIdentities, type IdentityManifestState } from './manifest-entries';
 import { contactSheetPath, findFolder, listedPngs, materialiseIdentity, writeIdentitySheet, type PngSources } from './materialise';
@@ -35,6 +35,7 @@ import {
   snapshot,
   splitOff,
   updatePlacement,
+  type Era,
   type IdentityDraft,
   type IdentitySnapshot,
 } from './records';
@@ -415,20 +416,33 @@ export class IdentityService {
     return { identities, memberOf, held, names: all.map((i) => i.name) };
   }
 
-  /** Records the sets a discover job wrote (the folders are in place already), origin `discovered`. */
-  async recordNewSets(root: string, sets: readonly WrittenSet[], modelPack: string): Promise<void> {
-    if (!sets.length) return;
-    await inTransaction(this.deps.db, async (client) => {
+  /**
+   * Records the sets a job wrote (the folders are in place already), origin `discovered` unless told otherwise. A
+   * header's `label` becomes the identity's label; an era's `parent` (a name, recorded before it) and `era` fill
+   * parent_id and era.
+   */
+  async recordNewSets(root: string, sets: readonly WrittenSet[], modelPack: string, origin: FaceOrigin = 'discovered'): Promise<IdentityRecord[]> {
+    if (!sets.length) return [];
+    return inTransaction(this.deps.db, async (client) => {
+      const byName = new Map((await this.identities.byRoot(root, {}, client)).map((i) => [i.name, i]));
+      const out: IdentityRecord[] = [];
       for (const s of sets) {
+        const { label, parent, era } = s.header as { label?: unknown; parent?: unknown; era?: unknown };
+        const parentId = typeof parent === 'string' ? (byName.get(parent)?.id ?? null) : null;
         const identity = await this.identities.insert(client, {
           outputRoot: root, name: s.name, number: facesetNumber(s.name)!, path: s.path, thin: s.thin, header: s.header,
+          ...(typeof label === 'string' && label ? { label } : {}),
+          ...(parentId ? { parentId, era: era as Era } : {}),
           ...(s.centroid ? { centroid: s.centroid, centroidModelPack: modelPack } : {}),
         });
+        byName.set(identity.name, identity);
+        out.push(identity);
         await this.identities.addMembers(
           client, identity.id, root,
-          s.members.map((m) => ({ sha256: m.sha256, faceIndex: m.faceIndex, modelPack, origin: 'discovered' as const, png: m.entry.png as string, entry: m.entry })),
+          s.members.map((m) => ({ sha256: m.sha256, faceIndex: m.faceIndex, modelPack, origin, png: m.entry.png as string, entry: m.entry })),
         );
       }
+      return out;
     });
   }
 
@@ -441,14 +455,18 @@ export class IdentityService {
     identityId: string,
     faces: readonly (StoredFace & { paths: string[]; distance: number })[],
     modelPack: string,
+    opts: { origin?: FaceOrigin; label?: string } = {},
   ): Promise<{ count: number; total: number }> {
     const [draft] = await this.drafts([identityId]);
-    if (!draft || draft.identity.state !== 'active' || !faces.length) return { count: 0, total: draft?.members.length ?? 0 };
+    // An import names an identity that has no label yet (a person's label is never replaced).
+    const label = opts.label && draft && !draft.identity.label ? opts.label : null;
+    if (!draft || draft.identity.state !== 'active' || (!faces.length && !label)) return { count: 0, total: draft?.members.length ?? 0 };
     const fresh: MemberRecord[] = faces.map((f) => {
       const png = cropFileName(f);
-      return { sha256: f.sha256, faceIndex: f.faceIndex, modelPack, origin: 'routed', png, entry: facesetMember({ ...f, png }) as unknown as Record<string, unknown> };
+      return { sha256: f.sha256, faceIndex: f.faceIndex, modelPack, origin: opts.origin ?? 'routed', png, entry: facesetMember({ ...f, png }) as unknown as Record<string, unknown> };
     });
     draft.members.push(...fresh);
+    if (label) draft.identity = { ...draft.identity, label };
     updatePlacement(draft, thinBelowOf(draft));
     const embeddings = await this.embeddingsOf(draft.members);
     const vs = draft.members.map((m) => embeddings.get(faceKeyOf(m))).filter((v): v is Float32Array => v !== undefined);
@@ -456,6 +474,7 @@ export class IdentityService {
       await this.identities.addMembers(client, identityId, root, fresh);
       await this.identities.update(client, identityId, {
         path: draft.identity.path, thin: draft.identity.thin,
+        ...(label ? { label } : {}),
         ...(vs.length ? { centroid: centroid(vs), centroidModelPack: modelPack } : {}),
       });
     });

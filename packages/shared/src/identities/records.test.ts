@@ -18,6 +18,15 @@ function draft(name: string, members: MemberRecord[]): IdentityDraft {
 }
 
 describe('decisions on identity records', () => {
+  it('merging an era back into its parent keeps each face once', () => {
+    const parent = draft('faceset_001', [member('a'), member('b'), member('c')]);
+    const era = draft('faceset_002', [member('b'), member('c')]);
+    era.identity = { ...era.identity, parentId: parent.identity.id };
+    mergeInto(parent, [era]);
+    expect(parent.members.map((m) => m.png)).toEqual(['a_0.png', 'b_0.png', 'c_0.png']);
+    expect(era.identity.state).toBe('merged');
+  });
+
   it('reject takes the faces out and remembers them; a face that is not a member is named', () => {
     const d = draft('faceset_001', [member('a'), member('b'), member('c')]);
     rejectFaces(d, [key('b')], id);

@@ -94,7 +94,9 @@ export function assignFaces(target: IdentityDraft, moves: readonly { member: Mem
 /** Merge: every member and rejection of `others` moves into `target`; the others are retired as merged into it. */
 export function mergeInto(target: IdentityDraft, others: readonly IdentityDraft[]): void {
   for (const o of others) {
-    target.members.push(...o.members);
+    // An era merged back into its parent brings faces the parent holds already: each face once.
+    const have = new Set(target.members.map(keyOf));
+    target.members.push(...o.members.filter((m) => !have.has(keyOf(m))));
     addRejections(target, o.rejections);
     o.members = [];
     o.rejections = [];

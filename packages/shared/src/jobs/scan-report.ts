@@ -22,6 +22,7 @@ export function buildScanReport(job: JobRecord, facts: ScanFacts): ScanReport {
       errors: c.errors,
     },
     errorFiles: [...stats.errorFiles, ...facts.errorFiles].sort((a, b) => a.path.localeCompare(b.path)),
+    ...(stats.rootFiles?.length ? { rootFiles: [...stats.rootFiles].sort() } : {}),
     faces: {
       total: facts.faces,
       perImageHistogram: facts.perImageHistogram,

@@ -7,9 +7,13 @@ export interface ScanStats {
   skippedByExtension: Record<string, number>;
   /** Image files that could not be read to hash them. */
   errorFiles: { path: string; reason: string }[];
+  /** Import jobs: image files lying directly in the bucket root (in no person's folder), skipped. */
+  rootFiles?: string[];
 }
 
 export const ESCAPING_SYMLINK = '(symlink outside bucket)';
+/** Skip key of an import job's image that lies directly in the bucket root, outside every folder. */
+export const ROOT_FILE = '(file in bucket root)';
 
 export function emptyScanStats(): ScanStats {
   return { byExtension: {}, skippedByExtension: {}, errorFiles: [] };

@@ -12,7 +12,7 @@ export const JOB_STATES = [
 ] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
-export const JOB_MODES = ['discover', 'scan', 'extend'] as const;
+export const JOB_MODES = ['discover', 'scan', 'extend', 'import'] as const;
 export type JobMode = (typeof JOB_MODES)[number];
 
 export const TERMINAL_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled'];

@@ -104,3 +104,65 @@ describe('renderReportMarkdown', () => {
     expect(text).not.toContain('## 4. Discovery');
   });
 });
+
+describe('renderReportMarkdown: hand-sorted folders and eras', () => {
+  const { coverage: _c, discovery: _d, ...base } = report;
+  const md = renderReportMarkdown({
+    ...base,
+    mode: 'import',
+    params: { ...DEFAULT_PARAMS, eras: 'date' },
+    imports: {
+      folders: [
+        {
+          folder: 'Anna Keller', label: 'Anna Keller', photos: 5, basis: 'single-face photos', taken: 4,
+          leftOut: [{ path: '/b/Anna Keller/wrong.jpg', reason: 'disagrees', distance: 0.8123, faces: 1 }],
+          action: 'created', name: 'faceset_004', path: 'faceset_004', gateDropped: 1, outliersDropped: 0, exported: 3, thin: true,
+        },
+        {
+          folder: 'Frank & co', label: 'Frank & co', photos: 3, basis: 'all photos', taken: 3, leftOut: [],
+          action: 'extended', name: 'faceset_002', path: 'faceset_002', matchDistance: 0.2104, gateDropped: 0, outliersDropped: 0, exported: 3, thin: false,
+        },
+        {
+          folder: 'bob_2019 [alt]', label: 'bob_2019 [alt]', photos: 2, basis: null, taken: 0,
+          leftOut: [
+            { path: '/b/bob_2019 [alt]/a.jpg', reason: 'no consensus', faces: 1 },
+            { path: '/b/bob_2019 [alt]/b.jpg', reason: 'unreadable', faces: 0, detail: 'empty file (0 bytes)' },
+          ],
+          action: 'skipped', name: null, path: null, gateDropped: 0, outliersDropped: 0, exported: 0, thin: false, skipped: 'no consensus',
+        },
+      ],
+      skippedFiles: ['/b/loose.jpg'],
+    },
+    eras: [
+      {
+        parent: 'faceset_004', label: 'Anna Keller', by: 'date', unplaced: 1,
+        eras: [
+          { name: 'faceset_005', path: 'faceset_005', from: '1999-05-01', to: '2001-02-01', faces: 6, exported: 5, thin: false },
+          { name: 'faceset_006', path: '_thin/faceset_006', from: '2016-07-01', to: '2016-07-01', faces: 2, exported: 2, thin: true },
+        ],
+      },
+    ],
+  });
+
+  it('has a row per folder with what was taken, left out and what the folder became', () => {
+    expect(md).toContain('# Importing hand-sorted folders from `/mnt/x/src/osrc`');
+    expect(md).toContain('## 4. Hand-sorted folders');
+    expect(md).toContain('| `Anna Keller` | 5 | 4 | 1 | new identity [faceset_004](../faceset_004/) | 3 | thin; 1 below the gates |');
+    expect(md).toContain('| `Frank & co` | 3 | 3 | 0 | extended [faceset_002](../faceset_002/) | 3 | match 0.210 |');
+    expect(md).toContain('| `bob_2019 [alt]` | 2 | 0 | 2 | skipped | 0 | no consensus |');
+  });
+
+  it('names every photo left out with why, and the files in the bucket root', () => {
+    expect(md).toContain('| `Anna Keller` | `/b/Anna Keller/wrong.jpg` | disagrees with the folder: nearest of 1 face at 0.812 |');
+    expect(md).toContain('| `bob_2019 [alt]` | `/b/bob_2019 [alt]/a.jpg` | no consensus in the folder (1 face) |');
+    expect(md).toContain('| `bob_2019 [alt]` | `/b/bob_2019 [alt]/b.jpg` | unreadable: empty file (0 bytes) |');
+    expect(md).toContain('1 image directly in the bucket root (in no folder) skipped:\n\n- `/b/loose.jpg`');
+  });
+
+  it('lists each era split with spans and sizes', () => {
+    expect(md).toContain('## 6. Eras');
+    expect(md).toContain('**faceset_004** (Anna Keller), by date: 2 eras; 1 undated face in no era (kept in the parent).');
+    expect(md).toContain('| [faceset_005](../faceset_005/) | 1999-05-01 – 2001-02-01 | 6 | 5 |  |');
+    expect(md).toContain('| [faceset_006](../_thin/faceset_006/) | 2016-07-01 | 2 | 2 | thin |');
+  });
+});

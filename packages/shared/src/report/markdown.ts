@@ -1,6 +1,6 @@
 // Renders a job's report (SPEC.md step 8) as Markdown in the shape of the hand-run seed report.
 import { posix } from 'node:path';
-import type { CoverageReport, DiscoveryReport, Distribution, JobReport, ScanReport } from './types';
+import type { CoverageReport, DiscoveryReport, Distribution, EraSplitReport, ImportReport, JobReport, ScanReport } from './types';
 
 /** Folder of the report inside an output root; the Markdown is `_reports/<jobId>.md`, sheets `_reports/<jobId>/`. */
 export const REPORTS_DIR = '_reports';
@@ -170,13 +170,98 @@ function renderFacesets(report: JobReport, d: DiscoveryReport): string {
   return lines.join('\n');
 }
 
+const setLink = (name: string | null, path: string | null): string =>
+  name && path ? `[${name}](${href(posix.join('..', path))}/)` : '—';
+
+const ACTION: Record<ImportReport['folders'][number]['action'], string> = {
+  created: 'new identity',
+  extended: 'extended',
+  unchanged: 'already there',
+  skipped: 'skipped',
+};
+
+function renderImports(report: JobReport, imp: ImportReport): string {
+  const t = param(report, 'outlierThreshold');
+  const lines = [
+    `## 4. Hand-sorted folders`,
+    '',
+    `${plural(imp.folders.length, 'top-level folder')}, one person each. Per folder a consensus is built from its single-face photos ` +
+      `(or, failing that, from all of its photos); each photo gives the face nearest the consensus when it is within ${num(t, 2)}, ` +
+      `and is left out otherwise. A folder whose consensus lies within ${num(param(report, 'routeThreshold'), 2)} of an identity ` +
+      `already in the output root extends it${report.params.importAsNew === true ? ' (not in this job: importAsNew)' : ''}.`,
+  ];
+  if (imp.folders.length) {
+    const rows = imp.folders.map((f) => {
+      const notes = [
+        f.thin ? 'thin' : '',
+        f.matchDistance !== undefined ? `match ${num(f.matchDistance, 3)}` : '',
+        f.gateDropped ? `${f.gateDropped} below the gates` : '',
+        f.outliersDropped ? `${f.outliersDropped} outlier(s)` : '',
+        f.skipped ?? '',
+      ].filter(Boolean).join('; ');
+      return [code(f.folder), String(f.photos), String(f.taken), String(f.leftOut.length), f.name ? `${ACTION[f.action]} ${setLink(f.name, f.path)}` : ACTION[f.action], String(f.exported), notes];
+    });
+    lines.push('', table(['folder', 'photos', 'faces taken', 'left out', 'identity', 'PNGs written', 'notes'], rows, ['l', 'r', 'r', 'r', 'l', 'r', 'l']));
+  }
+  const left = imp.folders.flatMap((f) =>
+    f.leftOut.map((l) => [
+      code(f.folder),
+      code(l.path),
+      l.reason === 'disagrees'
+        ? `disagrees with the folder: nearest of ${plural(l.faces, 'face')} at ${num(l.distance, 3)}`
+        : l.reason === 'no consensus'
+          ? `no consensus in the folder (${plural(l.faces, 'face')})`
+          : l.reason === 'unreadable'
+            ? `unreadable${l.detail ? `: ${l.detail}` : ''}`
+            : 'no face found',
+    ]),
+  );
+  if (left.length) lines.push('', table(['folder', 'photo left out', 'why'], left, ['l', 'l', 'l']));
+  if (imp.skippedFiles.length) {
+    lines.push('', `${plural(imp.skippedFiles.length, 'image')} directly in the bucket root (in no folder) skipped:`, '');
+    lines.push(...imp.skippedFiles.map((p) => `- ${code(p)}`));
+  }
+  return lines.join('\n');
+}
+
+function span(from: string | null, to: string | null): string {
+  if (!from) return 'undated';
+  return from === to || !to ? from : `${from} – ${to}`;
+}
+
+function renderEras(report: JobReport, splits: EraSplitReport[]): string {
+  const lines = [
+    `## 6. Eras`,
+    '',
+    `Era splits (\`${String(report.params.eras ?? 'none')}\`; date gap ${num(param(report, 'eraGapYears'), 1)} years, appearance threshold ` +
+      `${num(param(report, 'eraThreshold'), 2)}): each era is its own face set with its parent kept; eras under ${num(param(report, 'thinBelow'))} PNGs go to \`_thin/\`.`,
+  ];
+  for (const s of splits) {
+    const who = `**${s.parent}**${s.label ? ` (${s.label})` : ''}, by ${s.by}`;
+    if (s.skipped) {
+      lines.push('', `${who}: not split (${s.skipped}).`);
+      continue;
+    }
+    lines.push('', `${who}: ${plural(s.eras.filter((e) => e.name).length, 'era')}` +
+      (s.unplaced ? `; ${plural(s.unplaced, 'undated face')} in no era (kept in the parent)` : '') + '.');
+    if (s.eras.length) {
+      lines.push('', table(
+        ['era', 'span', 'faces', 'PNGs', 'notes'],
+        s.eras.map((e) => [setLink(e.name, e.path), span(e.from, e.to), String(e.faces), String(e.exported), [e.thin ? 'thin' : '', e.skipped ?? ''].filter(Boolean).join('; ')]),
+        ['l', 'l', 'r', 'r', 'l'],
+      ));
+    }
+  }
+  return lines.join('\n');
+}
+
 function renderParams(report: JobReport): string {
   const rows = Object.entries(report.params).map(([k, v]) => [code(k), typeof v === 'object' ? JSON.stringify(v) : String(v)]);
   return [`## Parameters`, '', rows.length ? table(['parameter', 'value'], rows, ['l', 'r']) : 'defaults'].join('\n');
 }
 
 export function renderReportMarkdown(report: JobReport): string {
-  const title = report.mode === 'scan' ? 'Scan' : report.mode === 'extend' ? 'Extending face sets from' : 'Identity discovery in';
+  const title = { scan: 'Scan', extend: 'Extending face sets from', import: 'Importing hand-sorted folders from', discover: 'Identity discovery in' }[report.mode];
   const meta = [
     `Job ${code(report.jobId)}`,
     `mode \`${report.mode}\``,
@@ -188,6 +273,8 @@ export function renderReportMarkdown(report: JobReport): string {
   const parts = [`# ${title} ${code(report.bucket)}`, `_${meta.join(' · ')}._`, renderSource(report.scan), renderFaces(report)];
   if (report.coverage) parts.push(renderCoverage(report, report.coverage));
   if (report.discovery) parts.push(renderDiscovery(report, report.discovery), renderFacesets(report, report.discovery));
+  if (report.imports) parts.push(renderImports(report, report.imports));
+  if (report.eras?.length) parts.push(renderEras(report, report.eras));
   parts.push(renderParams(report));
   return `${parts.join('\n\n')}\n`;
 }

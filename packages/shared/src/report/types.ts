@@ -1,4 +1,5 @@
 // Shape of a job's report (SPEC.md step 8): the scan part for every job, coverage and discovery when they ran.
+import type { JobMode } from '../jobs/state';
 
 export interface Distribution {
   median: number | null;
@@ -25,6 +26,8 @@ export interface ScanReport {
   };
   /** Every unreadable file with its reason. */
   errorFiles: { path: string; reason: string }[];
+  /** Import jobs: images directly in the bucket root (in no folder), skipped. */
+  rootFiles?: string[];
   faces: {
     total: number;
     /** Faces per image (ok + noface sources) → number of sources, e.g. {"0": 3, "1": 40, "2": 7}. */
@@ -74,9 +77,76 @@ export interface DiscoveryReport {
   facesets: FacesetOutcome[];
 }
 
+/** Why a photo of a hand-sorted folder gave no face to the folder's identity. */
+export type LeftOutReason = 'disagrees' | 'no face' | 'no consensus' | 'unreadable';
+
+export interface ImportedFolderReport {
+  /** The top-level folder name as it is on disk. */
+  folder: string;
+  /** The identity's label: the folder name (Unicode NFC). */
+  label: string;
+  /** Distinct photos filed in the folder. */
+  photos: number;
+  /** Where the folder's consensus came from; null when none could be formed. */
+  basis: 'single-face photos' | 'all photos' | null;
+  /** Faces that agree with the consensus (one per photo at most). */
+  taken: number;
+  /** Photos that gave no face, with why; `distance` is the nearest face's distance to the consensus. */
+  leftOut: { path: string; reason: LeftOutReason; distance?: number; faces: number; detail?: string }[];
+  /** What the folder became: a new identity, an extension of an existing one, nothing new, or nothing at all. */
+  action: 'created' | 'extended' | 'unchanged' | 'skipped';
+  /** The identity (faceset_NNN) and its folder in the output root, when there is one. */
+  name: string | null;
+  path: string | null;
+  /** `extended`/`unchanged`: the consensus's cosine distance to the existing identity's centroid. */
+  matchDistance?: number;
+  /** Taken faces dropped by the quality and export gates, and as outliers. */
+  gateDropped: number;
+  outliersDropped: number;
+  /** PNGs written by this job (new set, or added to the existing one). */
+  exported: number;
+  thin: boolean;
+  /** Why nothing was written, when nothing was. */
+  skipped?: string;
+  /** Contact sheet PNG of a new identity, relative to the output root. */
+  contactSheet?: string;
+}
+
+export interface ImportReport {
+  folders: ImportedFolderReport[];
+  /** Image files lying directly in the bucket root, in no folder: skipped. */
+  skippedFiles: string[];
+}
+
+export interface EraOutcome {
+  /** faceset_NNN, or null when the era exported nothing. */
+  name: string | null;
+  path: string | null;
+  /** Calendar dates (YYYY-MM-DD) of the era's first and last dated face; null when none is dated. */
+  from: string | null;
+  to: string | null;
+  faces: number;
+  exported: number;
+  thin: boolean;
+  skipped?: string;
+  contactSheet?: string;
+}
+
+export interface EraSplitReport {
+  /** The parent identity (it stays, with every face). */
+  parent: string;
+  label?: string;
+  by: 'date' | 'appearance' | 'auto';
+  eras: EraOutcome[];
+  /** Faces no era took (undated faces of a date split). */
+  unplaced: number;
+  /** Why the identity was not split (e.g. a single era), when it was not. */
+  skipped?: string;
+}
+
 export interface JobReport {
   jobId: string;
-  mode: 'discover' | 'scan' | 'extend';
+  mode: JobMode;
   bucket: string;
   outputRoot: string | null;
   params: Record<string, unknown>;
@@ -86,4 +156,8 @@ export interface JobReport {
   scan: ScanReport;
   coverage?: CoverageReport;
   discovery?: DiscoveryReport;
+  /** Import jobs: what became of each hand-sorted folder. */
+  imports?: ImportReport;
+  /** Era splits the job made (params.eras). */
+  eras?: EraSplitReport[];
 }

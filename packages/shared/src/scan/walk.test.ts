@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { walkBucket, type WalkEntry } from './walk';
+import { topLevelFolder, walkBucket, type WalkEntry } from './walk';
 
 let root: string;
 let bucket: string;
@@ -40,4 +40,10 @@ it('yields images and skipped files in a stable order: a folder\'s files, then i
     ['image', 'b dir/x.tiff', '.tiff'],
     ['image', 'b dir/[Originaldateien]/ü.PSD', '.psd'],
   ]);
+});
+
+it('names the top-level folder of a path, and none for a file in the bucket root', () => {
+  expect(topLevelFolder('/b', '/b/Anna Keller/x.jpg')).toBe('Anna Keller');
+  expect(topLevelFolder('/b', '/b/bob_2019 [alt]/2019/deep/y.png')).toBe('bob_2019 [alt]');
+  expect(topLevelFolder('/b', '/b/loose.jpg')).toBeNull();
 });

@@ -1,6 +1,6 @@
 // Walks a bucket's real directory tree in a stable order, sorting files into images and skipped entries.
 import { opendir, realpath } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { extname, join, relative, sep } from 'node:path';
 import { isInside } from '../jobs/paths';
 import { ESCAPING_SYMLINK } from '../jobs/scan-stats';
 
@@ -54,4 +54,10 @@ export async function* walkBucket(bucket: string): AsyncGenerator<WalkEntry> {
 function classify(path: string): WalkEntry {
   const ext = extname(path).toLowerCase();
   return IMAGE_EXTENSIONS.has(ext) ? { kind: 'image', path, ext } : { kind: 'skipped', path, key: ext };
+}
+
+/** The bucket's top-level folder `path` lies in (`a/b/c.jpg` → `a`), or null for a file directly in the bucket. */
+export function topLevelFolder(bucket: string, path: string): string | null {
+  const parts = relative(bucket, path).split(sep);
+  return parts.length > 1 ? (parts[0] as string) : null;
 }

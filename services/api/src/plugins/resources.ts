@@ -8,6 +8,7 @@ import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import { createPgAdvisoryLock } from '@facesets/shared/db/locks.repository';
 import { createDb, type Db } from '@facesets/shared/db/pool';
 import { createRedisManifestPublisher, manifestChannel } from '@facesets/shared/events/manifest-events';
+import { EraService } from '@facesets/shared/eras/era-service';
 import { IdentityService } from '@facesets/shared/identities/identity-service';
 import { decodeImage } from '@facesets/shared/image/decode';
 import type { Logger } from '@facesets/shared/logger';
@@ -35,6 +36,7 @@ declare module 'fastify' {
     jobs: JobsRepository;
     queues: Queues;
     identities: IdentityService;
+    eras: EraService;
   }
 }
 
@@ -82,17 +84,18 @@ export const queuesPlugin = fp(
 export const identitiesPlugin = fp(
   async (app: FastifyInstance, opts: { config: Config }) => {
     const publish = createRedisManifestPublisher(app.queues.redis, manifestChannel(opts.config.queuePrefix));
-    app.decorate(
-      'identities',
-      new IdentityService({
-        db: app.db,
-        lock: createPgAdvisoryLock(app.db),
-        decodeImage: (path) => decodeImage(path, { maxPixels: opts.config.maxImagePixels }),
-        publish,
-        log: app.log as unknown as Logger,
-        modelPack: modelPackId(),
-      }),
-    );
+    const deps = {
+      db: app.db,
+      lock: createPgAdvisoryLock(app.db),
+      decodeImage: (path: string) => decodeImage(path, { maxPixels: opts.config.maxImagePixels }),
+      publish,
+      log: app.log as unknown as Logger,
+      modelPack: modelPackId(),
+    };
+    const identities = new IdentityService(deps);
+    app.decorate('identities', identities);
+    // Era splits on request (issue 8): the same deps, the same lock.
+    app.decorate('eras', new EraService({ ...deps, identities }));
   },
   { name: 'identities', dependencies: ['db', 'queues'] },
 );

@@ -7,7 +7,7 @@ const literalUnion = <T extends readonly string[]>(values: T, description: strin
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values], description });
 
 export const JobStateSchema = literalUnion(JOB_STATES, 'queued, scanning, embedding, clustering, exporting, completed, failed, cancelled');
-export const JobModeSchema = literalUnion(JOB_MODES, 'discover (default), scan (fill the cache only) or extend (coverage only)');
+export const JobModeSchema = literalUnion(JOB_MODES, 'discover (default), scan (fill the cache only), extend (coverage only) or import (one identity per top-level folder of the bucket)');
 
 export const JobIdParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'job id' }) });
 export type JobIdParams = Static<typeof JobIdParams>;
@@ -16,7 +16,7 @@ export const CreateJobBody = Type.Object(
   {
     bucket: Type.String({ minLength: 1, description: 'absolute path of the photo folder, under BUCKET_ROOTS' }),
     outputRoot: Type.Optional(
-      Type.String({ minLength: 1, description: 'absolute path of the face-set folder, under OUTPUT_ROOTS (discover/extend)' }),
+      Type.String({ minLength: 1, description: 'absolute path of the face-set folder, under OUTPUT_ROOTS (discover/extend/import)' }),
     ),
     mode: Type.Optional(JobModeSchema),
     params: Type.Optional(JobParamsSchema),

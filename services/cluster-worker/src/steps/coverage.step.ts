@@ -1,5 +1,7 @@
 // Coverage step: the identities of the output root (records, decisions honoured) and the bucket faces each covers.
+import { cosineDistance } from '@facesets/shared/clustering/vectors';
 import { routeWithDecisions } from '@facesets/shared/coverage/coverage';
+import { routeToEras } from '@facesets/shared/eras/era-routing';
 import type { DiscoveryFace } from '@facesets/shared/clustering/types';
 import type { CoverageState } from '@facesets/shared/identities/identity-service';
 import type { CoverageReport } from '@facesets/shared/report/types';
@@ -18,7 +20,13 @@ export interface CoverageResult {
 /** Routes `faces` against the identities' records: members stay, rejected faces never go back, the rest by centroid. */
 export function coverageStep(input: { faces: readonly DiscoveryFace[]; state: CoverageState; routeThreshold: number }): CoverageResult {
   const { state } = input;
-  const routes = routeWithDecisions(input.faces, state.identities, state.memberOf, state.held, input.routeThreshold);
+  // A face that reaches a person with eras goes to the nearest era (and its parent too); else to the parent.
+  const routes = routeToEras(
+    input.faces,
+    state.identities.map((i) => ({ id: i.record.id, parentId: i.record.parentId, centroid: i.centroid, rejected: i.rejected })),
+    routeWithDecisions(input.faces, state.identities, state.memberOf, state.held, input.routeThreshold),
+    input.routeThreshold,
+  );
   const routed = new Map<number, (DiscoveryFace & { distance: number })[]>();
   const uncovered: DiscoveryFace[] = [];
   const matched = state.identities.map(() => 0);
@@ -28,10 +36,15 @@ export function coverageStep(input: { faces: readonly DiscoveryFace[]; state: Co
     if (r.identity >= 0) {
       matched[r.identity]!++;
       if (r.member) return;
-      const list = routed.get(r.identity);
-      const face = { ...f, distance: r.distance };
-      if (list) list.push(face);
-      else routed.set(r.identity, [face]);
+      const add = (idx: number, distance: number) => {
+        const list = routed.get(idx);
+        const face = { ...f, distance };
+        if (list) list.push(face);
+        else routed.set(idx, [face]);
+      };
+      add(r.identity, r.distance);
+      const parent = r.parent === null ? null : state.identities[r.parent]!;
+      if (parent?.centroid && !parent.rejected.has(`${f.sha256}:${f.faceIndex}`)) add(r.parent!, cosineDistance(f.embedding, parent.centroid));
     } else if (r.held) held++;
     else uncovered.push(f);
   });

@@ -7,6 +7,7 @@ import { facesetNumber, nextFacesetNumber } from '@facesets/shared/export/number
 import { removeStaleTemps, THIN_DIR } from '@facesets/shared/export/output-root';
 import { writeNewFacesets, type DecodeImage } from '@facesets/shared/export/write-facesets';
 import type { IdentityService } from '@facesets/shared/identities/identity-service';
+import type { IdentityManifestState } from '@facesets/shared/identities/manifest-entries';
 import type { Logger } from '@facesets/shared/logger';
 import type { JobParams } from '@facesets/shared/params';
 import type { DiscoveryReport } from '@facesets/shared/report/types';
@@ -46,6 +47,8 @@ export interface ExportResult {
   entries: { facesets: ManifestEntry[]; thin_eras: ManifestEntry[] };
   /** New member count per extended set. */
   counts: Map<string, number>;
+  /** Extended identities as they are now (an extend can move a set out of _thin/), for their manifest entries. */
+  changed?: IdentityManifestState[];
 }
 
 /** Writes into the output root (call under its lock, after the job entered `exporting`). */
@@ -57,6 +60,7 @@ export async function exportStep(input: ExportInput, deps: ExportDeps): Promise<
 
   const extended: string[] = [];
   const counts = new Map<string, number>();
+  const changed: IdentityManifestState[] = [];
   if (input.mode === 'extend') {
     const p = input.params;
     for (const [idx, list] of [...covered.routed].sort((a, b) => a[0] - b[0])) {
@@ -68,6 +72,7 @@ export async function exportStep(input: ExportInput, deps: ExportDeps): Promise<
       if (added.count > 0) {
         extended.push(identity.record.name);
         counts.set(identity.record.name, added.total);
+        changed.push({ identity: (await deps.identities.identities.get(identity.record.id))!, count: added.total });
       }
     }
   }
@@ -93,5 +98,5 @@ export async function exportStep(input: ExportInput, deps: ExportDeps): Promise<
     added = written.added;
     discovery = { ...input.clusters.report, facesets: written.outcomes };
   }
-  return { discovery, added, extended, entries, counts };
+  return { discovery, added, extended, entries, counts, changed };
 }

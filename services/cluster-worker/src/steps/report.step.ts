@@ -6,26 +6,48 @@ import { FACESET_FILE } from '@facesets/shared/export/faceset-file';
 import type { Logger } from '@facesets/shared/logger';
 import { renderContactSheet } from '@facesets/shared/report/contact-sheet';
 import { renderReportMarkdown, REPORTS_DIR } from '@facesets/shared/report/markdown';
-import type { CoverageReport, DiscoveryReport, FacesetOutcome, JobReport } from '@facesets/shared/report/types';
+import type { CoverageReport, DiscoveryReport, EraSplitReport, ImportReport, JobReport } from '@facesets/shared/report/types';
 
 export interface ReportDeps {
   log: Logger;
 }
 
-/** `base` (the scan part) completed with coverage and discovery, written next to the sets it links. */
-export async function reportStep(
-  input: { root: string; jobId: string; base: JobReport; coverage: CoverageReport; discovery: DiscoveryReport | null },
-  deps: ReportDeps,
-): Promise<JobReport> {
-  if (input.discovery) await writeContactSheets(input.root, input.jobId, input.discovery.facesets, deps.log);
-  const report: JobReport = { ...input.base, coverage: input.coverage, ...(input.discovery ? { discovery: input.discovery } : {}) };
+export interface ReportInput {
+  root: string;
+  jobId: string;
+  base: JobReport;
+  /** Absent for import jobs (a folder's match to an existing identity is in its own row). */
+  coverage?: CoverageReport;
+  discovery: DiscoveryReport | null;
+  imports?: ImportReport;
+  eras?: EraSplitReport[];
+}
+
+/** `base` (the scan part) completed with the sections the job produced, written next to the sets it links. */
+export async function reportStep(input: ReportInput, deps: ReportDeps): Promise<JobReport> {
+  const newSets: SheetTarget[] = [
+    ...(input.discovery?.facesets ?? []),
+    ...(input.imports?.folders.filter((f) => f.action === 'created') ?? []),
+    ...(input.eras ?? []).flatMap((s) => s.eras),
+  ];
+  await writeContactSheets(input.root, input.jobId, newSets, deps.log);
+  const report: JobReport = {
+    ...input.base,
+    ...(input.coverage ? { coverage: input.coverage } : {}),
+    ...(input.discovery ? { discovery: input.discovery } : {}),
+    ...(input.imports ? { imports: input.imports } : {}),
+    ...(input.eras?.length ? { eras: input.eras } : {}),
+  };
   await mkdir(join(input.root, REPORTS_DIR), { recursive: true });
   await writeFileAtomic(join(input.root, REPORTS_DIR, `${input.jobId}.md`), renderReportMarkdown(report));
   return report;
 }
 
+/** A new set of the job's report that gets a contact sheet (its `contactSheet` is filled in). */
+type SheetTarget = { name: string | null; path: string | null; contactSheet?: string };
+
 /** _reports/<jobId>/<name>.png per new set: its PNGs nearest the centroid first, written atomically. */
-async function writeContactSheets(root: string, jobId: string, outcomes: FacesetOutcome[], log: Logger): Promise<void> {
+async function writeContactSheets(root: string, jobId: string, outcomes: SheetTarget[], log: Logger): Promise<void> {
   const dir = join(root, REPORTS_DIR, jobId);
   for (const o of outcomes) {
     if (!o.name || !o.path) continue;
