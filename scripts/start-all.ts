@@ -17,6 +17,12 @@ for (const name of ['BUCKET_ROOTS', 'OUTPUT_ROOTS']) {
   }
 }
 
+// Local use: callbacks to a receiver on this machine; a deployment lists its receivers or leaves it empty.
+if (env.CALLBACK_ALLOW_HOSTS === undefined) {
+  env.CALLBACK_ALLOW_HOSTS = 'localhost,127.0.0.1,::1';
+  process.stderr.write('start-all: CALLBACK_ALLOW_HOSTS is not set; allowing callbacks to loopback (local use only)\n');
+}
+
 function run(name: keyof typeof colours, script: string): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const [stream, out] of [

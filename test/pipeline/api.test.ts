@@ -255,7 +255,10 @@ describe('auth, health, docs, errors', () => {
   });
 
   it('hides internals of a 500', async () => {
-    const broken = await buildApp({ config: loadConfig({ ...env.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }) });
+    // A database that does not exist is a fault of the deployment, not an outage: 500 (an outage is 503, test/faults/).
+    const missing = new URL(env.config.databaseUrl);
+    missing.pathname = '/facesets_no_such_database';
+    const broken = await buildApp({ config: loadConfig({ ...env.env, DATABASE_URL: missing.toString() }) });
     try {
       const res = await broken.inject({ method: 'GET', url: '/jobs' });
       expect(res.statusCode).toBe(500);

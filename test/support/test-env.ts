@@ -61,6 +61,8 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
     OUTPUT_ROOTS: outputDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     ENGINE_WORKERS: '2',
+    // Tests run their callback receivers on loopback; test/faults/ssrf.test.ts takes this away again.
+    CALLBACK_ALLOW_HOSTS: '127.0.0.1',
     ...overrides,
   };
   const config = loadConfig({ ...process.env, ...env });

@@ -42,6 +42,16 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Workers touch this file while Postgres and Redis answer (container health checks); unset: no file. */
   heartbeatFile: string | undefined;
+  /** Hosts (names, IPs, CIDRs, `*`) a callbackUrl may reach even when they are loopback/private/link-local. */
+  callbackAllowHosts: string[];
+  /** How long a stage keeps retrying while Postgres or Redis is unreachable before the job fails. */
+  infraPatienceMs: number;
+  /** How often the reconciler looks for jobs whose queue work is gone or dead (0: off). */
+  reconcileIntervalMs: number;
+  /** How long an active job may go without an update before the reconciler inspects its queue work. */
+  reconcileAfterMs: number;
+  /** Nice value of the embed worker's inference threads (0..19): the API and Postgres keep their share of the CPU. */
+  engineNice: number;
 }
 
 export class ConfigError extends Error {
@@ -132,5 +142,13 @@ export function loadConfig(env: Env = process.env): Config {
     stalledIntervalMs: int(env, 'STALLED_INTERVAL_MS', 30_000, 500, 3_600_000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 3_600_000),
     heartbeatFile: env.HEARTBEAT_FILE || undefined,
+    callbackAllowHosts: (env.CALLBACK_ALLOW_HOSTS ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter((h) => h !== ''),
+    infraPatienceMs: int(env, 'INFRA_PATIENCE_MS', 300_000, 1_000, 86_400_000),
+    reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 30_000, 0, 3_600_000),
+    reconcileAfterMs: int(env, 'RECONCILE_AFTER_MS', 120_000, 100, 86_400_000),
+    engineNice: int(env, 'ENGINE_NICE', 10, 0, 19),
   };
 }

@@ -70,7 +70,8 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
 export const CALLBACK_JOB_OPTIONS: JobsOptions = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 5_000 },
-  removeOnComplete: true,
+  // Kept a day: a second enqueue of the same job's callback (the reconciler after a crash) is then a no-op.
+  removeOnComplete: { age: 24 * 3600 },
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 

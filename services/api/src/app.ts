@@ -1,4 +1,5 @@
 // Builds the Fastify app as a plugin tree; main.ts (or a test via inject) owns the lifecycle.
+import AjvCompiler, { type ValidatorFactory } from '@fastify/ajv-compiler';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '@facesets/shared/config';
@@ -22,15 +23,35 @@ export interface AppDeps {
   logger?: FastifyServerOptions['loggerInstance'] | boolean;
 }
 
+const AJV_OPTIONS = { removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: false } as const;
+const ajvCompilers = AjvCompiler();
+
+/**
+ * Query strings, params and headers arrive as text and are coerced (`?limit=5`); JSON bodies are not: `"2"` is
+ * not a number and `123` is not a path, so a body is validated by an Ajv without coercion.
+ */
+const strictBodyValidator: ValidatorFactory = (externalSchemas, options) => {
+  const coercing = ajvCompilers(externalSchemas, options);
+  // Fastify passes the `ajv` server option (AJV mode, never JTD): override one key of it.
+  const strict = ajvCompilers(externalSchemas, {
+    ...options,
+    customOptions: { ...(options?.customOptions as object | undefined), coerceTypes: false },
+  } as Parameters<ValidatorFactory>[1]);
+  return (route) => (route.httpPart === 'body' ? strict : coercing)(route);
+};
+
 export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(typeof logger === 'object' ? { loggerInstance: logger } : { logger: logger ?? false }),
-    ajv: { customOptions: { removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: false } },
+    ajv: { customOptions: AJV_OPTIONS },
+    schemaController: { compilersFactory: { buildValidator: strictBodyValidator } },
     schemaErrorFormatter: formatSchemaErrors,
     // Request ids in logs; clients may pass their own.
     requestIdHeader: 'x-request-id',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // A JSON body must be sent as JSON: text/plain is 415, not a string that fails the schema.
+  app.removeContentTypeParser('text/plain');
   app.decorate('config', config);
   app.addSchema(ErrorSchema);
   app.addSchema(JobView);

@@ -1,4 +1,7 @@
 // Errors a route throws on purpose; the error handler turns them into {statusCode, error, message}.
+
+/** Retry-After of every 503 (readiness, Postgres or Redis down). */
+export const RETRY_AFTER_SECONDS = 5;
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,

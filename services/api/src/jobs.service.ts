@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Queues } from './plugins/resources';
 import type { Config } from '@facesets/shared/config';
 import { jobCounters, type JobRecord, type JobsRepository } from '@facesets/shared/db/jobs.repository';
+import { CallbackUrlError, checkCallbackUrl } from '@facesets/shared/events/callback-url';
 import { PathValidationError, resolveAllowedDir } from '@facesets/shared/jobs/paths';
 import { jobProgress } from '@facesets/shared/jobs/state';
 import { withDefaults } from '@facesets/shared/params';
@@ -54,17 +55,14 @@ async function validPath(field: string, value: string, roots: string[], variable
   }
 }
 
-function validCallback(url: string): string {
-  let parsed: URL;
+/** The URL as it will be called; refused when it is internal (after DNS) or carries credentials. */
+async function validCallback(url: string, config: Config): Promise<string> {
   try {
-    parsed = new URL(url);
-  } catch {
-    throw badRequest('body/callbackUrl must be an absolute http(s) URL');
+    return await checkCallbackUrl(url, { allowHosts: config.callbackAllowHosts }, { field: 'body/callbackUrl', unresolved: 'accept' });
+  } catch (err) {
+    if (err instanceof CallbackUrlError) throw badRequest(err.message);
+    throw err;
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw badRequest('body/callbackUrl must be an absolute http(s) URL');
-  }
-  return parsed.toString();
 }
 
 export class JobsService {
@@ -84,7 +82,7 @@ export class JobsService {
     } else if (mode !== 'scan') {
       throw badRequest(`body/outputRoot is required for mode ${mode}`);
     }
-    const callbackUrl = body.callbackUrl === undefined ? null : validCallback(body.callbackUrl);
+    const callbackUrl = body.callbackUrl === undefined ? null : await validCallback(body.callbackUrl, config);
     const { job, created } = await jobs.create({
       mode,
       bucket,

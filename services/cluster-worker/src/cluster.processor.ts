@@ -12,6 +12,7 @@ import type { OutputRootLock } from '@facesets/shared/db/locks.repository';
 import type { ReportsRepository } from '@facesets/shared/db/reports.repository';
 import type { ManifestEvent } from '@facesets/shared/events/manifest-events';
 import { manifestNames, readManifest } from '@facesets/shared/export/manifest';
+import { rollBackUnfinishedRun } from '@facesets/shared/export/roll-back';
 import type { DecodeImage } from '@facesets/shared/export/write-facesets';
 import { buildJobReport, buildScanReport, scanSummary } from '@facesets/shared/jobs/scan-report';
 import { isTerminal } from '@facesets/shared/jobs/state';
@@ -23,7 +24,7 @@ import { importFolders, importSummary, type ImportSource } from './import-folder
 import { clusteringStep } from './steps/clustering.step';
 import { erasStep } from './steps/eras.step';
 import { coverageStep } from './steps/coverage.step';
-import { callbackStep, publishStep } from './steps/events.step';
+import { callbackBody, callbackStep, publishStep } from './steps/events.step';
 import { exportStep } from './steps/export.step';
 import { manifestStep } from './steps/manifest.step';
 import { reportStep } from './steps/report.step';
@@ -64,6 +65,7 @@ export async function processCluster(payload: ClusterPayload, deps: ClusterDeps)
   if (!(await deps.jobs.transition(jobId, 'clustering', { phase: 'finalising scan' }))) {
     return { status: 'skipped', reason: 'job left the pipeline meanwhile' };
   }
+  await testHold('clustering');
   const job = (await deps.jobs.get(jobId)) as JobRecord;
   const facts = await deps.reports.scanFacts(jobId, job.modelPack ?? '');
   const scan = buildScanReport(job, facts);
@@ -93,23 +95,29 @@ export async function processCluster(payload: ClusterPayload, deps: ClusterDeps)
     ...deps,
     log,
     enterExporting: () => deps.jobs.transition(jobId, 'exporting', { phase: 'exporting' }),
-    isCancelled: async () => (await deps.jobs.getState(jobId)) === 'cancelled',
+    isCancelled: async () => {
+      await testHold('exporting');
+      return (await deps.jobs.getState(jobId)) === 'cancelled';
+    },
+    isFinished: async () => isTerminal((await deps.jobs.getState(jobId)) ?? 'cancelled'),
   };
   const out =
     job.mode === 'import'
       ? await importFolders(input, stepDeps).then((o) => o && { ...o, summary: importSummary(o) })
       : await (deps.discoverOrExtend ?? discoverOrExtend)(input, stepDeps).then((o) => o && { ...o, summary: discoverySummary(o) });
   if (!out) {
-    log.info('job cancelled before it wrote anything; nothing was moved into the output root');
-    return { status: 'skipped', reason: 'job was cancelled before it wrote anything' };
+    log.info('job cancelled (or finished by another run) during discovery; this run moved nothing into the output root');
+    return { status: 'skipped', reason: 'job was cancelled or finished before this run wrote anything' };
   }
   const summary = { ...scanSummary(scan), ...out.summary };
-  if (!(await deps.jobs.complete(jobId, summary, out.report))) {
+  const body = callbackBody(out.event, job.callbackUrl);
+  if (!(await deps.jobs.complete(jobId, summary, out.report, body))) {
     return { status: 'skipped', reason: 'job was cancelled before it completed' };
   }
   log.info({ mode: job.mode, ...out.summary }, 'job completed');
-  // After completion and never failing it: the job is done whether or not its notification can be queued.
-  await callbackStep(out.event, job.callbackUrl, { ...deps, log });
+  await testHold('callback');
+  // After completion and never failing it: the job is done whether or not its notification can be queued now.
+  await callbackStep(jobId, body, job.callbackUrl, { ...deps, log, markQueued: (id) => deps.jobs.markCallbackQueued(id) });
   return { status: 'completed' };
 }
 
@@ -131,6 +139,8 @@ export type DiscoverDeps = Pick<ClusterDeps, 'faces' | 'identities' | 'lock' | '
   enterExporting?(): Promise<boolean>;
   /** True once the job was cancelled: checked after the crops are written, before any set is moved into place. */
   isCancelled?(): Promise<boolean>;
+  /** True once the job is completed, failed or cancelled: checked under the output-root lock before anything else. */
+  isFinished?(): Promise<boolean>;
 };
 
 export interface DiscoverOutcome {
@@ -167,6 +177,12 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
   let written;
   try {
     written = await deps.lock.withLock(root, async () => {
+      // Another run of this job may have finished while this one waited for the lock: never undo a finished job.
+      if (await deps.isFinished?.()) throw new JobCancelledError(input.jobId);
+      const undone = { ...(await rollBackUnfinishedRun(root, input.jobId)), identities: await deps.identities.forgetUnfinishedJobSets(root, input.jobId) };
+      if (undone.sets.length || undone.manifestEntries || undone.temps.length || undone.identities.length) {
+        log.warn(undone, 'an interrupted run of this job left output behind: removed, the export is redone');
+      }
       // Identities step: folders nobody recorded yet are adopted, PNGs deleted by hand become rejections.
       const synced = await deps.identities.syncLocked(root, 'local');
       if (synced.adopted.length || synced.rejected.length) log.info({ adopted: synced.adopted, handRejected: synced.rejected.length }, 'output root synced');
@@ -220,11 +236,29 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
     throw err;
   }
 
+  await testHold('reporting');
   const report = await reportStep({ root, jobId: input.jobId, base: input.report, coverage: written.coverage, discovery: written.discovery, eras: written.eras }, { log });
   const event: ManifestEvent = { outputRoot: root, jobId: input.jobId, added: written.added, extended: written.extended };
   await publishStep(event, deps);
   log.info({ covered: written.coverage.covered, added: written.added, extended: written.extended }, 'discovery finished');
   return { coverage: written.coverage, discovery: written.discovery, added: written.added, extended: written.extended, report, event };
+}
+
+/**
+ * Fault-test hook (FACESETS_TEST_HOLD=clustering:3000,exporting:3000,reporting:3000): waits at that point of the
+ * stage, so a test can kill -9 the worker there: in `clustering` before anything is written, in `exporting` with
+ * the crops in temp folders, in `reporting` with the sets and the manifest written but no report, in `callback`
+ * with the job completed and its callback not queued yet.
+ */
+const HOLDS = new Map(
+  (process.env.FACESETS_TEST_HOLD ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((h) => h.split(':') as [string, string]),
+);
+async function testHold(point: 'clustering' | 'exporting' | 'reporting' | 'callback'): Promise<void> {
+  const ms = Number(HOLDS.get(point) ?? 0);
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }
 
 /** The summary GET /jobs/:id shows for a finished discover/extend job. */

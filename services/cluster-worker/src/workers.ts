@@ -2,6 +2,7 @@
 // per-process resources of the cluster steps (GEMM kernel, advisory lock, manifest publisher, callback producer).
 import { availableParallelism } from 'node:os';
 import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Config } from '@facesets/shared/config';
 import { createOrtDotKernel } from '@facesets/shared/clustering/ort-dot-kernel';
 import { FacesRepository } from '@facesets/shared/db/faces.repository';
@@ -14,12 +15,21 @@ import { createRedisManifestPublisher, manifestChannel } from '@facesets/shared/
 import { IdentityService } from '@facesets/shared/identities/identity-service';
 import { decodeImage } from '@facesets/shared/image/decode';
 import { modelPackId } from '@facesets/shared/models/model-pack';
-import { closeWorker, isFinalFailure, workerOptions } from '@facesets/shared/jobs/bull';
+import {
+  MAX_STALLED_COUNT,
+  closeWorker,
+  failedForGood,
+  failureReason,
+  withInfraPatience,
+  workerOptions,
+  writePatiently,
+} from '@facesets/shared/jobs/bull';
 import type { Logger } from '@facesets/shared/logger';
 import {
   CALLBACK_JOB_OPTIONS,
   QUEUE,
   bullJobId,
+  createQueue,
   producerConnection,
   workerConnection,
   type CallbackPayload,
@@ -27,6 +37,7 @@ import {
 } from '@facesets/shared/queues';
 import { processCallback } from './callback.processor';
 import { processCluster, type ClusterDeps } from './cluster.processor';
+import { startReconciler, type ReconcilerDeps } from './reconciler';
 
 export interface ClusterWorkerDeps {
   config: Config;
@@ -73,29 +84,34 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
     ...(discoverOrExtend ? { discoverOrExtend } : {}),
   };
 
+  const patience = { patienceMs: config.infraPatienceMs, log };
   const worker = new Worker<ClusterPayload>(
     QUEUE.cluster,
-    async (job) => {
-      try {
-        return await processCluster(job.data, deps);
-      } catch (err) {
-        if (isFinalFailure(job, err)) {
-          const reason = err instanceof Error ? err.message : String(err);
-          await jobs.fail(job.data.jobId, `cluster failed: ${reason}`).catch(() => undefined);
-        }
-        throw err;
-      }
-    },
+    (job) => withInfraPatience(job, () => processCluster(job.data, deps), patience),
     workerOptions(config, connection, config.clusterConcurrency),
   );
-  worker.on('failed', (job, err) => log.error({ jobId: job?.data.jobId, err: err.message }, 'cluster job failed'));
+  // Also reached for a cluster job BullMQ fails without running it (stalled more than allowed).
+  worker.on('failed', (job, err) => {
+    log.error({ jobId: job?.data.jobId, err: err.message }, 'cluster job failed');
+    if (!job || !failedForGood(job)) return;
+    // A parent failed because a batch failed ("child <key> failed"): the embed worker that failed the batch records
+    // the batch's own reason (the reconciler does if it cannot); this one would only hide it.
+    if (/^child \S+ failed$/.test(err.message)) return;
+    const reason = failureReason('cluster', err, MAX_STALLED_COUNT);
+    writePatiently(() => jobs.fail(job.data.jobId, reason), { ...patience, what: 'marking the job failed', jobId: job.data.jobId });
+  });
   worker.on('stalled', (bullJobId) => log.warn({ bullJobId }, 'stalled cluster job recovered'));
   worker.on('error', (err) => log.error({ err }, 'worker error'));
 
   const callbackLog = log.child({ stage: 'callback' });
   const callbackWorker = new Worker<CallbackPayload>(
     QUEUE.callback,
-    (job) => processCallback(job.data, { secret: config.callbackSecret, log: callbackLog.child({ jobId: job.data.jobId }) }),
+    (job) =>
+      processCallback(job.data, {
+        secret: config.callbackSecret,
+        log: callbackLog.child({ jobId: job.data.jobId }),
+        deliver: { policy: { allowHosts: config.callbackAllowHosts } },
+      }),
     // Deliveries wait on other hosts, not on this CPU: several may be in flight.
     workerOptions(config, connection, 4),
   );
@@ -104,9 +120,11 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
   );
   callbackWorker.on('error', (err) => callbackLog.error({ err }, 'worker error'));
   if (!config.callbackSecret) log.info('CALLBACK_SECRET is not set: callbacks are sent unsigned');
+  const reconciler = config.reconcileIntervalMs > 0 ? startJobReconciler(config, jobs, producer, log, deps.enqueueCallback) : null;
   log.info({ concurrency: config.clusterConcurrency }, 'cluster worker ready');
   return {
     async close() {
+      await reconciler?.stop();
       await Promise.all([closeWorker(worker, config.shutdownTimeoutMs), closeWorker(callbackWorker, config.shutdownTimeoutMs)]);
       await callbacks.close().catch(() => undefined);
       await kernel.close();
@@ -114,6 +132,33 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
         connection.quit().catch(() => connection.disconnect()),
         producer.quit().catch(() => producer.disconnect()),
       ]);
+    },
+  };
+}
+
+/** The reconciler of this process, with its own queue handles on the fail-fast producer connection. */
+function startJobReconciler(
+  config: Config,
+  jobs: JobsRepository,
+  connection: Redis,
+  log: Logger,
+  enqueueCallback: ReconcilerDeps['enqueueCallback'],
+): { stop(): Promise<void> } {
+  const queues = {
+    scan: createQueue(QUEUE.scan, connection, config.queuePrefix),
+    embed: createQueue(QUEUE.embed, connection, config.queuePrefix),
+    cluster: createQueue(QUEUE.cluster, connection, config.queuePrefix),
+  };
+  for (const q of Object.values(queues)) q.on('error', (err) => log.debug({ err: err.message }, 'reconciler queue error'));
+  const reconciler = startReconciler(
+    { jobs, queues: queues as unknown as ReconcilerDeps['queues'], log, idleMs: config.reconcileAfterMs, ...(enqueueCallback ? { enqueueCallback } : {}) },
+    config.reconcileIntervalMs,
+  );
+  log.info({ everyMs: config.reconcileIntervalMs, idleMs: config.reconcileAfterMs }, 'reconciler started');
+  return {
+    async stop() {
+      await reconciler.stop();
+      await Promise.all(Object.values(queues).map((q) => q.close().catch(() => undefined)));
     },
   };
 }

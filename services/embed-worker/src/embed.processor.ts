@@ -1,6 +1,7 @@
 // Embed stage: run each file of a batch through the face engine and record face / noface / error per file.
 import { UnrecoverableError } from 'bullmq';
-import type { FacesRepository } from '@facesets/shared/db/faces.repository';
+import type { FacesRepository, RecordOutcome } from '@facesets/shared/db/faces.repository';
+import { FileGate } from './file-gate';
 import type { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { SourcesRepository } from '@facesets/shared/db/sources.repository';
 import type { FileResult, ProcessOptions } from '@facesets/shared/engine/types';
@@ -22,7 +23,13 @@ export interface EmbedDeps {
   log: Logger;
   /** True once the process is shutting down: the batch stops at the next file and is released. */
   stopping?: () => boolean;
+  /** Shared by every batch of the process, so a file suspected of crashing it runs alone. */
+  gate?: FileGate;
 }
+
+/** Reason of the error record of a file that killed the worker process twice, the second time running alone. */
+export const CRASHED_TWICE =
+  'crashed the decoder twice: the embed worker died while processing this file, the second time with no other file in flight; skipped';
 
 export interface EmbedOutcome {
   /** Files recorded by this run. */
@@ -44,8 +51,13 @@ export async function processEmbed(payload: EmbedPayload, deps: EmbedDeps): Prom
       `job ${jobId} was scanned for model pack ${job.modelPack}, this worker runs ${modelPack}`,
     );
   }
-  const done = await deps.sources.processedOf(jobId, files.map((f) => f.sha256));
+  const shas = files.map((f) => f.sha256);
+  const done = await deps.sources.processedOf(jobId, shas);
+  // A file started before and never finished was in flight when a worker died.
+  const crashes = await deps.sources.crashesOf(jobId, shas);
+  const gate = deps.gate ?? new FileGate();
   const outcome: EmbedOutcome = { recorded: 0, alreadyDone: done.size };
+  const answeredSolo = new Map<string, boolean>();
   for (const file of files) {
     if (done.has(file.sha256)) continue;
     if (deps.stopping?.()) return { ...outcome, stopped: 'shutdown' };
@@ -54,8 +66,30 @@ export async function processEmbed(payload: EmbedPayload, deps: EmbedDeps): Prom
       log.info({ state }, 'job ended: batch stops');
       return { ...outcome, stopped: 'cancelled' };
     }
-    const result = await deps.engine.process(file.path, { detThreshold: job.params.detThreshold });
-    const recorded = await deps.faces.recordFile(jobId, modelPack, file.sha256, result);
+    const crashed = crashes.get(file.sha256);
+    let result: FileResult;
+    if (crashed && crashed.crashes >= 2 && crashed.soloCrashes >= 1) {
+      log.error({ file: file.path, crashes: crashed.crashes }, 'file crashed the worker twice: recorded as an error');
+      result = { ok: false, path: file.path, error: CRASHED_TWICE };
+    } else {
+      // A suspect (in flight at a crash, maybe only beside the culprit) runs alone: a second crash then names it.
+      const solo = crashed !== undefined;
+      result = await (solo ? gate.alone.bind(gate) : gate.shared.bind(gate))(async () => {
+        await deps.sources.markStarted(jobId, file.sha256, solo);
+        const answered = await deps.engine.process(file.path, { detThreshold: job.params.detThreshold });
+        answeredSolo.set(file.sha256, solo);
+        return answered;
+      });
+    }
+    let recorded: RecordOutcome;
+    try {
+      recorded = await deps.faces.recordFile(jobId, modelPack, file.sha256, result);
+    } catch (err) {
+      // The engine answered: whatever stops the record now (an outage) is no crash of this file.
+      const solo = answeredSolo.get(file.sha256);
+      if (solo !== undefined) await deps.sources.markAnswered(jobId, file.sha256, solo).catch(() => undefined);
+      throw err;
+    }
     outcome.recorded += 1;
     if (recorded.status === 'error') {
       log.warn({ file: file.path, reason: result.ok ? 'sha256 changed' : result.error }, 'file recorded as error');

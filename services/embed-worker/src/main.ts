@@ -2,6 +2,7 @@
 import { loadConfig } from '@facesets/shared/config';
 import { createDb } from '@facesets/shared/db/pool';
 import { EnginePool, enginePoolOptions } from '@facesets/shared/engine/pool';
+import { lowerProcessPriority } from '@facesets/shared/engine/priority';
 import { createLifecycle, watchWorkerHealth } from '@facesets/shared/lifecycle';
 import { createLogger } from '@facesets/shared/logger';
 import { startEmbedWorkers } from './workers';
@@ -12,6 +13,8 @@ const lifecycle = createLifecycle(log, { timeoutMs: config.shutdownTimeoutMs + 1
 lifecycle.handleSignals();
 
 try {
+  // Before the inference threads start (they inherit it): the API and Postgres on the same box keep their share.
+  if (config.engineNice > 0) log.info({ nice: config.engineNice, threads: lowerProcessPriority(config.engineNice) }, 'embed worker runs at lower CPU priority');
   const engine = await EnginePool.create({ ...enginePoolOptions(config), verifyModels: true });
   lifecycle.add('engine', () => engine.close());
   const { note, ...engineInfo } = engine.info;

@@ -2,7 +2,7 @@
 import type { FlowJob, FlowProducer } from 'bullmq';
 import type { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { SourcesRepository, SeenPath } from '@facesets/shared/db/sources.repository';
-import { countInto, emptyScanStats, ROOT_FILE, type ScanStats } from '@facesets/shared/jobs/scan-stats';
+import { countInto, emptyScanStats, recordSkipped, ROOT_FILE, type ScanStats } from '@facesets/shared/jobs/scan-stats';
 import { isTerminal } from '@facesets/shared/jobs/state';
 import type { Logger } from '@facesets/shared/logger';
 import {
@@ -144,7 +144,7 @@ async function walkAndRecord(jobId: string, bucket: string, { force, byFolder }:
   for await (const entry of walkBucket(bucket)) {
     if (entry.kind === 'skipped') {
       counts.skipped += 1;
-      countInto(counts.stats.skippedByExtension, entry.key);
+      recordSkipped(counts.stats, entry.key, entry.path);
       continue;
     }
     const folder = byFolder ? topLevelFolder(bucket, entry.path) : null;

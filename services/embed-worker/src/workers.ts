@@ -1,11 +1,19 @@
 // Wiring of the embed-worker process: BullMQ workers for the scan and embed queues around their processors.
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, Worker } from 'bullmq';
 import type { Config } from '@facesets/shared/config';
 import { FacesRepository } from '@facesets/shared/db/faces.repository';
 import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { Db } from '@facesets/shared/db/pool';
 import { SourcesRepository } from '@facesets/shared/db/sources.repository';
-import { closeWorker, isFinalFailure, workerOptions } from '@facesets/shared/jobs/bull';
+import {
+  MAX_STALLED_COUNT,
+  closeWorker,
+  failedForGood,
+  failureReason,
+  withInfraPatience,
+  workerOptions,
+  writePatiently,
+} from '@facesets/shared/jobs/bull';
 import type { Logger } from '@facesets/shared/logger';
 import {
   QUEUE,
@@ -15,6 +23,7 @@ import {
   type ScanPayload,
 } from '@facesets/shared/queues';
 import { processEmbed, type Engine } from './embed.processor';
+import { FileGate } from './file-gate';
 import { processScan } from './scan.processor';
 
 export interface EmbedWorkerDeps {
@@ -40,49 +49,35 @@ export function startEmbedWorkers({ config, db, engine, log }: EmbedWorkerDeps):
   // An 'error' event nobody listens to is thrown as an uncaught exception: log it; the scan's retry handles it.
   flow.on('error', (err) => log.error({ err }, 'flow producer error'));
   let stopping = false;
+  const gate = new FileGate();
 
-  /** Marks the public job failed once BullMQ gives up on one of its stages. */
-  const failOnFinal = async (job: Job, stage: string, jobId: string, err: unknown): Promise<void> => {
-    if (!isFinalFailure(job, err) || err instanceof DelayedError) return;
-    const reason = err instanceof Error ? err.message : String(err);
-    await jobs.fail(jobId, `${stage} failed: ${reason}`).catch((e) => log.error({ err: e, jobId }, 'cannot mark job failed'));
-  };
+  const patience = { patienceMs: config.infraPatienceMs, log, stopping: () => stopping };
 
   const scanWorker = new Worker<ScanPayload>(
     QUEUE.scan,
-    async (job) => {
-      try {
-        return await processScan(job.data, {
-          jobs,
-          sources,
-          flow,
-          modelPack: engine.modelPackId,
-          batchSize: config.embedBatchSize,
-          log,
-        });
-      } catch (err) {
-        await failOnFinal(job, 'scan', job.data.jobId, err);
-        throw err;
-      }
-    },
+    (job) =>
+      withInfraPatience(
+        job,
+        () => processScan(job.data, { jobs, sources, flow, modelPack: engine.modelPackId, batchSize: config.embedBatchSize, log }),
+        patience,
+      ),
     workerOptions(config, scanConnection, config.scanConcurrency),
   );
 
   const embedWorker = new Worker<EmbedPayload>(
     QUEUE.embed,
     async (job, token) => {
-      try {
-        const outcome = await processEmbed(job.data, { jobs, sources, faces, engine, log, stopping: () => stopping });
-        if (outcome.stopped === 'shutdown' && token) {
-          // Hand the rest of the batch back without spending an attempt; files done so far are not redone.
-          await job.moveToDelayed(Date.now(), token);
-          throw new DelayedError();
-        }
-        return outcome;
-      } catch (err) {
-        await failOnFinal(job, `embed batch ${job.data.batch}`, job.data.jobId, err);
-        throw err;
+      const outcome = await withInfraPatience(
+        job,
+        () => processEmbed(job.data, { jobs, sources, faces, engine, log, gate, stopping: () => stopping }),
+        patience,
+      );
+      if (outcome.stopped === 'shutdown' && token) {
+        // Hand the rest of the batch back without spending an attempt; files done so far are not redone.
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
       }
+      return outcome;
     },
     workerOptions(config, embedConnection, config.embedConcurrency),
   );
@@ -91,9 +86,14 @@ export function startEmbedWorkers({ config, db, engine, log }: EmbedWorkerDeps):
     ['scan', scanWorker],
     ['embed', embedWorker],
   ] as const) {
-    worker.on('failed', (job, err) =>
-      log.error({ queue: name, jobId: job?.data.jobId, bullJobId: job?.id, err: err.message }, 'queue job failed'),
-    );
+    // Also reached for a batch BullMQ fails without running it (stalled more than allowed): the job must fail too.
+    worker.on('failed', (job, err) => {
+      log.error({ queue: name, jobId: job?.data.jobId, bullJobId: job?.id, err: err.message }, 'queue job failed');
+      if (!job || !failedForGood(job)) return;
+      const stage = name === 'scan' ? 'scan' : `embed batch ${(job.data as EmbedPayload).batch}`;
+      const reason = failureReason(stage, err, MAX_STALLED_COUNT);
+      writePatiently(() => jobs.fail(job.data.jobId, reason), { ...patience, what: 'marking the job failed', jobId: job.data.jobId });
+    });
     worker.on('stalled', (bullJobId) => log.warn({ queue: name, bullJobId }, 'stalled job recovered'));
     worker.on('error', (err) => log.error({ queue: name, err }, 'worker error'));
   }

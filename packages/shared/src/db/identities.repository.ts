@@ -113,6 +113,22 @@ export class IdentitiesRepository {
     return rowCount === 1;
   }
 
+  /**
+   * Identities an unfinished run of `jobId` recorded (faceset.json header `jobId`) that no decision touched since:
+   * removed with their members, so the restarted run records them again exactly once. Their names are free again.
+   */
+  async forgetUnfinishedJobSets(root: string, jobId: string, q: Queryable = this.db): Promise<string[]> {
+    const { rows } = await q.query<{ name: string }>(
+      `DELETE FROM identities i
+        WHERE i.output_root = $1 AND i.header->>'jobId' = $2
+          AND NOT EXISTS (SELECT 1 FROM decision_identities d WHERE d.identity_id = i.id)
+          AND NOT EXISTS (SELECT 1 FROM identities c WHERE c.parent_id = i.id OR c.merged_into = i.id)
+        RETURNING i.name`,
+      [root, jobId],
+    );
+    return rows.map((r) => r.name).sort();
+  }
+
   async isAdopted(root: string): Promise<boolean> {
     const { rows } = await this.db.query('SELECT 1 FROM output_roots WHERE path = $1', [root]);
     return rows.length > 0;

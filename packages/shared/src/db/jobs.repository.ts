@@ -256,14 +256,32 @@ export class JobsRepository {
     );
   }
 
-  async complete(id: string, summary: Record<string, unknown>, report: unknown): Promise<boolean> {
+  /** Completes the job; `callbackBody` (its manifest-update notification) is stored in the same UPDATE (outbox). */
+  async complete(id: string, summary: Record<string, unknown>, report: unknown, callbackBody: string | null = null): Promise<boolean> {
     const { rowCount } = await this.db.query(
       `UPDATE jobs SET state = 'completed', phase = 'done', summary = $2, report = $3, finished_at = now(),
-         updated_at = now()
+         callback_body = $5, updated_at = now()
        WHERE id = $1 AND state = ANY($4::text[])`,
-      [id, summary, report, allowedFrom('completed')],
+      [id, summary, report, allowedFrom('completed'), callbackBody],
     );
     return rowCount === 1;
+  }
+
+  /** The callback of a completed job was queued: it is never queued again. */
+  async markCallbackQueued(id: string): Promise<void> {
+    await this.db.query('UPDATE jobs SET callback_queued_at = now() WHERE id = $1 AND callback_queued_at IS NULL', [id]);
+  }
+
+  /** Completed jobs whose callback was stored but not queued `olderThanMs` after completion (a crash in between). */
+  async unqueuedCallbacks(olderThanMs: number, limit = 100): Promise<{ id: string; url: string; body: string }[]> {
+    const { rows } = await this.db.query<{ id: string; url: string; body: string }>(
+      `SELECT id, callback_url AS url, callback_body AS body FROM jobs
+       WHERE state = 'completed' AND callback_body IS NOT NULL AND callback_queued_at IS NULL AND callback_url IS NOT NULL
+         AND finished_at < now() - make_interval(secs => $1::double precision / 1000)
+       ORDER BY finished_at LIMIT $2`,
+      [olderThanMs, limit],
+    );
+    return rows;
   }
 
   /** Stores a report without finishing the job (e.g. the scan part before discovery runs). */
@@ -285,6 +303,26 @@ export class JobsRepository {
     if (rows[0]) return { job: toRecord(rows[0]), cancelled: true };
     const job = await this.get(id);
     return job ? { job, cancelled: false } : null;
+  }
+
+  /** Active jobs not updated for `idleMs`: the reconciler checks their queue work. Oldest first, at most `limit`. */
+  async idleActive(idleMs: number, limit = 100): Promise<{ id: string; state: JobState; scanned: boolean; allEmbedded: boolean; redrives: number }[]> {
+    const { rows } = await this.db.query<{ id: string; state: JobState; scanned: boolean; all_embedded: boolean; redrives: number }>(
+      `SELECT id, state, scanned_at IS NOT NULL AS scanned, embedded >= to_embed AS all_embedded, redrives FROM jobs
+       WHERE state = ANY($1::text[]) AND updated_at < now() - make_interval(secs => $2::double precision / 1000)
+       ORDER BY updated_at LIMIT $3`,
+      [allowedFrom('failed'), idleMs, limit],
+    );
+    return rows.map((r) => ({ id: r.id, state: r.state, scanned: r.scanned, allEmbedded: r.all_embedded, redrives: r.redrives }));
+  }
+
+  /** Counts one re-drive of an active job (and touches it, so the next pass gives the work time); the new count. */
+  async countRedrive(id: string): Promise<number> {
+    const { rows } = await this.db.query<{ redrives: number }>(
+      `UPDATE jobs SET redrives = redrives + 1, updated_at = now() WHERE id = $1 AND state = ANY($2::text[]) RETURNING redrives`,
+      [id, allowedFrom('failed')],
+    );
+    return rows[0]?.redrives ?? 0;
   }
 
   async isActive(id: string): Promise<boolean> {

@@ -99,6 +99,37 @@ export class SourcesRepository {
     return new Set(rows.map((r) => shaToHex(r.sha256)));
   }
 
+  /**
+   * Unfinished starts of the job's sources (each one a worker that died while the file was in flight), for the files
+   * of `sha256s` that are not processed yet; files never started are left out.
+   */
+  async crashesOf(jobId: string, sha256s: string[]): Promise<Map<string, { crashes: number; soloCrashes: number }>> {
+    const { rows } = await this.db.query<{ sha256: Buffer; starts: number; solo_starts: number }>(
+      `SELECT sha256, starts, solo_starts FROM job_sources
+       WHERE job_id = $1 AND sha256 = ANY($2::bytea[]) AND processed_at IS NULL AND starts > 0`,
+      [jobId, sha256s.map(shaToBytes)],
+    );
+    return new Map(rows.map((r) => [shaToHex(r.sha256), { crashes: r.starts, soloCrashes: r.solo_starts }]));
+  }
+
+  /** Counts a start of the file before it goes to the engine; `finished` takes it back when the engine answered. */
+  async markStarted(jobId: string, sha256: string, solo: boolean): Promise<void> {
+    await this.db.query(
+      `UPDATE job_sources SET starts = starts + 1, solo_starts = solo_starts + $3::int
+       WHERE job_id = $1 AND sha256 = $2 AND processed_at IS NULL`,
+      [jobId, shaToBytes(sha256), solo ? 1 : 0],
+    );
+  }
+
+  /** The engine answered (whatever the outcome): that start was no crash. */
+  async markAnswered(jobId: string, sha256: string, solo: boolean): Promise<void> {
+    await this.db.query(
+      `UPDATE job_sources SET starts = greatest(starts - 1, 0), solo_starts = greatest(solo_starts - $3::int, 0)
+       WHERE job_id = $1 AND sha256 = $2`,
+      [jobId, shaToBytes(sha256), solo ? 1 : 0],
+    );
+  }
+
   /** Every path the job saw for each of its sources (byte-duplicates give several). */
   async jobPaths(jobId: string): Promise<Map<string, string[]>> {
     const { rows } = await this.db.query<{ sha256: Buffer; path: string }>(

@@ -1,4 +1,5 @@
 // Inference worker thread: owns one FaceEngine (ONNX run() blocks its thread, not the service's event loop).
+import { basename } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { FaceEngine, type EngineInfo, type FaceEngineOptions } from './engine';
 import type { FileResult, ProcessOptions } from './types';
@@ -25,8 +26,12 @@ async function main(): Promise<void> {
     send({ type: 'init-error', message: err instanceof Error ? err.message : String(err) });
     return;
   }
+  // Test hook (FACESETS_TEST_CRASH_ON=name,…): a file of that base name kills the whole process as a native decoder
+  // crash would (SIGKILL, no clean-up), so fault tests can exercise poison-file handling without a real libvips bug.
+  const crashOn = new Set((process.env.FACESETS_TEST_CRASH_ON ?? '').split(',').filter(Boolean));
   // One request at a time: the pool only hands a worker its next file once it answered the last.
   port.on('message', (req: WorkerRequest) => {
+    if (crashOn.has(basename(req.path))) process.kill(process.pid, 'SIGKILL');
     void engine.processFile(req.path, req.opts).then((result) => {
       const transfer = result.ok ? result.faces.map((f) => f.embedding.buffer as ArrayBuffer) : [];
       send({ type: 'result', id: req.id, result }, transfer);

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { InferenceSession } from 'onnxruntime-node';
+import { fsPath } from '../jobs/fs-path';
 import { DecodeError, decodeImageBuffer } from '../image/decode';
 import { readCaptureTime } from '../image/exif';
 import type { ModelPack } from '../models/model-pack';
@@ -150,7 +151,7 @@ export class FaceEngine {
     let buf: Buffer;
     const t0 = performance.now();
     try {
-      buf = await readFile(path);
+      buf = await readFile(fsPath(path));
     } catch (err) {
       return { ok: false, path, error: `read: ${message(err)}` };
     }

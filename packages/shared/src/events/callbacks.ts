@@ -1,5 +1,6 @@
 // Signed HTTP callbacks of manifest updates: signing, verifying, and one delivery attempt (the queue retries).
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { checkCallbackUrl, type CallbackPolicy } from '@facesets/shared/events/callback-url';
 
 export const SIGNATURE_HEADER = 'X-Facesets-Signature';
 export const TIMESTAMP_HEADER = 'X-Facesets-Timestamp';
@@ -30,6 +31,8 @@ export function verifyCallback(
 }
 
 export interface DeliverOptions {
+  /** Checked again before every delivery: a name may resolve to an internal address by now. */
+  policy?: CallbackPolicy;
   timeoutMs?: number;
   fetch?: typeof fetch;
   now?: () => number;
@@ -42,6 +45,8 @@ export async function deliverCallback(
   secret: string | undefined,
   opts: DeliverOptions = {},
 ): Promise<{ status: number }> {
+  // A refused URL throws CallbackUrlError (never retried); a lookup failure throws a plain Error (retried).
+  if (opts.policy) await checkCallbackUrl(url, opts.policy);
   const now = opts.now ?? Date.now;
   const headers: Record<string, string> = {
     'content-type': 'application/json',

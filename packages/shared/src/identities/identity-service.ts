@@ -194,6 +194,11 @@ export class IdentityService {
     return this.deps.lock.withLock(root, () => this.syncLocked(root, actor));
   }
 
+  /** Under the lock, for a restarted job: forgets the identities its interrupted run recorded (see the repository). */
+  forgetUnfinishedJobSets(root: string, jobId: string): Promise<string[]> {
+    return this.identities.forgetUnfinishedJobSets(root, jobId);
+  }
+
   /**
    * The same for a caller that holds the lock (a job). Folders without an identity become identities (members
    * matched to face records by sha256 and box; unmatched ones kept verbatim); a PNG that the folder's faceset.json

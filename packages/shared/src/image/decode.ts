@@ -1,8 +1,10 @@
 // Decodes any supported image file (sniffed by magic bytes) into 8-bit sRGB RGB with EXIF orientation applied.
 import { readFile } from 'node:fs/promises';
+import { fsPath } from '../jobs/fs-path';
 import sharp from 'sharp';
 import type { ImageFormat, RgbImage } from '../engine/types';
 import { DecodeError, FLATTEN_BACKGROUND } from './decode-error';
+import { decodeFailureReason } from './decode-reason';
 import { decodePsd } from './psd';
 
 export { DecodeError, FLATTEN_BACKGROUND };
@@ -40,7 +42,7 @@ function describeUnknown(buf: Uint8Array): string {
 export async function decodeImage(path: string, opts: DecodeOptions): Promise<DecodedImage> {
   let buf: Buffer;
   try {
-    buf = await readFile(path);
+    buf = await readFile(fsPath(path));
   } catch (err) {
     throw new DecodeError(`cannot read file: ${(err as Error).message}`, path, { cause: err });
   }
@@ -57,7 +59,7 @@ export async function decodeImageBuffer(buf: Uint8Array, opts: DecodeOptions, pa
   } catch (err) {
     if (err instanceof DecodeError) throw new DecodeError(err.reason, path, { cause: err.cause });
     const message = err instanceof Error ? err.message : String(err);
-    throw new DecodeError(`corrupt or unsupported ${format}: ${message.trim()}`, path, { cause: err });
+    throw new DecodeError(decodeFailureReason(format, message, buf), path, { cause: err });
   }
 }
 

@@ -14,6 +14,7 @@ export function buildScanReport(job: JobRecord, facts: ScanFacts): ScanReport {
       byExtension: stats.byExtension,
       found: c.found,
       skippedByExtension: stats.skippedByExtension,
+      ...(stats.skippedExamples ? { skippedExamples: stats.skippedExamples } : {}),
       skipped: c.skipped,
       aliases: c.aliases,
       cached: c.cached,
@@ -49,6 +50,6 @@ export function buildJobReport(job: JobRecord, scan: ScanReport): JobReport {
 
 /** The short summary GET /jobs/:id shows once a scan job completes. */
 export function scanSummary(scan: ScanReport): Record<string, unknown> {
-  const { byExtension: _kept, skippedByExtension: _skipped, ...files } = scan.files;
+  const { byExtension: _kept, skippedByExtension: _skipped, skippedExamples: _examples, ...files } = scan.files;
   return { sources: files.cached + files.embedded, ...files, faces: scan.faces.total };
 }

@@ -32,7 +32,8 @@ export function allowedFrom(to: JobState): readonly JobState[] {
     case 'embedding':
       return ['scanning', 'embedding'];
     case 'clustering':
-      return ['embedding', 'clustering'];
+      // A cluster stage restarted after a crash in export redoes its work from the start (it rolls back first).
+      return ['embedding', 'clustering', 'exporting'];
     case 'exporting':
       return ['clustering', 'exporting'];
     case 'completed':

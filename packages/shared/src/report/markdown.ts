@@ -1,4 +1,5 @@
 // Renders a job's report (SPEC.md step 8) as Markdown in the shape of the hand-run seed report.
+import { displayPath } from '../jobs/fs-path';
 import { posix } from 'node:path';
 import type { CoverageReport, DiscoveryReport, Distribution, EraSplitReport, ImportReport, JobReport, ScanReport } from './types';
 
@@ -57,7 +58,15 @@ function renderSource(scan: ScanReport): string {
     `- No face: ${plural(f.noface, 'source')}. Unreadable: ${plural(f.errors, 'file')}.`,
   ];
   if (scan.errorFiles.length) {
-    lines.push('', table(['unreadable file', 'reason'], scan.errorFiles.map((e) => [code(e.path), e.reason]), ['l', 'l']));
+    lines.push('', table(['unreadable file', 'reason'], scan.errorFiles.map((e) => [code(displayPath(e.path)), e.reason]), ['l', 'l']));
+  }
+  const examples = Object.entries(f.skippedExamples ?? {}).filter(([, paths]) => paths.length > 0).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  if (examples.length) {
+    const rows = examples.map(([key, paths]) => {
+      const more = (f.skippedByExtension[key] ?? paths.length) - paths.length;
+      return [key === '' ? '(no extension)' : key, paths.map((p) => code(displayPath(p))).join(', ') + (more > 0 ? ` and ${more} more` : '')];
+    });
+    lines.push('', table(['skipped', 'files'], rows, ['l', 'l']));
   }
   return lines.join('\n');
 }

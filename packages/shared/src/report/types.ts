@@ -12,8 +12,10 @@ export interface ScanReport {
     /** Files kept by extension (lower-case, with dot) → count, duplicates included. */
     byExtension: Record<string, number>;
     found: number;
-    /** Non-image files skipped, by extension ('' for none). */
+    /** Non-image files skipped, by extension ('' for none) or kind ('(dangling symlink)', …). */
     skippedByExtension: Record<string, number>;
+    /** The first few paths of each of those keys. */
+    skippedExamples?: Record<string, string[]>;
     skipped: number;
     /** Extra paths of byte-duplicates (files beyond the first per sha256). */
     aliases: number;

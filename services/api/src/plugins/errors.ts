@@ -9,7 +9,8 @@ import {
   IdentityRequestError,
 } from '@facesets/shared/identities/identity-service';
 import { FaceNotInIdentityError } from '@facesets/shared/identities/records';
-import { HttpError } from '../http-errors';
+import { isInfrastructureError } from '@facesets/shared/infra-errors';
+import { HttpError, RETRY_AFTER_SECONDS } from '../http-errors';
 
 /** Domain errors of the identities service and the status each one answers with. */
 function domainStatus(err: Error): number | null {
@@ -31,10 +32,22 @@ export default fp(
       if (domain) return reply.status(domain).send(body(domain, err.message));
       if (err instanceof HttpError) {
         if (err.statusCode >= 500) request.log.warn({ err }, 'request failed');
+        if (err.statusCode === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
         return reply.status(err.statusCode).send(body(err.statusCode, err.message));
       }
       const status = err.statusCode ?? 500;
+      if (status === 415) {
+        return reply.status(415).send(body(415, `body must be sent as application/json (got ${request.headers['content-type'] ?? 'no content-type'})`));
+      }
       if (status >= 400 && status < 500) return reply.status(status).send(body(status, err.message));
+      // Postgres (or Redis) unreachable: the client can retry, as /readyz says; never a 500.
+      if (isInfrastructureError(err)) {
+        request.log.warn({ err: err.message }, 'backing store unavailable');
+        return reply
+          .status(503)
+          .header('retry-after', String(RETRY_AFTER_SECONDS))
+          .send(body(503, 'the job store (Postgres) or queue (Redis) is unavailable; retry later'));
+      }
       request.log.error({ err }, 'unhandled error');
       return reply.status(500).send(body(500, 'internal error; see the server log'));
     });

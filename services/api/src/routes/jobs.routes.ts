@@ -33,7 +33,7 @@ const jobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'Validates the paths and parameters, records the job and queues its scan.',
         headers: IdempotencyHeaders,
         body: CreateJobBody,
-        response: { 202: CreatedJob, 400: errorRef, 401: errorRef, 409: errorRef, 503: errorRef },
+        response: { 202: CreatedJob, 400: errorRef, 401: errorRef, 409: errorRef, 415: errorRef, 503: errorRef },
       },
     },
     async (request, reply) => {
@@ -54,7 +54,7 @@ const jobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listJobs',
         summary: 'List jobs, newest first',
         querystring: ListJobsQuery,
-        response: { 200: JobList, 400: errorRef, 401: errorRef },
+        response: { 200: JobList, 400: errorRef, 401: errorRef, 503: errorRef },
       },
     },
     async (request) => {
@@ -80,7 +80,7 @@ const jobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getJob',
         summary: 'State, phase, counters, progress and (once complete) the summary of a job',
         params: JobIdParams,
-        response: { 200: jobRef, 400: errorRef, 401: errorRef, 404: errorRef },
+        response: { 200: jobRef, 400: errorRef, 401: errorRef, 404: errorRef, 503: errorRef },
       },
     },
     async (request) => toJobView(await service.get(request.params.id)),

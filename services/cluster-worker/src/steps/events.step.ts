@@ -17,10 +17,27 @@ export async function publishStep(event: ManifestEvent, deps: Pick<EventsDeps, '
   await deps.publish(event).catch((err: unknown) => deps.log.warn({ err }, 'manifest event could not be published'));
 }
 
-/** Queues the callback of a completed job that changed the manifest; never fails the (already completed) job. */
-export async function callbackStep(event: ManifestEvent, callbackUrl: string | null, deps: Pick<EventsDeps, 'enqueueCallback' | 'log'>): Promise<void> {
-  if (!callbackUrl || (!event.added.length && !event.extended.length)) return;
-  await deps
-    .enqueueCallback({ jobId: event.jobId, url: callbackUrl, body: JSON.stringify({ event: 'manifest.updated', ...event }) })
-    .catch((err: unknown) => deps.log.warn({ err }, 'post-completion step failed'));
+/** The body of the job's callback, or null when it has none (no callbackUrl, or the manifest did not change). */
+export function callbackBody(event: ManifestEvent, callbackUrl: string | null): string | null {
+  if (!callbackUrl || (!event.added.length && !event.extended.length)) return null;
+  return JSON.stringify({ event: 'manifest.updated', ...event });
+}
+
+/**
+ * Queues the callback of a completed job (its body was stored with the completion) and marks it queued; never fails
+ * the (already completed) job: what is not marked, the reconciler queues later.
+ */
+export async function callbackStep(
+  jobId: string,
+  body: string | null,
+  callbackUrl: string | null,
+  deps: Pick<EventsDeps, 'enqueueCallback' | 'log'> & { markQueued(jobId: string): Promise<void> },
+): Promise<void> {
+  if (!callbackUrl || !body) return;
+  try {
+    await deps.enqueueCallback({ jobId, url: callbackUrl, body });
+    await deps.markQueued(jobId);
+  } catch (err) {
+    deps.log.warn({ err }, 'callback not queued yet; the reconciler will');
+  }
 }
