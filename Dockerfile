@@ -6,7 +6,7 @@ ENV NODE_ENV=production \
     MODEL_DIR=/app/models
 
 # Dependencies first (cached while only sources change). npm ci's postinstall extracts and verifies the
-# model pack from the npm registry, so nothing downloads at run time.
+# model pack from the npm registry and builds the review page, so nothing downloads at run time.
 COPY package.json package-lock.json .npmrc ./
 COPY packages/shared/package.json packages/shared/
 COPY packages/cli/package.json packages/cli/
@@ -15,6 +15,8 @@ COPY services/embed-worker/package.json services/embed-worker/
 COPY services/cluster-worker/package.json services/cluster-worker/
 COPY scripts/fetch-models.mjs scripts/
 COPY packages/shared/src/models/model-pack.json packages/shared/src/models/
+# The review page is bundled by the same postinstall (esbuild), so its sources come before npm ci.
+COPY packages/ui packages/ui/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 COPY . .

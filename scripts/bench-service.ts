@@ -1,11 +1,12 @@
 // Scan+embed throughput through the whole service (API + cluster worker + N embed-worker processes, real HTTP).
-// Usage: tsx scripts/bench-service.ts [--copies N] [--workers 1,2] [--engine-workers N] [--batch N]
+// Usage: tsx scripts/bench-service.ts [--dir DIR] [--copies N] [--workers 1,2] [--engine-workers N] [--batch N] [--port N]
+// --dir: photos to scan instead of the fixtures (its images, recursively; --copies defaults to 1 then).
 // Needs Postgres and Redis (DATABASE_URL: a server where it may create a scratch database; REDIS_URL).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Redis } from 'ioredis';
@@ -15,18 +16,21 @@ import { deleteQueueKeys } from '../packages/shared/src/queues';
 
 const { values } = parseArgs({
   options: {
-    copies: { type: 'string', default: '6' },
+    dir: { type: 'string' },
+    copies: { type: 'string' },
     workers: { type: 'string', default: '1,2' },
     'engine-workers': { type: 'string', default: String(availableParallelism()) },
     batch: { type: 'string', default: '8' },
+    port: { type: 'string', default: '18180' },
   },
 });
-const copies = Number(values.copies);
+const copies = Number(values.copies ?? (values.dir ? 1 : 6));
 const workerCounts = String(values.workers).split(',').map(Number);
 const engineWorkers = String(values['engine-workers']);
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const fixtures = resolve(process.env.FIXTURES_DIR ?? join(REPO_ROOT, '..', 'shared', 'fixtures', 'faces'));
+const source = resolve(values.dir ?? process.env.FIXTURES_DIR ?? join(REPO_ROOT, '..', 'shared', 'fixtures', 'faces'));
+const IMAGE_EXTS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.psd']);
 
 function withDatabase(url: string, name: string): string {
   const u = new URL(url);
@@ -44,13 +48,14 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
-/** Every fixture photo `copies` times, each copy distinct (trailing bytes), so nothing is cached or aliased. */
+/** Every source photo `copies` times, each copy distinct (trailing bytes), so nothing is cached or aliased. */
 async function makeBucket(dir: string): Promise<number> {
-  const photos = (await readdir(fixtures, { recursive: true })).filter((f) => /\.(jpe?g|png)$/i.test(f));
+  const photos = (await readdir(source, { recursive: true })).filter((f) => IMAGE_EXTS.has(extname(f).toLowerCase()));
+  if (photos.length === 0) throw new Error(`bench-service: no images under ${source}`);
   for (let copy = 0; copy < copies; copy++) {
     await mkdir(join(dir, `copy-${copy}`), { recursive: true });
     for (const photo of photos) {
-      const bytes = await readFile(join(fixtures, photo));
+      const bytes = await readFile(join(source, photo));
       await writeFile(join(dir, `copy-${copy}`, photo.replaceAll('/', '__')), Buffer.concat([bytes, Buffer.from(`${copy}${photo}`)]));
     }
   }
@@ -90,7 +95,19 @@ async function waitForLog(child: ChildProcess, text: string): Promise<void> {
   });
 }
 
-async function runOnce(embedWorkers: number, port: number): Promise<{ photos: number; seconds: number; embedded: number }> {
+/** CPU seconds (user + system, all threads) a child process has used so far, from /proc; 0 where unavailable. */
+async function cpuSeconds(child: ChildProcess): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat (utime, stime), in clock ticks of 1/100 s on Linux.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+async function runOnce(embedWorkers: number, port: number): Promise<{ photos: number; seconds: number; embedded: number; cpu: number }> {
   const id = randomBytes(4).toString('hex');
   const dbName = `facesets_bench_${id}`;
   const root = await mkdtemp(join(tmpdir(), 'facesets-bench-'));
@@ -118,6 +135,7 @@ async function runOnce(embedWorkers: number, port: number): Promise<{ photos: nu
     const base = `http://127.0.0.1:${port}`;
     await Promise.all([waitReady(base), ...workers.map((w) => waitForLog(w, 'embed worker ready'))]);
     const t0 = performance.now();
+    const cpu0 = (await Promise.all(children.map(cpuSeconds))).reduce((a, b) => a + b, 0);
     const res = await fetch(`${base}/jobs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -127,7 +145,8 @@ async function runOnce(embedWorkers: number, port: number): Promise<{ photos: nu
     for (;;) {
       const job = (await (await fetch(`${base}/jobs/${jobId}`)).json()) as { state: string; error: string | null; counters: { embedded: number } };
       if (job.state === 'completed') {
-        return { photos, seconds: (performance.now() - t0) / 1000, embedded: job.counters.embedded };
+        const cpu = (await Promise.all(children.map(cpuSeconds))).reduce((a, b) => a + b, 0) - cpu0;
+        return { photos, seconds: (performance.now() - t0) / 1000, embedded: job.counters.embedded, cpu };
       }
       if (job.state === 'failed' || job.state === 'cancelled') throw new Error(`job ${job.state}: ${job.error}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -144,13 +163,16 @@ async function runOnce(embedWorkers: number, port: number): Promise<{ photos: nu
 }
 
 process.stdout.write(
-  `scan+embed through the service: ${copies} distinct copies of the fixtures, ENGINE_WORKERS=${engineWorkers} per ` +
+  `scan+embed through the service: ${copies} distinct copies of ${values.dir ? source : 'the fixtures'}, ENGINE_WORKERS=${engineWorkers} per ` +
     `process, EMBED_BATCH_SIZE=${values.batch}, ${availableParallelism()} cores\n`,
 );
 for (const [i, n] of workerCounts.entries()) {
-  const r = await runOnce(n, 18_180 + i);
+  const r = await runOnce(n, Number(values.port) + i);
+  // CPU of all service processes per photo: unlike wall time it hardly moves when other programs share the machine.
+  const cpuMs = (r.cpu * 1000) / r.photos;
   process.stdout.write(
     `${n} embed worker${n > 1 ? 's' : ' '}: ${r.photos} photos (${r.embedded} embedded) in ${r.seconds.toFixed(1)} s ` +
-      `= ${(r.photos / r.seconds).toFixed(1)} photos/s (POST /jobs → completed)\n`,
+      `= ${(r.photos / r.seconds).toFixed(1)} photos/s (POST /jobs → completed); cpu ${cpuMs.toFixed(0)} ms per photo ` +
+      `(${availableParallelism()} idle cores would allow ≤ ${((availableParallelism() * 1000) / cpuMs).toFixed(1)} photos/s)\n`,
   );
 }

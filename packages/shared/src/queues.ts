@@ -19,6 +19,8 @@ export interface ScanPayload {
 export interface EmbedFile {
   sha256: string;
   path: string;
+  /** A cached source whose faces carry an older blur definition: re-measure blur only (boxes kept, no embedding). */
+  reblur?: true;
 }
 
 /** One batch of distinct sources to embed (the representative path of each). */

@@ -13,6 +13,7 @@ import healthRoutes from './routes/health.routes';
 import identitiesRoutes from './routes/identities.routes';
 import jobEventsRoutes from './routes/job-events.routes';
 import jobsRoutes from './routes/jobs.routes';
+import uiRoutes from './routes/ui.routes';
 import { ErrorSchema } from './schemas/error.schema';
 import { JobView } from './schemas/job.schemas';
 
@@ -66,5 +67,6 @@ export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInst
   await app.register(identitiesRoutes);
   await app.register(erasRoutes);
   await app.register(facesRoutes);
+  await app.register(uiRoutes);
   return app as unknown as FastifyInstance;
 }

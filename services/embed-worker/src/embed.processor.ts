@@ -1,10 +1,12 @@
-// Embed stage: run each file of a batch through the face engine and record face / noface / error per file.
+// Embed stage: run each file of a batch through the face engine and record face / noface / error per file
+// (cached files whose blur has an older definition get their blur re-measured instead).
 import { UnrecoverableError } from 'bullmq';
 import type { FacesRepository, RecordOutcome } from '@facesets/shared/db/faces.repository';
 import { FileGate } from './file-gate';
 import type { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { SourcesRepository } from '@facesets/shared/db/sources.repository';
-import type { FileResult, ProcessOptions } from '@facesets/shared/engine/types';
+import type { BlurRemeasure } from '@facesets/shared/engine/remeasure';
+import type { Box, FileResult, ProcessOptions } from '@facesets/shared/engine/types';
 import { isTerminal } from '@facesets/shared/jobs/state';
 import type { Logger } from '@facesets/shared/logger';
 import type { EmbedPayload } from '@facesets/shared/queues';
@@ -20,6 +22,8 @@ export interface EmbedDeps {
   sources: SourcesRepository;
   faces: FacesRepository;
   engine: Engine;
+  /** Blur of known boxes of a file (cached sources whose faces carry an older blur definition). */
+  remeasureBlur: (path: string, boxes: Box[]) => Promise<BlurRemeasure>;
   log: Logger;
   /** True once the process is shutting down: the batch stops at the next file and is released. */
   stopping?: () => boolean;
@@ -65,6 +69,17 @@ export async function processEmbed(payload: EmbedPayload, deps: EmbedDeps): Prom
     if (state === null || isTerminal(state)) {
       log.info({ state }, 'job ended: batch stops');
       return { ...outcome, stopped: 'cancelled' };
+    }
+    if (file.reblur) {
+      const result = await deps.remeasureBlur(file.path, await deps.faces.boxesOf(file.sha256, modelPack));
+      const recorded = await deps.faces.recordBlur(jobId, modelPack, file.sha256, result);
+      outcome.recorded += 1;
+      if (recorded.status === 'error') {
+        log.warn({ file: file.path, reason: result.ok ? 'sha256 changed' : result.error }, 'cached faces left out: blur re-measure failed');
+      } else {
+        log.debug({ file: file.path, faces: recorded.faces }, 'blur re-measured');
+      }
+      continue;
     }
     const crashed = crashes.get(file.sha256);
     let result: FileResult;

@@ -78,12 +78,12 @@ export async function processScan(payload: ScanPayload, deps: ScanDeps): Promise
         cachedNoface: counts.cachedNoface,
         cachedErrors: counts.cachedErrors,
         cachedFaces: counts.cachedFaces,
-        batches: Math.ceil(counts.toEmbed / deps.batchSize),
+        batches: Math.ceil((counts.toEmbed + counts.reblur) / deps.batchSize),
       },
       walked.stats,
     );
     if (!recorded) return { status: 'skipped', reason: 'job was cancelled' };
-    log.info({ found: walked.found, skipped: walked.skipped, reused: walked.reused, distinct, toEmbed: counts.toEmbed }, 'scan recorded');
+    log.info({ found: walked.found, skipped: walked.skipped, reused: walked.reused, distinct, toEmbed: counts.toEmbed, reblur: counts.reblur }, 'scan recorded');
   }
 
   const { toEmbed, batches } = await fanOut(jobId, deps);

@@ -5,6 +5,7 @@ import { FacesRepository } from '@facesets/shared/db/faces.repository';
 import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { Db } from '@facesets/shared/db/pool';
 import { SourcesRepository } from '@facesets/shared/db/sources.repository';
+import { remeasureBlur } from '@facesets/shared/engine/remeasure';
 import {
   MAX_STALLED_COUNT,
   closeWorker,
@@ -78,7 +79,17 @@ export function startEmbedWorkers({ config, db, engine, log }: EmbedWorkerDeps):
     async (job, token) => {
       const outcome = await withInfraPatience(
         job,
-        () => processEmbed(job.data, { jobs, sources, faces, engine, log, gate, stopping: () => stopping }),
+        () =>
+          processEmbed(job.data, {
+            jobs,
+            sources,
+            faces,
+            engine,
+            remeasureBlur: (path, boxes) => remeasureBlur(path, boxes, { maxPixels: config.maxImagePixels }),
+            log,
+            gate,
+            stopping: () => stopping,
+          }),
         patience,
       );
       if (outcome.stopped === 'shutdown' && token) {

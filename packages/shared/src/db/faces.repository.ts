@@ -3,6 +3,8 @@ import { endianness } from 'node:os';
 import { to as copyTo } from 'pg-copy-streams';
 import { allocateFaceTable, tableFace, type FaceTable } from '../clustering/face-table';
 import type { DiscoveryFace } from '../clustering/types';
+import { BLUR_VERSION } from '../engine/blur';
+import type { BlurRemeasure } from '../engine/remeasure';
 import type { Box, Face, FileResult } from '../engine/types';
 import { readCopyBinary } from './copy-binary';
 import { JobsRepository } from './jobs.repository';
@@ -74,12 +76,12 @@ export class FacesRepository {
     return inTransaction(this.db, async (client) => {
       if (confirmed) {
         await client.query(
-          `INSERT INTO sources (sha256, model_pack, size, format, width, height, status, reason, face_count, job_id, captured_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+          `INSERT INTO sources (sha256, model_pack, size, format, width, height, status, reason, face_count, job_id, captured_at, blur_version)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
            ON CONFLICT (sha256, model_pack) DO UPDATE SET size = EXCLUDED.size, format = EXCLUDED.format,
              width = EXCLUDED.width, height = EXCLUDED.height, status = EXCLUDED.status, reason = EXCLUDED.reason,
              face_count = EXCLUDED.face_count, job_id = EXCLUDED.job_id, captured_at = EXCLUDED.captured_at,
-             embedded_at = now()`,
+             embedded_at = now(), blur_version = EXCLUDED.blur_version`,
           [
             sha,
             modelPack,
@@ -92,6 +94,7 @@ export class FacesRepository {
             faces.length,
             jobId,
             result.ok ? (result.capturedAt ?? null) : null,
+            BLUR_VERSION,
           ],
         );
         await client.query('DELETE FROM faces WHERE sha256 = $1 AND model_pack = $2', [sha, modelPack]);
@@ -110,6 +113,55 @@ export class FacesRepository {
     });
   }
 
+  /** The boxes of a cached source's faces, by face index (what a blur re-measure needs). */
+  async boxesOf(sha256: string, modelPack: string): Promise<Box[]> {
+    const { rows } = await this.db.query<{ box: Box }>(
+      'SELECT box FROM faces WHERE sha256 = $1 AND model_pack = $2 ORDER BY face_index',
+      [shaToBytes(sha256), modelPack],
+    );
+    return rows.map((r) => r.box);
+  }
+
+  /**
+   * Records a blur re-measure of a cached source for a job in ONE transaction: the faces' new blur and the
+   * source's blur_version, then the job's verdict (ok, or error when the file changed or failed to decode,
+   * which leaves the cache as it was and keeps its old-definition faces out of this job). Counters are left
+   * alone: the source was counted as cached by the scan. A re-run converges (processed_at guard).
+   */
+  async recordBlur(jobId: string, modelPack: string, sha256: string, result: BlurRemeasure): Promise<RecordOutcome> {
+    const sha = shaToBytes(sha256);
+    return inTransaction(this.db, async (client) => {
+      const { rows } = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM faces WHERE sha256 = $1 AND model_pack = $2',
+        [sha, modelPack],
+      );
+      const n = rows[0]?.n ?? 0;
+      const reason = !result.ok
+        ? result.error
+        : result.sha256 !== sha256
+          ? `file changed after the scan (sha256 is now ${result.sha256})`
+          : result.blur.length !== n
+            ? `blur re-measure: ${result.blur.length} values for ${n} faces`
+            : null;
+      if (reason === null && result.ok) {
+        await client.query(
+          `UPDATE faces f SET blur = u.blur FROM unnest($3::smallint[], $4::real[]) AS u(face_index, blur)
+           WHERE f.sha256 = $1 AND f.model_pack = $2 AND f.face_index = u.face_index`,
+          [sha, modelPack, result.blur.map((_, i) => i), result.blur],
+        );
+        await client.query('UPDATE sources SET blur_version = $3 WHERE sha256 = $1 AND model_pack = $2', [sha, modelPack, BLUR_VERSION]);
+      }
+      const status: SourceStatus = reason === null ? 'ok' : 'error';
+      const faces = reason === null ? n : 0;
+      const marked = await client.query(
+        `UPDATE job_sources SET outcome = $3, reason = $4, faces = $5, processed_at = now()
+         WHERE job_id = $1 AND sha256 = $2 AND processed_at IS NULL`,
+        [jobId, sha, status, reason, faces],
+      );
+      return { status, faces, counted: marked.rowCount === 1 };
+    });
+  }
+
   /** Faces of the given sources for one model pack, embeddings decoded. */
   async facesOf(sha256s: string[], modelPack: string): Promise<FaceRecord[]> {
     const { rows } = await this.db.query(
@@ -120,13 +172,17 @@ export class FacesRepository {
     return rows.map(toFaceRecord);
   }
 
-  /** Every face of the sources a job saw (cached and newly embedded), for coverage and discovery. */
+  /**
+   * Every face of the sources a job saw (cached and newly embedded), for coverage and discovery: only faces
+   * whose blur has the current definition, so the gates never compare scores of two definitions.
+   */
   async facesOfJob(jobId: string, modelPack: string): Promise<FaceRecord[]> {
     const { rows } = await this.db.query(
       `SELECT f.sha256, f.face_index, f.box, f.kps, f.det_score, f.face_short, f.blur, f.embedding
        FROM job_sources js JOIN faces f ON f.sha256 = js.sha256 AND f.model_pack = $2
+       JOIN sources s ON s.sha256 = f.sha256 AND s.model_pack = f.model_pack AND s.blur_version = $3
        WHERE js.job_id = $1 ORDER BY f.sha256, f.face_index`,
-      [jobId, modelPack],
+      [jobId, modelPack, BLUR_VERSION],
     );
     return rows.map(toFaceRecord);
   }
@@ -140,7 +196,9 @@ export class FacesRepository {
     const client = await this.db.connect();
     try {
       // COPY takes no bind parameters: the job id is checked above, the model pack quoted by the driver.
+      // Only faces whose blur has the current definition (BLUR_VERSION): one job never mixes two (see facesOfJob).
       const from = `FROM job_sources js JOIN faces f ON f.sha256 = js.sha256 AND f.model_pack = ${client.escapeLiteral(modelPack)}
+        JOIN sources s ON s.sha256 = f.sha256 AND s.model_pack = f.model_pack AND s.blur_version = ${Number(BLUR_VERSION)}
         WHERE js.job_id = '${jobId}'`;
       const { rows } = await client.query<{ n: number }>(`SELECT count(*) AS n ${from}`);
       const table = allocateFaceTable(rows[0]?.n ?? 0, dim);

@@ -15,18 +15,21 @@ export interface ScanFacts {
   faces: number;
 }
 
-/** The job's verdict on each source: the cache's for cached sources, its own for the ones it embedded. */
 /** Every unreadable file of a job: the scan's (could not read to hash) and the sources that did not decode. */
 const JOB_ERROR_FILES = (status: string) => `
   SELECT path, reason FROM job_scan_errors WHERE job_id = $1
   UNION ALL
   SELECT path, COALESCE(reason, 'unknown error') FROM (${status}) v WHERE status = 'error'`;
 
+/**
+ * The job's verdict on each source: the cache's for cached sources, its own for the ones it embedded and for
+ * cached ones whose blur re-measure failed (their faces are kept out of the job).
+ */
 const JOB_SOURCE_STATUS = `
   SELECT js.sha256, js.path,
-         CASE WHEN js.cached THEN s.status ELSE js.outcome END AS status,
-         CASE WHEN js.cached THEN s.reason ELSE js.reason END AS reason,
-         CASE WHEN js.cached THEN s.face_count ELSE js.faces END AS faces
+         CASE WHEN js.cached AND js.outcome IS DISTINCT FROM 'error' THEN s.status ELSE js.outcome END AS status,
+         CASE WHEN js.cached AND js.outcome IS DISTINCT FROM 'error' THEN s.reason ELSE js.reason END AS reason,
+         CASE WHEN js.cached AND js.outcome IS DISTINCT FROM 'error' THEN s.face_count ELSE js.faces END AS faces
   FROM job_sources js LEFT JOIN sources s ON s.sha256 = js.sha256 AND s.model_pack = $2
   WHERE js.job_id = $1`;
 

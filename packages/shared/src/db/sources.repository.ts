@@ -1,4 +1,5 @@
 // Paths and sources a job saw: aliases (every path, globally), job_paths / job_sources (per job), cache look-up.
+import { BLUR_VERSION } from '../engine/blur';
 import type { EmbedFile } from '../queues';
 import type { Db } from './pool';
 import { shaToBytes, shaToHex } from './sha';
@@ -18,6 +19,8 @@ export interface CachedCounts {
   cachedNoface: number;
   cachedErrors: number;
   cachedFaces: number;
+  /** Cached sources whose faces carry an older blur definition: the embed stage re-measures their blur only. */
+  reblur: number;
 }
 
 export class SourcesRepository {
@@ -46,17 +49,19 @@ export class SourcesRepository {
 
   /**
    * Adds the job's distinct sources (first path seen for each), marking each cached when the model pack
-   * already recorded it (unless `force`). First writer wins, so a retried scan keeps the original verdicts.
+   * already recorded it (unless `force`), and to re-measure blur when its faces carry an older definition of
+   * it. First writer wins, so a retried scan keeps the original verdicts.
    */
   async addJobSources(jobId: string, modelPack: string, force: boolean, files: EmbedFile[]): Promise<void> {
     if (files.length === 0) return;
     await this.db.query(
-      `INSERT INTO job_sources (job_id, sha256, path, cached)
-       SELECT $1, u.sha, u.path, (NOT $2::boolean AND s.sha256 IS NOT NULL)
+      `INSERT INTO job_sources (job_id, sha256, path, cached, reblur)
+       SELECT $1, u.sha, u.path, (NOT $2::boolean AND s.sha256 IS NOT NULL),
+              COALESCE(NOT $2::boolean AND s.status = 'ok' AND s.blur_version < $6, false)
        FROM unnest($3::bytea[], $4::text[]) AS u(sha, path)
        LEFT JOIN sources s ON s.sha256 = u.sha AND s.model_pack = $5
        ON CONFLICT (job_id, sha256) DO NOTHING`,
-      [jobId, force, files.map((f) => shaToBytes(f.sha256)), files.map((f) => f.path), modelPack],
+      [jobId, force, files.map((f) => shaToBytes(f.sha256)), files.map((f) => f.path), modelPack, BLUR_VERSION],
     );
   }
 
@@ -66,7 +71,8 @@ export class SourcesRepository {
               count(*) FILTER (WHERE NOT js.cached) AS to_embed,
               count(*) FILTER (WHERE js.cached AND s.status = 'noface') AS cached_noface,
               count(*) FILTER (WHERE js.cached AND s.status = 'error') AS cached_errors,
-              COALESCE(sum(s.face_count) FILTER (WHERE js.cached), 0) AS cached_faces
+              COALESCE(sum(s.face_count) FILTER (WHERE js.cached), 0) AS cached_faces,
+              count(*) FILTER (WHERE js.reblur) AS reblur
        FROM job_sources js LEFT JOIN sources s ON s.sha256 = js.sha256 AND s.model_pack = $2
        WHERE js.job_id = $1`,
       [jobId, modelPack],
@@ -78,16 +84,20 @@ export class SourcesRepository {
       cachedNoface: r.cached_noface,
       cachedErrors: r.cached_errors,
       cachedFaces: r.cached_faces,
+      reblur: r.reblur,
     };
   }
 
-  /** The job's sources to embed, in a stable order so batches come out the same on a retried scan. */
+  /**
+   * The job's sources to embed, and the cached ones to re-measure blur of (flagged `reblur`), in a stable
+   * order so batches come out the same on a retried scan.
+   */
   async toEmbed(jobId: string): Promise<EmbedFile[]> {
-    const { rows } = await this.db.query<{ sha256: Buffer; path: string }>(
-      'SELECT sha256, path FROM job_sources WHERE job_id = $1 AND NOT cached ORDER BY sha256',
+    const { rows } = await this.db.query<{ sha256: Buffer; path: string; reblur: boolean }>(
+      'SELECT sha256, path, reblur FROM job_sources WHERE job_id = $1 AND (NOT cached OR reblur) ORDER BY sha256',
       [jobId],
     );
-    return rows.map((r) => ({ sha256: shaToHex(r.sha256), path: r.path }));
+    return rows.map((r) => ({ sha256: shaToHex(r.sha256), path: r.path, ...(r.reblur ? { reblur: true as const } : {}) }));
   }
 
   /** One page of toEmbed: the next `limit` sources after `after` (a sha256; null for the first page). */

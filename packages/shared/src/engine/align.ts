@@ -137,6 +137,18 @@ export function alignedCropTransform(kps: readonly Point[], size: number, margin
 }
 
 /**
+ * Source pixels that warpAffine and warpAffineAntialiased read for an outW×outH output of m: its corners mapped
+ * back, with 2 px of slack before and 3 after (bilinear taps, area-averaging spans); not clipped to the image.
+ */
+export function warpFootprint(m: Affine, outW: number, outH: number): { x: number; y: number; width: number; height: number } {
+  const inv = invertAffine(m);
+  const corners = [[0, 0], [outW - 1, 0], [0, outH - 1], [outW - 1, outH - 1]].map(([x, y]) => applyAffine(inv, [x!, y!]));
+  const xs = corners.map((p) => p[0]), ys = corners.map((p) => p[1]);
+  const x = Math.floor(Math.min(...xs)) - 2, y = Math.floor(Math.min(...ys)) - 2;
+  return { x, y, width: Math.ceil(Math.max(...xs)) + 3 - x, height: Math.ceil(Math.max(...ys)) + 3 - y };
+}
+
+/**
  * warpAffine that first shrinks the source region it reads by area averaging when m shrinks by more than
  * 4/3, so a large face aligned down to 112 px is not aliased (plain bilinear would skip most source
  * pixels); the remaining warp is then about 1:1. Otherwise it is warpAffine itself.
@@ -150,12 +162,10 @@ export function warpAffineAntialiased(
 ): Uint8Array {
   const scale = Math.sqrt(Math.abs(m[0] * m[4] - m[1] * m[3]));
   if (scale >= 0.75) return warpAffine(img, m, outW, outH, border);
-  // Source rectangle the output reads (its corners mapped back, 2 px of slack), clipped to the image.
-  const inv = invertAffine(m);
-  const corners = [[0, 0], [outW - 1, 0], [0, outH - 1], [outW - 1, outH - 1]].map(([x, y]) => applyAffine(inv, [x!, y!]));
-  const xs = corners.map((p) => p[0]), ys = corners.map((p) => p[1]);
-  const rx = Math.max(0, Math.floor(Math.min(...xs)) - 2), ry = Math.max(0, Math.floor(Math.min(...ys)) - 2);
-  const rx2 = Math.min(img.width, Math.ceil(Math.max(...xs)) + 3), ry2 = Math.min(img.height, Math.ceil(Math.max(...ys)) + 3);
+  // Source rectangle the output reads, clipped to the image.
+  const f = warpFootprint(m, outW, outH);
+  const rx = Math.max(0, f.x), ry = Math.max(0, f.y);
+  const rx2 = Math.min(img.width, f.x + f.width), ry2 = Math.min(img.height, f.y + f.height);
   if (rx2 <= rx || ry2 <= ry) return warpAffine(img, m, outW, outH, border);
   const rw = rx2 - rx, rh = ry2 - ry;
   const tw = Math.max(1, Math.round(rw * scale)), th = Math.max(1, Math.round(rh * scale));

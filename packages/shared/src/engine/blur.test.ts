@@ -1,6 +1,8 @@
-// Unit tests of the Laplacian variance against values computed by hand (OpenCV ksize=1, BORDER_REFLECT_101).
+// Unit tests of the Laplacian variance (OpenCV ksize=1, BORDER_REFLECT_101) and the fixed-size blur measure, by hand.
 import { describe, expect, it } from 'vitest';
+import { shrinkGrayLanczos3 } from '../image/resample';
 import { faceBlur, laplacianVariance } from './blur';
+import type { RgbImage } from './types';
 
 describe('laplacianVariance', () => {
   it('is 0 on a flat image', () => {
@@ -41,5 +43,45 @@ describe('faceBlur', () => {
 
   it('is 0 for a box outside the image', () => {
     expect(faceBlur({ data: new Uint8Array(27), width: 3, height: 3 }, [5, 5, 9, 9])).toBe(0);
+  });
+});
+
+describe('faceBlur at a fixed size', () => {
+  /** A w×h RGB image of vertical stripes of period 2 (0, 200, 0, 200, …): every pixel ±400 horizontally. */
+  function stripes(w: number, h: number, period = 2): RgbImage {
+    const data = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.fill(Math.floor(x / (period / 2)) % 2 ? 200 : 0, (y * w + x) * 3, (y * w + x) * 3 + 3);
+    return { data, width: w, height: h };
+  }
+
+  it('measures a box smaller than 112 px as it is (never enlarged)', () => {
+    const img = stripes(50, 60);
+    // Gray of (200, 200, 200) is 200, so the score is laplacianVariance of the box's own pixels.
+    const gray = new Uint8Array(50 * 60);
+    for (let i = 0; i < gray.length; i++) gray[i] = img.data[i * 3]!;
+    expect(faceBlur(img, [0, 0, 50, 60])).toBeCloseTo(laplacianVariance(gray, 50, 60), 8);
+  });
+
+  it('gives one score to the same pattern drawn at two sizes, once both exceed 112 px', () => {
+    // Stripes of period 16 px at 448 px and of period 32 px at 896 px are the same picture at two sizes: both
+    // shrink to 112 px with period 4, so the scores agree (to resampling round-off), unlike at source size.
+    const a = faceBlur(stripes(448, 448, 16), [0, 0, 448, 448]);
+    const b = faceBlur(stripes(896, 896, 32), [0, 0, 896, 896]);
+    expect(a).toBeGreaterThan(1000);
+    expect(Math.abs(a / b - 1)).toBeLessThan(0.05);
+  });
+});
+
+describe('shrinkGrayLanczos3', () => {
+  it('keeps a flat image flat and averages a 2:1 step to its midpoint at the edge', () => {
+    expect([...shrinkGrayLanczos3(new Uint8Array(64).fill(90), 8, 8, 4, 4)]).toEqual(new Array(16).fill(90));
+    // 1-D: 0 0 0 0 | 100 100 100 100 shrunk to 4 samples is symmetric around the step: out[1] + out[2] = 100.
+    const out = shrinkGrayLanczos3([0, 0, 0, 0, 100, 100, 100, 100], 8, 1, 4, 1);
+    expect(out[1]! + out[2]!).toBeCloseTo(100, 0);
+    expect(out[0]).toBeLessThan(5);
+  });
+
+  it('refuses to enlarge', () => {
+    expect(() => shrinkGrayLanczos3([1, 2], 2, 1, 3, 1)).toThrow(/cannot shrink/);
   });
 });

@@ -1,5 +1,5 @@
-// Sharpness of a face: variance of the 3×3 Laplacian over its grayscale box, as OpenCV's Laplacian(gray).var().
-import { grayValue } from '../image/resample';
+// Sharpness of a face: variance of the 3×3 Laplacian (as OpenCV's Laplacian(gray).var()) over its grayscale box at a fixed size.
+import { grayValue, shrinkGrayLanczos3 } from '../image/resample';
 import type { Box, RgbImage } from './types';
 
 /**
@@ -26,11 +26,27 @@ export function laplacianVariance(gray: ArrayLike<number>, width: number, height
 }
 
 /**
- * Blur measure of a face box at source resolution. The box is clipped to the image and cut at integer
- * pixels the way `gray[int(y1):int(y2), int(x1):int(x2)]` does; the crop is filtered on its own, so its
- * borders reflect inside it.
+ * Short side the face box is resampled to before the Laplacian. At source resolution the variance falls as
+ * a face grows (a sharp 418 px face scored 10). Measured on four fixture faces rendered at 100–800 px: at 112
+ * each stays within 4–14 % of its mean (scores 370–830) while its σ = 2 px blur (at 112) scores 15–25; at 96
+ * one blurred copy reached 40, at 128 one face's spread grew to 32 %.
  */
-export function faceBlur(img: RgbImage, box: Box): number {
+export const BLUR_SIZE = 112;
+
+/**
+ * Which definition of `blur` a stored face carries: 1 = at source resolution (the first pipeline),
+ * 2 = BLUR_SIZE short side (below). Cached faces of an older version are re-measured by a re-scan.
+ */
+export const BLUR_VERSION = 2;
+
+/**
+ * Blur measure of a face box. The box is clipped to the image and cut at integer pixels the way
+ * `gray[int(y1):int(y2), int(x1):int(x2)]` does, shrunk with Lanczos-3 so its short side is `size` px, and
+ * filtered on its own (its borders reflect inside it). Smaller faces are measured as they are: enlarging is
+ * a blur of its own (bilinear ×1.12 halved a sharp 100 px face's score), and area averaging, unlike
+ * Lanczos, softens by an amount that depends on the ratio (a 200 px face lost 10 % more than an 800 px one).
+ */
+export function faceBlur(img: RgbImage, box: Box, size = BLUR_SIZE): number {
   const x1 = Math.max(0, Math.floor(box[0])), y1 = Math.max(0, Math.floor(box[1]));
   const x2 = Math.min(img.width, Math.floor(box[2])), y2 = Math.min(img.height, Math.floor(box[3]));
   const w = x2 - x1, h = y2 - y1;
@@ -42,5 +58,8 @@ export function faceBlur(img: RgbImage, box: Box): number {
       gray[y * w + x] = grayValue(img.data[i]!, img.data[i + 1]!, img.data[i + 2]!);
     }
   }
-  return laplacianVariance(gray, w, h);
+  const k = size / Math.min(w, h);
+  if (k >= 1) return laplacianVariance(gray, w, h);
+  const tw = Math.max(1, Math.round(w * k)), th = Math.max(1, Math.round(h * k));
+  return laplacianVariance(shrinkGrayLanczos3(gray, w, h, tw, th), tw, th);
 }

@@ -1,5 +1,6 @@
 // Face detection with fr_detect.onnx over an image pyramid of 320×240 tiles, merged by NMS.
-import { cropResizeRgb, resizeRgb } from '../image/resample';
+import { cropResizeRgb } from '../image/resample';
+import type { PixelSource, Rect } from '../image/source-image';
 import { iou, nms } from './nms';
 import type { OnnxModel, Outputs } from './onnx-model';
 import { DETECTOR_HEIGHT as DH, DETECTOR_WIDTH as DW, planPyramid, type PyramidLevel } from './pyramid';
@@ -9,6 +10,8 @@ export interface Detection {
   /** Detector box in source pixels, clipped to the image; not squared (the landmark crop squares it). */
   box: Box;
   score: number;
+  /** Set on a candidate first seen smaller than SURE_HEIGHT detector px: only its verify look scores it. */
+  small?: true;
 }
 
 export interface DetectOptions {
@@ -25,6 +28,11 @@ const TILE_EDGE_MARGIN = 2;
  */
 const VERIFY_BELOW = 0.99;
 const VERIFY_MIN_HEIGHT = 40;
+/**
+ * Below this box height (detector px) a first look only nominates: real 40 px faces seen at 14–20 px scored
+ * 0.7–0.99 there and 1.00 at 40–64 px, so their verify look alone scores them (textures score ~0.2 there).
+ */
+const SURE_HEIGHT = 20;
 const VERIFY_MAX_HEIGHT = 64;
 /** Anchors the detector scores; its outputs are 1×ANCHORS×2 scores and 1×ANCHORS×4 boxes. */
 const ANCHORS = 4420;
@@ -43,11 +51,16 @@ function detectorOutputs(out: Outputs): { scores: Float32Array; boxes: Float32Ar
 export class FaceDetector {
   constructor(private readonly model: OnnxModel) {}
 
-  async detect(img: RgbImage, opts: DetectOptions): Promise<Detection[]> {
+  async detect(src: PixelSource, opts: DetectOptions): Promise<Detection[]> {
+    return this.verify(src, await this.candidates(src, opts), opts);
+  }
+
+  /** Every box the pyramid's tiles find, merged by NMS; those needsVerify() picks still need verify(). */
+  async candidates(src: PixelSource, opts: DetectOptions): Promise<Detection[]> {
     const candidates: Detection[] = [];
-    for (const level of planPyramid(img.width, img.height, opts.minFaceSize)) {
-      const scaled = await resizeRgb(img, level.width, level.height);
-      const sx = level.width / img.width, sy = level.height / img.height;
+    for (const level of planPyramid(src.width, src.height, opts.minFaceSize)) {
+      const scaled = await src.scaled(level.width, level.height);
+      const sx = level.width / src.width, sy = level.height / src.height;
       // A level's tiles go through the detector together (in runs of the model's batch size).
       const outs = await this.model.runMany(level.tiles.length, (t) => tileInput(scaled, level.tiles[t]!.x, level.tiles[t]!.y));
       for (const [t, tile] of level.tiles.entries()) {
@@ -60,46 +73,69 @@ export class FaceDetector {
           const x2 = boxes[i * 4 + 2]! * DW, y2 = boxes[i * 4 + 3]! * DH;
           if (!(x2 > x1 && y2 > y1) || !accepts(level, tile, x1, y1, x2, y2)) continue;
           const box: Box = [
-            clamp((x1 + tile.x) / sx, 0, img.width),
-            clamp((y1 + tile.y) / sy, 0, img.height),
-            clamp((x2 + tile.x) / sx, 0, img.width),
-            clamp((y2 + tile.y) / sy, 0, img.height),
+            clamp((x1 + tile.x) / sx, 0, src.width),
+            clamp((y1 + tile.y) / sy, 0, src.height),
+            clamp((x2 + tile.x) / sx, 0, src.width),
+            clamp((y2 + tile.y) / sy, 0, src.height),
           ];
-          if (box[2] - box[0] >= 1 && box[3] - box[1] >= 1) candidates.push({ box, score });
+          if (box[2] - box[0] >= 1 && box[3] - box[1] >= 1) candidates.push(y2 - y1 < SURE_HEIGHT ? { box, score, small: true } : { box, score });
         }
       }
     }
-    const merged = nms(candidates);
-    const doubtful = merged.filter((det) => det.score < VERIFY_BELOW);
-    const views = await Promise.all(doubtful.map((det) => verifyView(img, det.box)));
+    return nms(candidates);
+  }
+
+  /** Gives the candidates needsVerify() picks their second look (together); the survivors, most confident first. */
+  async verify(src: PixelSource, candidates: Detection[], opts: DetectOptions): Promise<Detection[]> {
+    const doubtful = candidates.filter(needsVerify);
+    const views: { input: Float32Array; expected: Box }[] = [];
+    for (const det of doubtful) views.push(await verifyView(src, det.box));
     const outs = await this.model.runMany(views.length, (i) => views[i]!.input);
     const second = new Map(doubtful.map((det, i) => [det, bestMatch(detectorOutputs(outs[i]!), views[i]!.expected)]));
     const verified: Detection[] = [];
-    for (const det of merged) {
+    for (const det of candidates) {
       const look = second.get(det);
       if (look === undefined) {
-        verified.push(det);
+        verified.push({ box: det.box, score: det.score });
         continue;
       }
-      const score = Math.sqrt(det.score * look);
+      const score = det.small ? look : Math.sqrt(det.score * look);
       if (score >= opts.detThreshold) verified.push({ box: det.box, score });
     }
     return verified.sort((a, b) => b.score - a.score);
   }
 }
 
-/** The second look at a candidate: a 320×240 view centred on `box`, scaled to 40–64 px face height, and where the box lies in it. */
-async function verifyView(img: RgbImage, box: Box): Promise<{ input: Float32Array; expected: Box }> {
+/**
+ * The source pixels a candidate's second look reads: the 320×240 window centred on it at the scale that makes
+ * it 40–64 px tall (`wx`, `wy`: its top-left, maybe outside the image), clipped to the image.
+ */
+export function verifyWindow(box: Box, width: number, height: number): Rect & { scale: number; wx: number; wy: number } {
   const h = box[3] - box[1];
   const s = clamp(h, VERIFY_MIN_HEIGHT, VERIFY_MAX_HEIGHT) / h;
-  // Source window that becomes the input, and its part inside the image.
   const wx = (box[0] + box[2]) / 2 - DW / 2 / s, wy = (box[1] + box[3]) / 2 - DH / 2 / s;
   const ix0 = Math.max(0, Math.floor(wx)), iy0 = Math.max(0, Math.floor(wy));
-  const ix1 = Math.min(img.width, Math.ceil(wx + DW / s)), iy1 = Math.min(img.height, Math.ceil(wy + DH / s));
-  const pw = Math.max(1, Math.min(DW, Math.round((ix1 - ix0) * s))), ph = Math.max(1, Math.min(DH, Math.round((iy1 - iy0) * s)));
-  const part = await cropResizeRgb(img, ix0, iy0, ix1 - ix0, iy1 - iy0, pw, ph);
+  const ix1 = Math.min(width, Math.ceil(wx + DW / s)), iy1 = Math.min(height, Math.ceil(wy + DH / s));
+  return { x: ix0, y: iy0, width: ix1 - ix0, height: iy1 - iy0, scale: s, wx, wy };
+}
+
+/** Whether a candidate gets a second look: the detector was not sure, or saw it too small to be. */
+export function needsVerify(det: Detection): boolean {
+  return det.score < VERIFY_BELOW || det.small === true;
+}
+
+/** The second look at a candidate: a 320×240 view centred on `box`, scaled to 40–64 px face height, and where the box lies in it. */
+async function verifyView(src: PixelSource, box: Box): Promise<{ input: Float32Array; expected: Box }> {
+  const { x: ix0, y: iy0, width: iw, height: ih, scale: s, wx, wy } = verifyWindow(box, src.width, src.height);
+  // Pixels at least as fine as this view: full resolution for small faces, else a scaled view of the image.
+  const px = await src.pixels({ x: ix0, y: iy0, width: iw, height: ih }, s);
+  const vx0 = Math.floor((ix0 - px.x) * px.scaleX), vy0 = Math.floor((iy0 - px.y) * px.scaleY);
+  const vx1 = Math.min(px.img.width, Math.ceil((ix0 + iw - px.x) * px.scaleX));
+  const vy1 = Math.min(px.img.height, Math.ceil((iy0 + ih - px.y) * px.scaleY));
+  const pw = Math.max(1, Math.min(DW, Math.round(iw * s))), ph = Math.max(1, Math.min(DH, Math.round(ih * s)));
+  const part = await cropResizeRgb(px.img, vx0, vy0, vx1 - vx0, vy1 - vy0, pw, ph);
   const dx = Math.round((ix0 - wx) * s), dy = Math.round((iy0 - wy) * s);
-  const psx = pw / (ix1 - ix0), psy = ph / (iy1 - iy0);
+  const psx = pw / iw, psy = ph / ih;
   const expected: Box = [(box[0] - ix0) * psx + dx, (box[1] - iy0) * psy + dy, (box[2] - ix0) * psx + dx, (box[3] - iy0) * psy + dy];
   return { input: tileInput(part, -dx, -dy), expected };
 }

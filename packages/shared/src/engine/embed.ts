@@ -37,9 +37,9 @@ function featureInput(img: RgbImage, kps: readonly Point[]): Float32Array {
 export class FaceEmbedder {
   constructor(private readonly model: OnnxModel) {}
 
-  /** One embedding per face (its 5 points); the aligned crops go through the model together. */
-  async embed(img: RgbImage, faces: readonly (readonly Point[])[]): Promise<Float32Array[]> {
-    const outs = await this.model.runMany(faces.length, (k) => featureInput(img, faces[k]!));
+  /** One embedding per face (its 5 points in the coordinates of its image); the aligned crops go through the model together. */
+  async embed(faces: readonly { img: RgbImage; kps: readonly Point[] }[]): Promise<Float32Array[]> {
+    const outs = await this.model.runMany(faces.length, (k) => featureInput(faces[k]!.img, faces[k]!.kps));
     return outs.map((out) => {
       const v = out.output;
       if (!v || v.length !== EMBEDDING_SIZE) throw new Error(`embed: unexpected output (want ${EMBEDDING_SIZE} values)`);

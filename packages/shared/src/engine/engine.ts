@@ -1,20 +1,23 @@
 // FaceEngine: one set of ONNX sessions that turns an image file into face records (decode → detect → landmark → embed).
+// Pixels come from a PixelSource: the detector sees scaled views, every face step full-resolution pixels around it.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { InferenceSession } from 'onnxruntime-node';
 import { fsPath } from '../jobs/fs-path';
-import { DecodeError, decodeImageBuffer } from '../image/decode';
+import { DecodeError } from '../image/decode';
 import { readCaptureTime } from '../image/exif';
+import { DecodedSource, fromView, toView, type PixelRequest, type Pixels, type PixelSource } from '../image/source-image';
 import type { ModelPack } from '../models/model-pack';
-import { faceBlur } from './blur';
-import { DETECTOR_INPUT_DIMS, FaceDetector, type Detection } from './detect';
+import { arcfaceTransform, ARCFACE_SIZE, warpFootprint } from './align';
+import { DETECTOR_INPUT_DIMS, FaceDetector, needsVerify, verifyWindow, type Detection } from './detect';
 import { FaceEmbedder, FEATURE_INPUT_DIMS } from './embed';
-import { LANDMARK_INPUT_DIMS, LandmarkModel, type FivePoints } from './landmark';
+import { blurOf, facePixels, faceMinScale, openForEngine, viewBox } from './face-pixels';
+import { LANDMARK_INPUT_DIMS, landmarkFootprint, LandmarkModel, type FivePoints } from './landmark';
 import type { MessagePort } from 'node:worker_threads';
 import { SessionModel, type OnnxModel } from './onnx-model';
 import { RemoteModels, type ModelName } from './remote-model';
 import { loadRuntime, type Ort } from './runtime';
-import type { Face, FileResult, ProcessOptions, RgbImage, StageTimings } from './types';
+import type { Face, FileResult, Point, ProcessOptions, RgbImage, StageTimings } from './types';
 
 export const DEFAULT_DET_THRESHOLD = 0.5;
 export const DEFAULT_MIN_FACE_SIZE = 40;
@@ -31,6 +34,8 @@ export interface FaceEngineOptions {
   deviceId?: number;
   /** Run the models in an inference-server thread through this port instead of own sessions (see pool.ts). */
   inference?: { port: MessagePort; info: EngineInfo };
+  /** Decode every image whole at full resolution (the reference pixel path, for comparisons) [false]. */
+  fullDecode?: boolean;
 }
 
 /** What an engine really runs on, for start-up logs and health files. */
@@ -126,6 +131,7 @@ export class FaceEngine {
     private readonly closeModels: () => Promise<void>,
     private readonly maxImagePixels: number,
     readonly info: EngineInfo,
+    private readonly fullDecode: boolean,
   ) {}
 
   /** Loads the three sessions, or connects to an inference server; the pack is expected to be verified already. */
@@ -139,6 +145,7 @@ export class FaceEngine {
       close,
       opts.maxImagePixels,
       info,
+      opts.fullDecode ?? false,
     );
   }
 
@@ -158,18 +165,19 @@ export class FaceEngine {
     const sha256 = createHash('sha256').update(buf).digest('hex');
     const size = buf.length;
     try {
-      let decoded;
+      const minFaceSize = opts.minFaceSize ?? DEFAULT_MIN_FACE_SIZE;
+      let src: PixelSource;
       try {
-        decoded = await decodeImageBuffer(buf, { maxPixels: this.maxImagePixels });
+        src = await openForEngine(buf, { maxPixels: this.maxImagePixels, minFaceSize, fullDecode: this.fullDecode });
       } catch (err) {
         throw new EngineStageError('decode', err instanceof DecodeError ? err.reason : message(err), { cause: err });
       }
-      const capturedAt = await readCaptureTime(buf, decoded.format);
+      const capturedAt = await readCaptureTime(buf, src.format);
       // `decode` counts reading, hashing and the EXIF date too: all the per-file work before faces are searched.
       const timings: StageTimings = { decode: performance.now() - t0, detect: 0, landmark: 0, embed: 0 };
-      const faces = await this.processImage(decoded, opts, timings);
+      const faces = await this.processSource(src, opts, timings);
       return {
-        ok: true, path, sha256, size, format: decoded.format, width: decoded.width, height: decoded.height, faces, timings,
+        ok: true, path, sha256, size, format: src.format, width: src.width, height: src.height, faces, timings,
         ...(capturedAt ? { capturedAt } : {}),
       };
     } catch (err) {
@@ -179,39 +187,68 @@ export class FaceEngine {
 
   /** Detects, landmarks, embeds and measures every face of a decoded image, most confident first. */
   async processImage(img: RgbImage, opts: ProcessOptions = {}, timings?: StageTimings): Promise<Face[]> {
-    const t = timings ?? { decode: 0, detect: 0, landmark: 0, embed: 0 };
-    const detections = await this.stage('detect', t, () =>
-      this.detector.detect(img, {
-        detThreshold: opts.detThreshold ?? DEFAULT_DET_THRESHOLD,
-        minFaceSize: opts.minFaceSize ?? DEFAULT_MIN_FACE_SIZE,
-      }),
-    );
-    // All faces of the image go through landmarks together, then through the embedder together.
-    const kps = await this.stage('landmark', t, () => this.landmarker.fivePoints(img, detections.map((d) => d.box)));
-    const embeddings = await this.stage('embed', t, () => this.embedder.embed(img, kps));
-    return detections.map((det, i) => this.face(img, det, kps[i]!, embeddings[i]!));
+    return this.processSource(new DecodedSource(img, 'png'), opts, timings);
   }
 
-  private face(img: RgbImage, { box, score }: Detection, kps: FivePoints, embedding: Float32Array): Face {
-    return {
+  private async processSource(src: PixelSource, opts: ProcessOptions, timings?: StageTimings): Promise<Face[]> {
+    const t = timings ?? { decode: 0, detect: 0, landmark: 0, embed: 0 };
+    const detectOpts = {
+      detThreshold: opts.detThreshold ?? DEFAULT_DET_THRESHOLD,
+      minFaceSize: opts.minFaceSize ?? DEFAULT_MIN_FACE_SIZE,
+    };
+    const detections = await this.stage('detect', src, t, async () => {
+      const candidates = await this.detector.candidates(src, detectOpts);
+      // One pass over the full-resolution pixels every later step of every candidate reads.
+      await src.preload(
+        candidates.flatMap((c): PixelRequest[] => {
+          const face = { rect: facePixels(c.box), minScale: faceMinScale(c.box) };
+          if (!needsVerify(c)) return [face];
+          const w = verifyWindow(c.box, src.width, src.height);
+          return [face, { rect: w, minScale: w.scale }];
+        }),
+      );
+      return this.detector.verify(src, candidates, detectOpts);
+    });
+    const minScales = detections.map((d) => faceMinScale(d.box));
+    // All faces of the image go through landmarks together, then through the embedder together; each reads
+    // its own pixels (a full-resolution region, or the scaled view for large faces).
+    const kps = await this.stage('landmark', src, t, async () => {
+      const pxs: Pixels[] = [];
+      for (const [i, d] of detections.entries()) pxs.push(await src.pixels(landmarkFootprint(d.box), minScales[i]));
+      const local = await this.landmarker.fivePoints(detections.map((d, i) => ({ img: pxs[i]!.img, box: viewBox(pxs[i]!, d.box) })));
+      return local.map((pts, i) => pts.map((p): Point => fromView(pxs[i]!, p)) as FivePoints);
+    });
+    const { embeddings, blurs } = await this.stage('embed', src, t, async () => {
+      const pxs: Pixels[] = [];
+      // The warp's footprint is known only now; it is almost always inside the pixels already read.
+      for (const [i, k] of kps.entries()) pxs.push(await src.pixels(warpFootprint(arcfaceTransform(k), ARCFACE_SIZE, ARCFACE_SIZE), minScales[i]));
+      const embeddings = await this.embedder.embed(kps.map((k, i) => ({ img: pxs[i]!.img, kps: k.map((p) => toView(pxs[i]!, p)) })));
+      const blurs: number[] = [];
+      for (const d of detections) blurs.push(await blurOf(src, d.box));
+      return { embeddings, blurs };
+    });
+    return detections.map(({ box, score }, i) => ({
       // The detector's own box (clipped to the image), not squared: faceShort is its width for most faces.
       box,
-      kps,
+      kps: kps[i]!,
       detScore: score,
       faceShort: Math.min(box[2] - box[0], box[3] - box[1]),
-      blur: faceBlur(img, box),
-      embedding,
-    };
+      blur: blurs[i]!,
+      embedding: embeddings[i]!,
+    }));
   }
 
-  private async stage<T>(name: 'detect' | 'landmark' | 'embed', t: StageTimings, fn: () => Promise<T>): Promise<T> {
-    const start = performance.now();
+  /** Times one stage of a file; pixels the source decodes meanwhile count under `decode`. */
+  private async stage<T>(name: 'detect' | 'landmark' | 'embed', src: PixelSource, t: StageTimings, fn: () => Promise<T>): Promise<T> {
+    const start = performance.now(), decodeBefore = src.decodeMs;
     try {
       return await fn();
     } catch (err) {
       throw err instanceof EngineStageError ? err : new EngineStageError(name, message(err), { cause: err });
     } finally {
-      t[name] += performance.now() - start;
+      const decoded = src.decodeMs - decodeBefore;
+      t.decode += decoded;
+      t[name] += performance.now() - start - decoded;
     }
   }
 }

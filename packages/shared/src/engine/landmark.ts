@@ -17,6 +17,13 @@ export function landmarkCrop(box: Box): { x: number; y: number; side: number } {
   return { x: cx - side / 2, y: cy - side / 2, side };
 }
 
+/** Source pixels the landmark crop reads (its square, and the next pixel for bilinear taps); not clipped. */
+export function landmarkFootprint(box: Box): { x: number; y: number; width: number; height: number } {
+  const { x, y, side } = landmarkCrop(box);
+  const x0 = Math.floor(x) - 1, y0 = Math.floor(y) - 1;
+  return { x: x0, y: y0, width: Math.ceil(x + side) + 2 - x0, height: Math.ceil(y + side) + 2 - y0 };
+}
+
 /** iBUG 68 → eyes (means of 36–41 and 42–47), nose tip 30, mouth corners 48 and 54. */
 export function fivePoints(pts: readonly Point[]): FivePoints {
   if (pts.length !== 68) throw new Error(`landmarks: expected 68 points, got ${pts.length}`);
@@ -32,12 +39,15 @@ export function fivePoints(pts: readonly Point[]): FivePoints {
 export class LandmarkModel {
   constructor(private readonly model: OnnxModel) {}
 
-  /** 68 points in source pixels per box; the boxes' crops go through the model together. */
-  async landmarks68(img: RgbImage, boxes: readonly Box[]): Promise<Point[][]> {
-    const crops = boxes.map(landmarkCrop);
-    const outs = await this.model.runMany(boxes.length, (k) => {
+  /**
+   * 68 points per face, in the coordinates of its image (each face may come with its own image: a region or a
+   * scaled view of the photo); the faces' crops go through the model together.
+   */
+  async landmarks68(faces: readonly { img: RgbImage; box: Box }[]): Promise<Point[][]> {
+    const crops = faces.map((f) => landmarkCrop(f.box));
+    const outs = await this.model.runMany(faces.length, (k) => {
       const { x, y, side } = crops[k]!;
-      const crop = cropSquareGray(img, x, y, side, SIZE);
+      const crop = cropSquareGray(faces[k]!.img, x, y, side, SIZE);
       // The reference pipeline scales by 1/256 (not 255); kept so inputs match what the model was used with.
       for (let i = 0; i < crop.length; i++) crop[i] = crop[i]! / 256;
       return crop;
@@ -52,7 +62,7 @@ export class LandmarkModel {
     });
   }
 
-  async fivePoints(img: RgbImage, boxes: readonly Box[]): Promise<FivePoints[]> {
-    return (await this.landmarks68(img, boxes)).map(fivePoints);
+  async fivePoints(faces: readonly { img: RgbImage; box: Box }[]): Promise<FivePoints[]> {
+    return (await this.landmarks68(faces)).map(fivePoints);
   }
 }

@@ -11,7 +11,7 @@ export interface Face {
   detScore: number;
   /** Short side of the box, px. */
   faceShort: number;
-  /** Variance of the 3×3 Laplacian over the grayscale face box at source resolution. */
+  /** Variance of the 3×3 Laplacian over the grayscale face box resampled to a 112 px short side (blur.ts). */
   blur: number;
   /** 512 float32, L2-normalised. */
   embedding: Float32Array;
