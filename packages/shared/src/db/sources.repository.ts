@@ -89,25 +89,18 @@ export class SourcesRepository {
   }
 
   /**
-   * The job's sources to embed, and the cached ones to re-measure blur of (flagged `reblur`), in a stable
-   * order so batches come out the same on a retried scan.
+   * One page of the job's sources to embed, and of the cached ones to re-measure blur of (flagged `reblur`): the
+   * next `limit` after `after` (a sha256; null for the first page), in a stable order so a retried scan's batches
+   * come out the same.
    */
-  async toEmbed(jobId: string): Promise<EmbedFile[]> {
-    const { rows } = await this.db.query<{ sha256: Buffer; path: string; reblur: boolean }>(
-      'SELECT sha256, path, reblur FROM job_sources WHERE job_id = $1 AND (NOT cached OR reblur) ORDER BY sha256',
-      [jobId],
-    );
-    return rows.map((r) => ({ sha256: shaToHex(r.sha256), path: r.path, ...(r.reblur ? { reblur: true as const } : {}) }));
-  }
-
-  /** One page of toEmbed: the next `limit` sources after `after` (a sha256; null for the first page). */
   async toEmbedPage(jobId: string, after: string | null, limit: number): Promise<EmbedFile[]> {
-    const { rows } = await this.db.query<{ sha256: Buffer; path: string }>(
-      `SELECT sha256, path FROM job_sources WHERE job_id = $1 AND NOT cached AND ($2::bytea IS NULL OR sha256 > $2)
-       ORDER BY sha256 LIMIT $3`,
+    const { rows } = await this.db.query<{ sha256: Buffer; path: string; reblur: boolean }>(
+      `SELECT sha256, path, reblur FROM job_sources
+        WHERE job_id = $1 AND (NOT cached OR reblur) AND ($2::bytea IS NULL OR sha256 > $2)
+        ORDER BY sha256 LIMIT $3`,
       [jobId, after === null ? null : shaToBytes(after), limit],
     );
-    return rows.map((r) => ({ sha256: shaToHex(r.sha256), path: r.path }));
+    return rows.map((r) => ({ sha256: shaToHex(r.sha256), path: r.path, ...(r.reblur ? { reblur: true as const } : {}) }));
   }
 
   /** Records files the scan could not read (a retried scan writes the same rows again). */
