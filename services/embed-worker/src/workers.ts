@@ -10,6 +10,7 @@ import {
   MAX_STALLED_COUNT,
   closeWorker,
   failedForGood,
+  untilReady,
   failureReason,
   withInfraPatience,
   workerOptions,
@@ -129,6 +130,7 @@ export function startEmbedWorkers({ config, db, engine, log }: EmbedWorkerDeps):
         closeWorker(scanWorker, config.shutdownTimeoutMs),
         closeWorker(embedWorker, config.shutdownTimeoutMs),
       ]);
+      await untilReady(flow);
       await flow.close();
       await Promise.all([scanConnection, embedConnection, flowConnection].map((c) => c.quit().catch(() => c.disconnect())));
     },

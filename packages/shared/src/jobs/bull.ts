@@ -18,7 +18,13 @@ export function workerOptions(config: Config, connection: Redis, concurrency: nu
 }
 
 /** Closes a worker, letting its active jobs finish for up to `timeoutMs`, then abandoning them to stall recovery. */
-export async function closeWorker(worker: { close(force?: boolean): Promise<void> }, timeoutMs: number): Promise<void> {
+export async function closeWorker(
+  worker: { close(force?: boolean): Promise<void>; waitUntilReady?(): Promise<unknown> },
+  timeoutMs: number,
+): Promise<void> {
+  // Closed while its Redis handshake is still running, BullMQ rejects with "Connection is closed" where nobody
+  // listens (a SIGTERM right after start): let the handshake settle first, bounded.
+  await untilReady(worker);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -103,4 +109,16 @@ export function writePatiently(write: () => Promise<unknown>, opts: InfraPatienc
     });
   };
   attempt(1);
+}
+
+/** Waits, at most `ms`, for a BullMQ worker, queue or flow producer to finish connecting; never throws. */
+export async function untilReady(client: { waitUntilReady?(): Promise<unknown> }, ms = 2000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    (client.waitUntilReady?.() ?? Promise.resolve()).catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
