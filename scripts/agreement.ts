@@ -3,9 +3,9 @@
 // Exit 0 when every face is found by both and no distance reaches --max; 1 otherwise. Each side runs in its own
 // process: the CPU and CUDA builds of ONNX Runtime cannot share one (see engine/runtime.ts).
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ENGINE_DEFAULTS,
@@ -18,8 +18,8 @@ import {
   type FileResult,
 } from '@facesets/shared';
 import { iou } from '@facesets/shared/engine/nms';
+import { listImages } from '@facesets/shared/scan/walk';
 
-const IMAGE_EXTS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.psd']);
 const FIXTURES = process.env.FIXTURES_DIR ?? resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'faces');
 
 interface Side {
@@ -62,13 +62,6 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-async function listImages(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((e) => e.isFile() && IMAGE_EXTS.has(extname(e.name).toLowerCase()))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-}
 
 interface SideResults {
   label: string;

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../packages/shared/src/config';
-import { walkBucket } from '../packages/shared/src/scan/walk';
+import { listImages } from '../packages/shared/src/scan/walk';
 
 const { values } = parseArgs({
   options: {
@@ -22,8 +22,7 @@ const dir = resolve(values.dir);
 const repeat = Number(values.repeat);
 if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`bench-cli: --repeat needs a positive integer, got "${values.repeat}"`);
 
-const images: string[] = [];
-for await (const e of walkBucket(dir)) if (e.kind === 'image') images.push(e.path);
+const images = await listImages(dir);
 if (images.length === 0) throw new Error(`bench-cli: no images under ${dir}`);
 const files = Array.from({ length: repeat }, () => images).flat();
 

@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { REPO_ROOT } from '../packages/shared/src/config';
 import { migrate } from '../packages/shared/src/db/migrate';
 import { deleteQueueKeys } from '../packages/shared/src/queues';
+import { IMAGE_EXTENSIONS } from '../packages/shared/src/scan/walk';
 
 const { values } = parseArgs({
   options: {
@@ -30,7 +31,6 @@ const engineWorkers = String(values['engine-workers']);
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const source = resolve(values.dir ?? process.env.FIXTURES_DIR ?? join(REPO_ROOT, '..', 'shared', 'fixtures', 'faces'));
-const IMAGE_EXTS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.psd']);
 
 function withDatabase(url: string, name: string): string {
   const u = new URL(url);
@@ -50,7 +50,7 @@ async function admin(sql: string): Promise<void> {
 
 /** Every source photo `copies` times, each copy distinct (trailing bytes), so nothing is cached or aliased. */
 async function makeBucket(dir: string): Promise<number> {
-  const photos = (await readdir(source, { recursive: true })).filter((f) => IMAGE_EXTS.has(extname(f).toLowerCase()));
+  const photos = (await readdir(source, { recursive: true })).filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase()));
   if (photos.length === 0) throw new Error(`bench-service: no images under ${source}`);
   for (let copy = 0; copy < copies; copy++) {
     await mkdir(join(dir, `copy-${copy}`), { recursive: true });

@@ -1,11 +1,11 @@
 // Throughput benchmark of the face engine (EnginePool) over a folder of photos, start-up excluded.
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { extname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { EnginePool, enginePoolOptions, loadConfig, REPO_ROOT, type FileOk, type FileResult } from '@facesets/shared';
+import { listImages } from '../packages/shared/src/scan/walk';
 
-const IMAGE_EXTS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.psd']);
 const FIXTURES = resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'faces');
 
 interface BenchArgs {
@@ -52,13 +52,6 @@ function parseArgs(argv: string[]): BenchArgs {
   return args;
 }
 
-async function listImages(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((e) => e.isFile() && IMAGE_EXTS.has(extname(e.name).toLowerCase()))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-}
 
 /** ~count JPEGs of ~mp megapixels: the fixtures' colour photos resized up or down to that size. */
 async function buildSynthetic(mp: number, count: number): Promise<string> {

@@ -68,6 +68,13 @@ function classify(path: string): WalkEntry {
   return IMAGE_EXTENSIONS.has(ext) ? { kind: 'image', path, ext } : { kind: 'skipped', path, key: ext };
 }
 
+/** Every image under `dir` as the scan sees it (same extensions, symlinks not followed), sorted by path. */
+export async function listImages(dir: string): Promise<string[]> {
+  const images: string[] = [];
+  for await (const e of walkBucket(dir)) if (e.kind === 'image') images.push(e.path);
+  return images.sort();
+}
+
 /** The bucket's top-level folder `path` lies in (`a/b/c.jpg` → `a`), or null for a file directly in the bucket. */
 export function topLevelFolder(bucket: string, path: string): string | null {
   const parts = relative(bucket, path).split(sep);
