@@ -66,7 +66,7 @@ export class EraService {
       }
       const manifest = await readManifest(root);
       const used = [...all.map((i) => i.name), ...[...manifest.facesets, ...manifest.thin_eras].map((e) => String((e as { name?: unknown })?.name ?? ''))];
-      let next = Math.max(nextFacesetNumber(used), ...used.map((n) => (facesetNumber(n) ?? 0) + 1));
+      let next = nextFacesetNumber(used);
       const thinBelow = paramOf(parent, 'thinBelow');
       const pngSources: PngSources = new Map(draft.members.map((m) => [faceKeyOf(m), { folder: parent.name, png: m.png }]));
       const drafts: IdentityDraft[] = await inTransaction(this.deps.db, async (client) => {

@@ -103,14 +103,18 @@ export interface NewFacesetsResult {
   entries: { facesets: ManifestEntry[]; thin_eras: ManifestEntry[] };
   added: string[];
   /** Each set as written: its faceset.json header and, per member entry, the face behind it (for its record). */
-  sets: {
-    name: string;
-    path: string;
-    thin: boolean;
-    header: Record<string, unknown>;
-    members: { sha256: string; faceIndex: number; entry: Record<string, unknown> }[];
-    centroid: Float32Array | null;
-  }[];
+  sets: WrittenSet[];
+}
+
+/** A new set a job wrote, for its record: the written faceset.json and the face behind each member. */
+export interface WrittenSet {
+  name: string;
+  path: string;
+  thin: boolean;
+  header: Record<string, unknown>;
+  members: { sha256: string; faceIndex: number; entry: Record<string, unknown> }[];
+  /** Centroid of the set's planned members. */
+  centroid: Float32Array | null;
 }
 
 /**

@@ -16,7 +16,7 @@ import { readManifest, writeManifest } from '../export/manifest';
 import { cropFileName } from '../export/naming';
 import { facesetName, facesetNumber } from '../export/numbering';
 import { removeStaleTemps, THIN_DIR } from '../export/output-root';
-import type { DecodeImage } from '../export/write-facesets';
+import type { DecodeImage, WrittenSet } from '../export/write-facesets';
 import type { Logger } from '../logger';
 import { DEFAULT_PARAMS } from '../params';
 import sharp from 'sharp';
@@ -109,17 +109,6 @@ export interface CoverageState {
   held: Set<string>;
   /** Every name the root ever used (retired included): numbering continues after them. */
   names: string[];
-}
-
-/** A new set a job wrote, for its record: the written faceset.json and the face behind each member. */
-export interface WrittenSet {
-  name: string;
-  path: string;
-  thin: boolean;
-  header: Record<string, unknown>;
-  members: { sha256: string; faceIndex: number; entry: Record<string, unknown> }[];
-  /** Centroid of the set's planned members. */
-  centroid: Float32Array | null;
 }
 
 const faceKey2 = (k: { sha256: string; faceIndex: number }): string => `${k.sha256}:${k.faceIndex}`;

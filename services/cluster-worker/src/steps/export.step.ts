@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ClusteringResult } from '@facesets/shared/clustering/discover';
 import { applyGates } from '@facesets/shared/clustering/gates';
 import type { ManifestEntry } from '@facesets/shared/export/manifest';
-import { facesetNumber, nextFacesetNumber } from '@facesets/shared/export/numbering';
+import { nextFacesetNumber } from '@facesets/shared/export/numbering';
 import { removeStaleTemps, THIN_DIR } from '@facesets/shared/export/output-root';
 import { writeNewFacesets, type DecodeImage } from '@facesets/shared/export/write-facesets';
 import type { IdentityService } from '@facesets/shared/identities/identity-service';
@@ -82,7 +82,7 @@ export async function exportStep(input: ExportInput, deps: ExportDeps): Promise<
   let entries: ExportResult['entries'] = { facesets: [], thin_eras: [] };
   if (input.clusters) {
     const used = [...covered.state.names, ...input.manifestNames];
-    const first = Math.max(nextFacesetNumber(used), ...used.map((n) => (facesetNumber(n) ?? 0) + 1));
+    const first = nextFacesetNumber(used);
     const written = await writeNewFacesets(input.clusters.plans, first, {
       root,
       jobId: input.jobId,

@@ -5,7 +5,7 @@ import { applyGates } from '@facesets/shared/clustering/gates';
 import type { DiscoveryFace } from '@facesets/shared/clustering/types';
 import { cosineDistance } from '@facesets/shared/clustering/vectors';
 import type { ManifestEntry } from '@facesets/shared/export/manifest';
-import { facesetNumber, nextFacesetNumber } from '@facesets/shared/export/numbering';
+import { nextFacesetNumber } from '@facesets/shared/export/numbering';
 import { removeStaleTemps, THIN_DIR } from '@facesets/shared/export/output-root';
 import { writeNewFacesets, type DecodeImage } from '@facesets/shared/export/write-facesets';
 import { selectFolderFaces, type FolderSelection } from '@facesets/shared/import/consensus';
@@ -178,7 +178,7 @@ export async function importStep(input: ImportInput, deps: ImportDeps): Promise<
   }
 
   const used = [...state.names, ...input.manifestNames];
-  const first = Math.max(nextFacesetNumber(used), ...used.map((n) => (facesetNumber(n) ?? 0) + 1));
+  const first = nextFacesetNumber(used);
   const written = await writeNewFacesets(fresh.map((x) => x.folder.plan), first, {
     root,
     jobId: input.jobId,
