@@ -61,7 +61,6 @@ export async function processEmbed(payload: EmbedPayload, deps: EmbedDeps): Prom
   const crashes = await deps.sources.crashesOf(jobId, shas);
   const gate = deps.gate ?? new FileGate();
   const outcome: EmbedOutcome = { recorded: 0, alreadyDone: done.size };
-  const answeredSolo = new Map<string, boolean>();
   for (const file of files) {
     if (done.has(file.sha256)) continue;
     if (deps.stopping?.()) return { ...outcome, stopped: 'shutdown' };
@@ -83,27 +82,27 @@ export async function processEmbed(payload: EmbedPayload, deps: EmbedDeps): Prom
     }
     const crashed = crashes.get(file.sha256);
     let result: FileResult;
+    let recorded: RecordOutcome;
     if (crashed && crashed.crashes >= 2 && crashed.soloCrashes >= 1) {
       log.error({ file: file.path, crashes: crashed.crashes }, 'file crashed the worker twice: recorded as an error');
       result = { ok: false, path: file.path, error: CRASHED_TWICE };
+      recorded = await deps.faces.recordFile(jobId, modelPack, file.sha256, result);
     } else {
       // A suspect (in flight at a crash, maybe only beside the culprit) runs alone: a second crash then names it.
+      // The gate is held until the file is recorded, not only until the engine answered: a file that answered but
+      // was not recorded yet when the next (solo) file crashes the process would otherwise count as in flight there.
       const solo = crashed !== undefined;
-      result = await (solo ? gate.alone.bind(gate) : gate.shared.bind(gate))(async () => {
+      ({ result, recorded } = await (solo ? gate.alone.bind(gate) : gate.shared.bind(gate))(async () => {
         await deps.sources.markStarted(jobId, file.sha256, solo);
         const answered = await deps.engine.process(file.path, { detThreshold: job.params.detThreshold });
-        answeredSolo.set(file.sha256, solo);
-        return answered;
-      });
-    }
-    let recorded: RecordOutcome;
-    try {
-      recorded = await deps.faces.recordFile(jobId, modelPack, file.sha256, result);
-    } catch (err) {
-      // The engine answered: whatever stops the record now (an outage) is no crash of this file.
-      const solo = answeredSolo.get(file.sha256);
-      if (solo !== undefined) await deps.sources.markAnswered(jobId, file.sha256, solo).catch(() => undefined);
-      throw err;
+        try {
+          return { result: answered, recorded: await deps.faces.recordFile(jobId, modelPack, file.sha256, answered) };
+        } catch (err) {
+          // The engine answered: whatever stops the record now (an outage) is no crash of this file.
+          await deps.sources.markAnswered(jobId, file.sha256, solo).catch(() => undefined);
+          throw err;
+        }
+      }));
     }
     outcome.recorded += 1;
     if (recorded.status === 'error') {
