@@ -210,13 +210,13 @@ function renderImports(report: JobReport, imp: ImportReport): string {
         f.outliersDropped ? `${f.outliersDropped} outlier(s)` : '',
         f.skipped ?? '',
       ].filter(Boolean).join('; ');
-      return [code(f.folder), String(f.photos), String(f.taken), String(f.leftOut.length), f.name ? `${ACTION[f.action]} ${setLink(f.name, f.path)}` : ACTION[f.action], String(f.exported), notes];
+      return [code(displayPath(f.folder)), String(f.photos), String(f.taken), String(f.leftOut.length), f.name ? `${ACTION[f.action]} ${setLink(f.name, f.path)}` : ACTION[f.action], String(f.exported), notes];
     });
     lines.push('', table(['folder', 'photos', 'faces taken', 'left out', 'identity', 'PNGs written', 'notes'], rows, ['l', 'r', 'r', 'r', 'l', 'r', 'l']));
   }
   const left = imp.folders.flatMap((f) =>
     f.leftOut.map((l) => [
-      code(f.folder),
+      code(displayPath(f.folder)),
       code(l.path),
       l.reason === 'disagrees'
         ? `disagrees with the folder: nearest of ${plural(l.faces, 'face')} at ${num(l.distance, 3)}`

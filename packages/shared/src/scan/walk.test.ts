@@ -47,3 +47,13 @@ it('names the top-level folder of a path, and none for a file in the bucket root
   expect(topLevelFolder('/b', '/b/bob_2019 [alt]/2019/deep/y.png')).toBe('bob_2019 [alt]');
   expect(topLevelFolder('/b', '/b/loose.jpg')).toBeNull();
 });
+
+it('keys a top-level folder whose name is not UTF-8 by its own bytes, apart from a UTF-8 name that reads the same', () => {
+  // caf<0xe9>/x.jpg (Latin-1 é): the stored path is bytes:/b/caf\xe9/x.jpg.
+  expect(topLevelFolder('/b', 'bytes:/b/caf\\xe9/x.jpg')).toBe('bytes:caf\\xe9');
+  expect(topLevelFolder('/b/', 'bytes:/b/caf\\xe9/deep/\\xff.jpg')).toBe('bytes:caf\\xe9');
+  // A UTF-8 folder named `caf\xe9` (a real backslash) holding a non-UTF-8 file name.
+  expect(topLevelFolder('/b', 'bytes:/b/caf\\\\xe9/\\xff.jpg')).toBe('caf\\xe9');
+  expect(topLevelFolder('/b', 'bytes:/b/\\xff.jpg')).toBeNull();
+  expect(topLevelFolder('/b', 'bytes:/other/caf\\xe9/x.jpg')).toBeNull();
+});

@@ -11,6 +11,7 @@ import { writeNewFacesets, type DecodeImage } from '@facesets/shared/export/writ
 import { selectFolderFaces, type FolderSelection } from '@facesets/shared/import/consensus';
 import type { CoverageIdentity, CoverageState, IdentityService } from '@facesets/shared/identities/identity-service';
 import type { IdentityManifestState } from '@facesets/shared/identities/manifest-entries';
+import { displayPath } from '@facesets/shared/jobs/fs-path';
 import type { Logger } from '@facesets/shared/logger';
 import type { JobParams } from '@facesets/shared/params';
 import type { ImportedFolderReport } from '@facesets/shared/report/types';
@@ -62,7 +63,7 @@ export function planFolders(
     });
     const taken = selection.taken.map((t) => t.face);
     const gated = applyGates(taken, { minFaceShort: params.minFaceShort, minBlur: params.minBlur, minDetScore: params.minDetScore });
-    const label = folder.normalize('NFC');
+    const label = displayPath(folder).normalize('NFC');
     const plan: ExportPlan = { ...planExport(gated.kept, params), inputFaces: taken.length, extra: { label } };
     const gateDropped = taken.length - gated.kept.length + plan.exportGateDropped;
     return { folder, label, photos: photos.size, selection, leftOut, gateDropped, plan };
