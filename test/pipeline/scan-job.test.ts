@@ -180,14 +180,26 @@ describe('scan job', () => {
     await utimes(file, info.atime, info.mtime);
     const shaOf = async (): Promise<string> =>
       (await env.db.query(`SELECT encode(sha256, 'hex') AS sha FROM aliases WHERE path = $1`, [file])).rows[0].sha;
+    // Which job last changed each alias row of the folder: an unchanged re-scan rewrites none of them.
+    const changedBy = async (): Promise<Map<string, string>> =>
+      new Map((await env.db.query(`SELECT path, changed_by_job FROM aliases WHERE path LIKE $1`, [`${join(bucket, 'people', 'obama')}/%`])).rows.map((r) => [r.path, r.changed_by_job]));
     const before = await shaOf();
     const plain = await waitForJob(app, await submit(app, { bucket: join(bucket, 'people', 'obama'), mode: 'scan' }));
     expect(plain.state).toBe('completed');
     expect(plain.counters).toMatchObject({ found: 4, cached: 3, embedded: 0 });
     expect(await shaOf()).toBe(before);
+    // (That scan changed every row's bucket to the folder; the next one of the same folder changes nothing.)
+    const rowsBefore = await changedBy();
+    expect(new Set(rowsBefore.values())).toEqual(new Set([plain.id]));
+    const again = await waitForJob(app, await submit(app, { bucket: join(bucket, 'people', 'obama'), mode: 'scan' }));
+    expect(again.state).toBe('completed');
+    expect(await changedBy()).toEqual(rowsBefore);
     const forced = await waitForJob(app, await submit(app, { bucket: join(bucket, 'people', 'obama'), mode: 'scan', force: true }));
     expect(forced.state).toBe('completed');
     expect(await shaOf()).not.toBe(before);
+    // Only the file whose bytes changed has a new alias row, written by the forced scan.
+    const rowsAfter = await changedBy();
+    expect([...rowsAfter].filter(([path, by]) => by !== rowsBefore.get(path))).toEqual([[file, forced.id]]);
   });
 
   it('re-embeds everything with force', async () => {

@@ -1,4 +1,5 @@
 // Scan stage: walk the bucket, hash every image, record its paths, consult the cache, fan out embed batches.
+import { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FlowJob, FlowProducer, Job } from 'bullmq';
 import type { JobsRepository } from '@facesets/shared/db/jobs.repository';
@@ -160,7 +161,6 @@ async function walkAndRecord(jobId: string, bucket: string, { force, byFolder }:
   const flushSize = deps.flushSize ?? 2000;
   const counts: WalkCounts = { found: 0, skipped: 0, scanErrors: 0, reused: 0, stats: emptyScanStats() };
   let pending: SeenPath[] = [];
-  const inflight = new Set<Promise<void>>();
 
   const flush = async (): Promise<boolean> => {
     const batch = pending;
@@ -177,33 +177,43 @@ async function walkAndRecord(jobId: string, bucket: string, { force, byFolder }:
   };
 
   let walked: { path: string; folder: string | null }[] = [];
-  /** Stats the walked paths; those whose (size, mtime) match the last scan keep its sha256, the rest are hashed. */
+  /**
+   * Stats the walked paths (many at once: a stat is cheap); those whose (size, mtime) match the last scan keep its
+   * sha256, the rest are hashed (`concurrency` at once). Results keep the walk's order, so the first path of each
+   * content, which becomes the job's path for it, is the same on every run.
+   */
   const hashWalked = async (): Promise<void> => {
     const entries = walked;
     walked = [];
     const known = force
       ? new Map<string, { sha256: string; size: number; mtime: Date | null }>()
       : await deps.sources.knownPaths(entries.map((e) => e.path));
-    const hashOne = async ({ path, folder }: { path: string; folder: string | null }): Promise<void> => {
+    const seen: (SeenPath | { error: string } | Stats)[] = await mapLimit(entries, STAT_CONCURRENCY, async ({ path, folder }) => {
       try {
         const info = await stat(fsPath(path));
         const k = known.get(path);
-        const where = folder !== null ? { folder } : {};
-        if (k && k.size === info.size && k.mtime !== null && k.mtime.getTime() === info.mtime.getTime()) {
-          pending.push({ path, sha256: k.sha256, size: info.size, mtime: info.mtime, ...where });
-          counts.reused += 1;
-        } else pending.push({ path, ...(await hashFile(path, info)), ...where });
+        if (!k || k.size !== info.size || k.mtime === null || k.mtime.getTime() !== info.mtime.getTime()) return info;
+        counts.reused += 1;
+        return { path, sha256: k.sha256, size: info.size, mtime: info.mtime, ...(folder !== null ? { folder } : {}) };
       } catch (err) {
-        counts.scanErrors += 1;
-        counts.stats.errorFiles.push({ path, reason: `read: ${(err as Error).message}` });
+        return { error: `read: ${(err as Error).message}` };
       }
-    };
-    for (const e of entries) {
-      const p: Promise<void> = hashOne(e).finally(() => inflight.delete(p));
-      inflight.add(p);
-      if (inflight.size >= concurrency) await Promise.race(inflight);
-    }
-    await Promise.all(inflight);
+    });
+    const toHash = seen.flatMap((r, i) => (r instanceof Stats ? [i] : []));
+    await mapLimit(toHash, concurrency, async (i) => {
+      const { path, folder } = entries[i]!;
+      try {
+        seen[i] = { path, ...(await hashFile(path, seen[i] as Stats)), ...(folder !== null ? { folder } : {}) };
+      } catch (err) {
+        seen[i] = { error: `read: ${(err as Error).message}` };
+      }
+    });
+    seen.forEach((r, i) => {
+      if ('error' in r) {
+        counts.scanErrors += 1;
+        counts.stats.errorFiles.push({ path: entries[i]!.path, reason: r.error });
+      } else pending.push(r as SeenPath);
+    });
   };
 
   for await (const entry of walkBucket(bucket)) {
@@ -234,6 +244,23 @@ async function walkAndRecord(jobId: string, bucket: string, { force, byFolder }:
   await deps.sources.recordScanErrors(jobId, counts.stats.errorFiles);
   counts.stats.errorFiles = counts.stats.errorFiles.slice(0, REPORT_LIST_LIMIT);
   return counts;
+}
+
+/** Stats at once while re-scanning: they mostly answer from the kernel's caches, so the limit is only a bound. */
+const STAT_CONCURRENCY = 64;
+
+/** fn over items, at most `limit` at once; results in the items' order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
 }
 
 function chunk<T>(items: T[], size: number): T[][] {

@@ -26,17 +26,22 @@ export interface CachedCounts {
 export class SourcesRepository {
   constructor(private readonly db: Db) {}
 
-  /** Records a batch of paths for a job: upserts the global alias of each path and the job's own path list. */
+  /**
+   * Records a batch of paths for a job: upserts the global alias of each path (rewritten only where it changed, so a
+   * re-scan of an unchanged bucket writes no alias row) and the job's own path list.
+   */
   async recordPaths(jobId: string, bucket: string, paths: SeenPath[]): Promise<void> {
     if (paths.length === 0) return;
     const shas = paths.map((p) => shaToBytes(p.sha256));
     const names = paths.map((p) => p.path);
     await this.db.query(
-      `INSERT INTO aliases (path, sha256, bucket, size, mtime, last_job_id)
+      `INSERT INTO aliases (path, sha256, bucket, size, mtime, changed_by_job)
        SELECT u.path, u.sha, $1, u.size, u.mtime, $2
        FROM unnest($3::text[], $4::bytea[], $5::bigint[], $6::timestamptz[]) AS u(path, sha, size, mtime)
        ON CONFLICT (path) DO UPDATE SET sha256 = EXCLUDED.sha256, bucket = EXCLUDED.bucket, size = EXCLUDED.size,
-         mtime = EXCLUDED.mtime, last_seen = now(), last_job_id = EXCLUDED.last_job_id`,
+         mtime = EXCLUDED.mtime, changed_at = now(), changed_by_job = EXCLUDED.changed_by_job
+       WHERE (aliases.sha256, aliases.bucket, aliases.size, aliases.mtime)
+         IS DISTINCT FROM (EXCLUDED.sha256, EXCLUDED.bucket, EXCLUDED.size, EXCLUDED.mtime)`,
       [bucket, jobId, names, shas, paths.map((p) => p.size), paths.map((p) => p.mtime)],
     );
     await this.db.query(
