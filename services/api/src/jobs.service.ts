@@ -135,6 +135,8 @@ export class JobsService {
     // waiting children are removed one by one and the parent, when it runs, finds the job cancelled.
     const removed = await removeQuietly(() => cluster.remove(bullJobId.cluster(job.id), { removeChildren: true }));
     if (!removed) {
+      // The fan-out's delayed barrier too (a cancel during the fan-out): else the parent waits on it for a week.
+      await removeQuietly(() => embed.remove(bullJobId.embed(job.id, 'barrier')));
       for (let batch = 0; batch < job.batches; batch++) {
         await removeQuietly(() => embed.remove(bullJobId.embed(job.id, batch)));
       }
