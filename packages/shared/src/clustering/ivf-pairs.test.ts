@@ -3,7 +3,7 @@ import { gaussian, mulberry32 } from './prng';
 import { jsDotKernel, pairsAtLeastJs, type EdgeList } from './threshold-graph';
 import { normalize, packEmbeddings } from './vectors';
 import { candidatePairs } from './candidates';
-import { buildIvf, ivfPairs, scoresPair } from './ivf-pairs';
+import { buildIvf, cutProbes, ivfPairs, scoresPair } from './ivf-pairs';
 import { nearestCentroids, sphericalKMeans } from './kmeans';
 
 const keys = (e: EdgeList): string[] => Array.from({ length: e.length }, (_, k) => `${e.a[k]}-${e.b[k]}`);
@@ -35,6 +35,17 @@ describe('sphericalKMeans and nearestCentroids', () => {
     expect(new Set([near[6], near[8], near[10]]).size).toBe(1);
     expect(near[0]).not.toBe(near[6]);
     expect(near[1]).toBe(near[6]);
+  });
+});
+
+describe('cutProbes', () => {
+  it('keeps minProbes, then lists above the floor or within the margin of the best', () => {
+    // Face 0 stands out for its first list (0.9): beyond 2 probes only lists ≥ 0.5 stay. Face 1 has no list that
+    // stands out (0.40, 0.39, …): lists within 0.03 of its best (≥ 0.37) stay, not 0.36.
+    const probe = Int32Array.of(0, 1, 2, 3, 4, /**/ 5, 6, 7, 8, 9);
+    const sims = Float32Array.of(0.9, 0.6, 0.55, 0.49, 0.3, /**/ 0.4, 0.39, 0.38, 0.375, 0.36);
+    cutProbes(probe, sims, 5, { minProbes: 2, floor: 0.5, margin: 0.03 });
+    expect(Array.from(probe)).toEqual([0, 1, 2, -1, -1, /**/ 5, 6, 7, 8, -1]);
   });
 });
 

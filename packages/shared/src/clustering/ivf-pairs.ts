@@ -2,7 +2,9 @@
 //
 // Every face has one home list (its nearest centroid) and probes its `probes` nearest lists. A pair (a, b) is scored
 // when a probes b's home list or b probes a's: a within-threshold pair is missed only when both faces lie far from
-// each other's lists, which tight identities rarely do (measured: see scripts/bench-discovery.ts). Each list is
+// each other's lists. Tight big identities rarely do; a person with a handful of faces has no list of their own,
+// their faces land in lists by chance, so a face whose nearest centroids are about as near as each other probes
+// more of them (probeMargin). Measured in scripts/bench-discovery.ts. Each list is
 // scored as one block, (faces probing it) × (its members), on the GEMM kernel, so the cost is n · probes · n / lists
 // dot products instead of n² / 2.
 import type { DotKernel } from './threshold-graph';
@@ -12,7 +14,7 @@ import { gatherRows, nearestCentroids, sphericalKMeans } from './kmeans';
 import { TopNeighbours } from './top-k';
 
 export interface IvfOptions {
-  /** k-means lists [≈ √n]. */
+  /** k-means lists [n / 250, at least √n, at most 4,096]. */
   lists?: number;
   /** Most lists a face probes, its home list included [32]. */
   probes?: number;
@@ -23,6 +25,11 @@ export interface IvfOptions {
    * over many lists (thousands of faces) is near all of them and probes them all, a stranger probes few.
    */
   probeSimilarity?: number;
+  /**
+   * Beyond minProbes, a face also probes every list whose centroid is within this much of its best one [0.02]: a face
+   * no list stands out for (a person with few faces, whose neighbours land in lists by chance) searches wider.
+   */
+  probeMargin?: number;
   /** Rows k-means trains on [64 per list]. */
   trainSample?: number;
   seed?: number;
@@ -40,10 +47,20 @@ export interface IvfIndex {
 /** Rows per side of one scored block: 2048 × 2048 float32 scores are 16 MB. */
 const BLOCK = 2048;
 
-export const defaultLists = (n: number): number => Math.max(1, Math.min(4096, Math.round(Math.sqrt(n))));
+/**
+ * Lists of about 250 faces (n / 250, at least √n, at most 4,096): scoring costs n · probes · n / lists dot products,
+ * so more, smaller lists cut it. Smaller lists than that split a person with thousands of faces over more lists than
+ * a face probes. Measured (scripts/bench-discovery.ts, synthetic faces, probe margin 0.02): at 1M faces √n = 1,000
+ * lists scored 58.6·10⁹ dots (margin 0.03) for pair recall 0.99949, 4,000 lists 9.0·10⁹ for 0.99921; at 100k faces
+ * 316, 400 and 632 lists gave recall 0.99986, 1,265 lists 0.969 (a 7,500-face person spread over too many lists).
+ */
+export const FACES_PER_LIST = 250;
+export const defaultLists = (n: number): number =>
+  Math.max(1, Math.min(4096, Math.max(Math.round(Math.sqrt(n)), Math.round(n / FACES_PER_LIST))));
 export const DEFAULT_PROBES = 32;
 export const DEFAULT_MIN_PROBES = 4;
 export const DEFAULT_PROBE_SIMILARITY = 0.5;
+export const DEFAULT_PROBE_MARGIN = 0.02;
 
 export async function buildIvf(m: EmbeddingMatrix, kernel: DotKernel, opts: IvfOptions = {}): Promise<IvfIndex> {
   const lists = Math.max(1, Math.min(opts.lists ?? defaultLists(m.n), m.n));
@@ -55,13 +72,30 @@ export async function buildIvf(m: EmbeddingMatrix, kernel: DotKernel, opts: IvfO
   );
   const sims = new Float32Array(m.n * probes);
   const probe = await nearestCentroids(m, centroids, probes, kernel, undefined, sims);
-  const minProbes = opts.minProbes ?? DEFAULT_MIN_PROBES, floor = opts.probeSimilarity ?? DEFAULT_PROBE_SIMILARITY;
   const home = new Int32Array(m.n);
-  for (let i = 0; i < m.n; i++) {
-    home[i] = probe[i * probes]!;
-    for (let r = minProbes; r < probes; r++) if (sims[i * probes + r]! < floor) probe[i * probes + r] = -1;
-  }
+  for (let i = 0; i < m.n; i++) home[i] = probe[i * probes]!;
+  cutProbes(probe, sims, probes, {
+    minProbes: opts.minProbes ?? DEFAULT_MIN_PROBES,
+    floor: opts.probeSimilarity ?? DEFAULT_PROBE_SIMILARITY,
+    margin: opts.probeMargin ?? DEFAULT_PROBE_MARGIN,
+  });
   return { lists, probes, home, probe };
+}
+
+/**
+ * Keeps of each face's ranked lists (`probes` per face, best first, with their similarities) the first `minProbes`,
+ * then those at least `floor` similar or within `margin` of the best; the rest become -1 (always a suffix).
+ */
+export function cutProbes(
+  probe: Int32Array,
+  sims: Float32Array,
+  probes: number,
+  { minProbes, floor, margin }: { minProbes: number; floor: number; margin: number },
+): void {
+  for (let o = 0; o < probe.length; o += probes) {
+    const bar = Math.min(floor, sims[o]! - margin);
+    for (let r = minProbes; r < probes; r++) if (sims[o + r]! < bar) probe[o + r] = -1;
+  }
 }
 
 /** Position of `list` among a's probes, or -1 when a does not probe it. */
