@@ -47,7 +47,10 @@ async function main(): Promise<void> {
 
   const id = randomBytes(4).toString('hex');
   const dbName = `facesets_bench_scan_${id}`;
-  const admin = new pg.Client({ connectionString: config.databaseUrl });
+  // The server's maintenance database: the service's own may not exist yet on a fresh machine.
+  const adminUrl = new URL(config.databaseUrl);
+  adminUrl.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: adminUrl.toString() });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${dbName}`);
   const url = new URL(config.databaseUrl);
