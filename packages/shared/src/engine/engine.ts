@@ -57,10 +57,18 @@ export class EngineStageError extends Error {
   }
 }
 
+/**
+ * Graph optimisation of the feature model on the CPU provider. 'all' adds the NCHWc layout rewrite, which makes this
+ * model three times slower on an AVX-512 Xeon (one thread: 66 ms per face, 22 ms at 'extended'), while it makes the
+ * detector and landmark models three times faster (2.4 vs 6.8 ms, 0.4 vs 1.2 ms): each model gets its better level.
+ */
+export const FEATURE_CPU_OPTIMIZATION = 'extended' as const;
+
 export async function createSession(
   ort: Ort,
   path: string,
   opts: Pick<FaceEngineOptions, 'intraOpThreads' | 'executionProvider' | 'deviceId'>,
+  level: 'all' | 'extended' = 'all',
 ): Promise<InferenceSession> {
   try {
     return await ort.InferenceSession.create(path, {
@@ -68,7 +76,7 @@ export async function createSession(
       interOpNumThreads: 1,
       // CPU stays second so ORT may place a node CUDA has no kernel for; a CUDA provider that cannot load throws.
       executionProviders: opts.executionProvider === 'cuda' ? [{ name: 'cuda', deviceId: opts.deviceId ?? 0 }, 'cpu'] : ['cpu'],
-      graphOptimizationLevel: 'all',
+      graphOptimizationLevel: level,
     });
   } catch (err) {
     const hint = opts.executionProvider === 'cuda' ? ' (the CUDA provider needs CUDA 13 and cuDNN 9: `npm run gpu:install` checks the host)' : '';
@@ -91,7 +99,12 @@ export async function loadSessionModels(
   const files = wanted > 1 ? opts.pack.batch : undefined;
   const batchSize = files ? wanted : 1;
   const paths = files ?? opts.pack;
-  const sessions = await Promise.all([paths.detect, paths.landmark, paths.feature].map((p) => createSession(runtime.ort, p, opts)));
+  const featureLevel = opts.executionProvider === 'cpu' ? FEATURE_CPU_OPTIMIZATION : 'all';
+  const sessions = await Promise.all([
+    createSession(runtime.ort, paths.detect, opts),
+    createSession(runtime.ort, paths.landmark, opts),
+    createSession(runtime.ort, paths.feature, opts, featureLevel),
+  ]);
   const [det, lmk, feat] = sessions as [InferenceSession, InferenceSession, InferenceSession];
   const model = (s: InferenceSession, dims: readonly number[]) => new SessionModel(runtime.ort, s, dims, batchSize);
   return {
