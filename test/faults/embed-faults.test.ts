@@ -10,7 +10,7 @@ import { createDb } from '@facesets/shared/db/pool';
 import { createLogger } from '@facesets/shared/logger';
 import { getJob, startApi, submit, waitForJob } from '../support/pipeline';
 import { FIXTURES_DIR, createTestEnv, type TestEnv } from '../support/test-env';
-import { eventually, figure, pendingQueueWork, ready, supervise, type Supervised } from './support/faults';
+import { eventually, figure, queueWorkLeft, ready, supervise, type Supervised } from './support/faults';
 import { hostPort, startTcpProxy, type TcpProxy } from './support/tcp-proxy';
 
 let env: TestEnv;
@@ -91,7 +91,7 @@ describe('embed worker kill -9 ×3 on one batch (finding 2)', () => {
     figure('kill -9 x3 on one batch -> job failed', Date.now() - lastKill);
     expect(job.state).toBe('failed');
     expect(job.error).toMatch(/^embed batch 0 failed: the worker running it died 3 times/);
-    expect(await pendingQueueWork(env.config.redisUrl, env.config.queuePrefix)).toEqual({});
+    expect(await queueWorkLeft(env.config.redisUrl, env.config.queuePrefix)).toEqual({});
   });
 });
 
@@ -118,7 +118,7 @@ describe('a poison file that crashes the decoder', () => {
     expect(job.counters.errors).toBe(1);
     expect(job.counters.found).toBe(11);
     expect(job.counters.embedded).toBe(rows.length);
-    expect(await pendingQueueWork(env.config.redisUrl, env.config.queuePrefix)).toEqual({});
+    expect(await queueWorkLeft(env.config.redisUrl, env.config.queuePrefix)).toEqual({});
   });
 });
 
@@ -153,7 +153,7 @@ describe('outages of 10 s (finding 3)', () => {
       expect(db.unprocessed).toBe(0);
       expect(job.counters.found).toBe(24);
       expect(job.counters.embedded).toBe(db.sources);
-      expect(await pendingQueueWork(env.config.redisUrl, env.config.queuePrefix)).toEqual({});
+      expect(await queueWorkLeft(env.config.redisUrl, env.config.queuePrefix)).toEqual({});
     });
   }
 });

@@ -11,7 +11,7 @@ import { withDefaults } from '@facesets/shared/params';
 import { QUEUE, bullJobId, createFlowProducer, deleteQueueKeys, workerConnection } from '@facesets/shared/queues';
 import { startApi, submit, waitForJob } from '../support/pipeline';
 import { createTestEnv, type TestEnv } from '../support/test-env';
-import { figure, pendingQueueWork, ready, supervise, type Supervised } from './support/faults';
+import { figure, queueWorkLeft, ready, supervise, type Supervised } from './support/faults';
 
 let env: TestEnv;
 let app: FastifyInstance;
@@ -63,7 +63,7 @@ describe('reconciler', () => {
     );
     expect(rows[0].unprocessed).toBe(0);
     expect(job.counters.embedded).toBe(rows[0].n);
-    expect(await pendingQueueWork(env.config.redisUrl, env.config.queuePrefix)).toEqual({});
+    expect(await queueWorkLeft(env.config.redisUrl, env.config.queuePrefix)).toEqual({});
   });
 
   it('runs the cluster stage of a job whose parent waits for a batch that is gone while Postgres has every file (missed join)', { timeout: 60_000 }, async () => {
@@ -93,7 +93,7 @@ describe('reconciler', () => {
     const ended = await waitForJob(app, job.id, { timeoutMs: 30_000 });
     figure('missed join -> job completed', Date.now() - joined);
     expect(ended.state).toBe('completed');
-    expect(await pendingQueueWork(env.config.redisUrl, env.config.queuePrefix)).toEqual({});
+    expect(await queueWorkLeft(env.config.redisUrl, env.config.queuePrefix)).toEqual({});
   });
 
   it('fails a job whose scan failed for good where the failure was never recorded', { timeout: 60_000 }, async () => {

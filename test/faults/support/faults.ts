@@ -91,3 +91,17 @@ export async function pendingQueueWork(redisUrl: string, prefix: string): Promis
   }
   return out;
 }
+
+/**
+ * Waits (at most `timeoutMs`) until the pipeline's queues hold no work, then answers what is left ({} when none).
+ * A job's row can read completed a moment before its queue job leaves the active list (or, after a kill, before the
+ * stall check hands the dead worker's job back and it runs once more), so "nothing left" is checked with a deadline.
+ */
+export async function queueWorkLeft(redisUrl: string, prefix: string, timeoutMs = 30_000): Promise<Record<string, number>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = await pendingQueueWork(redisUrl, prefix);
+    if (Object.keys(left).length === 0 || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
