@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { DEFAULT_PARAMS, createDb, createFlowProducer, deleteQueueKeys, loadConfig, migrate, workerConnection } from '@facesets/shared';
+import { DEFAULT_PARAMS, createDb, createFlowProducer, deleteQueueKeys, loadConfig, maintenanceUrl, migrate, workerConnection } from '@facesets/shared';
 import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import { SourcesRepository } from '@facesets/shared/db/sources.repository';
 import { createLogger } from '@facesets/shared/logger';
@@ -48,9 +48,7 @@ async function main(): Promise<void> {
   const id = randomBytes(4).toString('hex');
   const dbName = `facesets_bench_scan_${id}`;
   // The server's maintenance database: the service's own may not exist yet on a fresh machine.
-  const adminUrl = new URL(config.databaseUrl);
-  adminUrl.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: adminUrl.toString() });
+  const admin = new pg.Client({ connectionString: maintenanceUrl(config.databaseUrl) });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${dbName}`);
   const url = new URL(config.databaseUrl);

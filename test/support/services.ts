@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { REPO_ROOT, loadConfig } from '@facesets/shared/config';
+import { maintenanceUrl } from '@facesets/shared/db/migrate';
 
 export interface ServiceUrls {
   /** A database URL on a server where the tests may CREATE and DROP databases. */
@@ -43,9 +44,7 @@ async function fromContainers(): Promise<ServiceUrls> {
 /** The service's default servers; tests connect to the `postgres` maintenance database to create their own. */
 function localDefaults(): { adminDatabaseUrl: string; redisUrl: string } {
   const defaults = loadConfig({});
-  const db = new URL(defaults.databaseUrl);
-  db.pathname = '/postgres';
-  return { adminDatabaseUrl: db.toString(), redisUrl: defaults.redisUrl };
+  return { adminDatabaseUrl: maintenanceUrl(defaults.databaseUrl), redisUrl: defaults.redisUrl };
 }
 
 /** Why Postgres or Redis does not answer at these URLs, or undefined when both do. */

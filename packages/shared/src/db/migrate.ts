@@ -65,13 +65,18 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
   }
 }
 
+/** The same server's `postgres` maintenance database: where databases are created and dropped. */
+export function maintenanceUrl(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.pathname = '/postgres';
+  return url.toString();
+}
+
 /** Creates the database named in the URL when it does not exist yet (connecting to `postgres` to do so). */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, ''));
   if (name === '' || name === 'postgres') return false;
-  url.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: url.toString(), application_name: 'facesets-migrate' });
+  const admin = new pg.Client({ connectionString: maintenanceUrl(databaseUrl), application_name: 'facesets-migrate' });
   await admin.connect();
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
