@@ -1,6 +1,6 @@
 // Walks a bucket's real directory tree in a stable order, sorting files into images and skipped entries.
 import { readdir, realpath } from 'node:fs/promises';
-import { extname, relative, sep } from 'node:path';
+import { extname } from 'node:path';
 import { fsPath, pathFromBytes } from '../jobs/fs-path';
 import { DANGLING_SYMLINK, ESCAPING_SYMLINK, SPECIAL_FILE } from '../jobs/scan-stats';
 
@@ -77,18 +77,15 @@ export async function listImages(dir: string): Promise<string[]> {
 
 /**
  * The bucket's top-level folder `path` (a stored path) lies in (`a/b/c.jpg` → `a`), or null for a file directly in the
- * bucket. A folder whose name is not UTF-8 comes back in the stored form of its name (BYTES_PREFIX + escaped bytes),
+ * bucket (or outside it). A folder whose name is not UTF-8 comes back in the stored form of its name (BYTES_PREFIX + escaped bytes),
  * so two folders never share a key; displayPath() gives its readable form.
  */
 export function topLevelFolder(bucket: string, path: string): string | null {
   const raw = fsPath(path);
-  if (typeof raw === 'string') {
-    const parts = relative(bucket, raw).split(sep);
-    return parts.length > 1 ? (parts[0] as string) : null;
-  }
+  const bytes = typeof raw === 'string' ? Buffer.from(raw) : raw;
   const prefix = Buffer.from(bucket.endsWith('/') ? bucket : `${bucket}/`);
-  if (!raw.subarray(0, prefix.length).equals(prefix)) return null;
-  const rest = raw.subarray(prefix.length);
+  if (!bytes.subarray(0, prefix.length).equals(prefix)) return null;
+  const rest = bytes.subarray(prefix.length);
   const slash = rest.indexOf(0x2f);
   return slash > 0 ? pathFromBytes(rest.subarray(0, slash)) : null;
 }
