@@ -8,7 +8,7 @@ import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import { SourcesRepository } from '@facesets/shared/db/sources.repository';
 import type { FileResult } from '@facesets/shared/engine/types';
 import { createLogger } from '@facesets/shared/logger';
-import { withDefaults } from '@facesets/shared/params';
+import { insertScanJob } from '../support/pipeline';
 import { createTestEnv, type TestEnv } from '../support/test-env';
 
 let env: TestEnv;
@@ -68,16 +68,7 @@ describe('crash attribution in the embed stage', () => {
     const jobs = new JobsRepository(env.db);
     const sources = new SourcesRepository(env.db);
     const faces = new FacesRepository(env.db);
-    const { job } = await jobs.create({
-      mode: 'scan',
-      bucket: env.bucketsDir,
-      outputRoot: null,
-      params: withDefaults({}),
-      force: false,
-      callbackUrl: null,
-      idempotencyKey: null,
-      requestHash: null,
-    });
+    const job = await insertScanJob(env, env.bucketsDir);
     const modelPack = 'crash-attribution-pack';
     await env.db.query(`UPDATE jobs SET state = 'embedding', model_pack = $2 WHERE id = $1`, [job.id, modelPack]);
     const file = (n: number) => ({ sha256: sha(n), path: `/photos/${n}.jpg` });

@@ -5,11 +5,9 @@ import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startClusterWorker } from '../../services/cluster-worker/src/workers';
 import { clusterFlow } from '../../services/embed-worker/src/scan.processor';
-import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import { createLogger } from '@facesets/shared/logger';
-import { withDefaults } from '@facesets/shared/params';
 import { QUEUE, bullJobId, createFlowProducer, deleteQueueKeys, workerConnection } from '@facesets/shared/queues';
-import { startApi, submit, waitForJob } from '../support/pipeline';
+import { insertScanJob, startApi, submit, waitForJob } from '../support/pipeline';
 import { createTestEnv, type TestEnv } from '../support/test-env';
 import { figure, queueWorkLeft, ready, supervise, type Supervised } from './support/faults';
 
@@ -68,16 +66,7 @@ describe('reconciler', () => {
 
   it('runs the cluster stage of a job whose parent waits for a batch that is gone while Postgres has every file (missed join)', { timeout: 60_000 }, async () => {
     const bucket = await env.largeBucket('join', 1);
-    const { job } = await new JobsRepository(env.db).create({
-      mode: 'scan',
-      bucket,
-      outputRoot: null,
-      params: withDefaults({}),
-      force: false,
-      callbackUrl: null,
-      idempotencyKey: null,
-      requestHash: null,
-    });
+    const job = await insertScanJob(env, bucket);
     // The flow's parent waits for one batch; the batch vanishes from Redis without telling the parent.
     const flow = createFlowProducer(env.redis, env.config.queuePrefix);
     await flow.add(clusterFlow(job.id, [[{ sha256: '00'.repeat(32), path: join(bucket, 'none.jpg') }]]));
@@ -98,16 +87,7 @@ describe('reconciler', () => {
 
   it('fails a job whose scan failed for good where the failure was never recorded', { timeout: 60_000 }, async () => {
     const bucket = await env.largeBucket('orphan', 1);
-    const { job } = await new JobsRepository(env.db).create({
-      mode: 'scan',
-      bucket,
-      outputRoot: null,
-      params: withDefaults({}),
-      force: false,
-      callbackUrl: null,
-      idempotencyKey: null,
-      requestHash: null,
-    });
+    const job = await insertScanJob(env, bucket);
     // The scan fails for good in a worker whose failure never reaches Postgres; then the row says scanning, idle.
     const connection = workerConnection(env.config.redisUrl);
     const lost = new Worker(

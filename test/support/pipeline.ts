@@ -4,9 +4,11 @@ import { buildApp } from '../../services/api/src/app';
 import type { ClusterDeps } from '../../services/cluster-worker/src/cluster.processor';
 import { startClusterWorker } from '../../services/cluster-worker/src/workers';
 import { startEmbedWorkers } from '../../services/embed-worker/src/workers';
+import { JobsRepository, type JobRecord } from '@facesets/shared/db/jobs.repository';
 import { EnginePool, enginePoolOptions } from '@facesets/shared/engine/pool';
 import { createLogger } from '@facesets/shared/logger';
 import type { JobCounters, JobProgress } from '@facesets/shared/jobs/state';
+import { withDefaults } from '@facesets/shared/params';
 import type { TestEnv } from './test-env';
 
 export interface InProcessWorkers {
@@ -80,4 +82,19 @@ export async function waitForJob(
     if (Date.now() > deadline) throw new Error(`job ${id} still ${job.state} (${JSON.stringify(job.counters)})`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A scan job's row as POST /jobs writes it (default params), with nothing queued: for tests that drive a stage by hand. */
+export async function insertScanJob(env: TestEnv, bucket: string): Promise<JobRecord> {
+  const { job } = await new JobsRepository(env.db).create({
+    mode: 'scan',
+    bucket,
+    outputRoot: null,
+    params: withDefaults({}),
+    force: false,
+    callbackUrl: null,
+    idempotencyKey: null,
+    requestHash: null,
+  });
+  return job;
 }
