@@ -134,7 +134,7 @@ beforeAll(async () => {
   workers = await startWorkers(env);
   subscriber = new Redis(env.config.redisUrl);
   subscriber.on('message', (_channel, message) => events.push(JSON.parse(message) as ManifestEvent));
-  await subscriber.subscribe(manifestChannel(env.config.queuePrefix));
+  await subscriber.subscribe(manifestChannel(env.config.queuePrefix, env.config.redisUrl));
   receiver = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
@@ -343,7 +343,7 @@ describe('discover and extend jobs through the API', () => {
       decodeImage: (p: string) => decodeImage(p, { maxPixels: env.config.maxImagePixels }),
       log: createLogger('cancel-test', 'silent'),
     };
-    const deps = { ...common, faces: new FacesRepository(env.db), identities: new IdentityService({ ...common, db: env.db, modelPack: job.modelPack ?? '' }) };
+    const deps = { ...common, faces: new FacesRepository(env.db), identities: new IdentityService({ ...common, db: env.db, modelPack: job.modelPack ?? '', bucketRoots: env.config.bucketRoots, outputRoots: env.config.outputRoots }) };
     const report = (await app.inject({ method: 'GET', url: `/jobs/${jobA}/report` })).json();
     for (const [name, enter, cancelled] of [['before-exporting', false, false], ['after-crops', true, true]] as const) {
       const out = join(env.outputDir, name);

@@ -73,7 +73,7 @@ function depsFor(faces: DiscoveryFace[], all: () => StoredFace[], events: Manife
     ...common,
     faces: { facesOfJobWithPaths: async () => faces.map((f) => ({ ...f })), facesOfSources },
     // Identity records live in this file's own database; face records come from memory.
-    identities: new IdentityService({ ...common, db: env.db, modelPack: 'test-pack', faces: { facesOfSources } }),
+    identities: new IdentityService({ ...common, db: env.db, modelPack: 'test-pack', faces: { facesOfSources }, bucketRoots: [work], outputRoots: [work] }),
   };
 }
 

@@ -21,3 +21,20 @@ export async function checkExclusive(lock: OutputRootLock, key: string, other: s
   expect(at('c-'), log.join(' ')).toBeLessThan(Math.max(at('a-'), at('b-')));
 }
 
+
+/** A waiter with a bound gives up with OutputRootBusyError naming the root; the holder and later callers go on. */
+export async function checkBoundedWait(lock: OutputRootLock, key: string): Promise<void> {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const holder = lock.withLock(key, () => held.then(() => 'holder'));
+  await new Promise((r) => setTimeout(r, 20));
+  const started = Date.now();
+  await expect(lock.withLock(key, async () => 'never', { waitMs: 100 })).rejects.toMatchObject({ name: 'OutputRootBusyError', outputRoot: key });
+  const waited = Date.now() - started;
+  expect(waited).toBeGreaterThanOrEqual(90);
+  expect(waited).toBeLessThan(2_000);
+  const next = lock.withLock(key, async () => 'next', { waitMs: 5_000 });
+  release();
+  await expect(holder).resolves.toBe('holder');
+  await expect(next).resolves.toBe('next');
+}

@@ -103,7 +103,7 @@ beforeAll(async () => {
   workers = await startWorkers(env);
   subscriber = new Redis(env.config.redisUrl);
   subscriber.on('message', (_c, message) => events.push(JSON.parse(message) as ManifestEvent));
-  await subscriber.subscribe(manifestChannel(env.config.queuePrefix));
+  await subscriber.subscribe(manifestChannel(env.config.queuePrefix, env.config.redisUrl));
   bucket = join(env.bucketsDir, 'people');
   for (const p of PEOPLE) await cp(join(FIXTURES_DIR, 'people', p), join(bucket, 'people', p), { recursive: true });
   out = join(env.outputDir, 'sets');

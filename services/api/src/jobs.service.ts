@@ -14,6 +14,8 @@ import type { CreateJobBody, JobView } from './schemas/job.schemas';
 
 export interface JobsServiceDeps {
   config: Config;
+  /** Why an output root cannot be used beside the known ones (IdentityService.rootConflict), or null. */
+  rootConflict(root: string, bucket?: string): Promise<string | null>;
   jobs: JobsRepository;
   queues: Queues;
   log: Logger;
@@ -79,6 +81,8 @@ export class JobsService {
     let outputRoot: string | null = null;
     if (body.outputRoot !== undefined) {
       outputRoot = await validPath('body/outputRoot', body.outputRoot, config.outputRoots, 'OUTPUT_ROOTS');
+      const why = await this.deps.rootConflict(outputRoot, bucket);
+      if (why) throw badRequest(`body/outputRoot ${why}: ${body.outputRoot}`);
     } else if (mode !== 'scan') {
       throw badRequest(`body/outputRoot is required for mode ${mode}`);
     }

@@ -187,7 +187,7 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
         log.warn(undone, 'an interrupted run of this job left output behind: removed, the export is redone');
       }
       // Identities step: folders nobody recorded yet are adopted, PNGs deleted by hand become rejections.
-      const synced = await deps.identities.syncLocked(root, 'local');
+      const synced = await deps.identities.syncLocked(root);
       if (synced.adopted.length || synced.rejected.length) log.info({ adopted: synced.adopted, handRejected: synced.rejected.length }, 'output root synced');
       const manifest = await readManifest(root);
       const state = await deps.identities.coverageState(root, input.modelPack);

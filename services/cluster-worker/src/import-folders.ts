@@ -52,7 +52,7 @@ export async function importFolders(input: DiscoverInput, deps: ImportFoldersDep
   try {
     written = await deps.lock.withLock(root, async () => {
       // Identities step: folders nobody recorded yet are adopted, PNGs deleted by hand become rejections.
-      await deps.identities.syncLocked(root, 'local');
+      await deps.identities.syncLocked(root);
       const manifest = await readManifest(root);
       const state = await deps.identities.coverageState(root, input.modelPack);
       if (deps.enterExporting && !(await deps.enterExporting())) throw new JobCancelledError();

@@ -10,7 +10,7 @@ import { ClusterPartsRepository } from '@facesets/shared/db/cluster-parts.reposi
 import { FacesRepository } from '@facesets/shared/db/faces.repository';
 import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import { createPgAdvisoryLock } from '@facesets/shared/db/locks.repository';
-import type { Db } from '@facesets/shared/db/pool';
+import { createLockDb, type Db } from '@facesets/shared/db/pool';
 import { ReportsRepository } from '@facesets/shared/db/reports.repository';
 import { SourcesRepository } from '@facesets/shared/db/sources.repository';
 import { createRedisManifestPublisher, manifestChannel } from '@facesets/shared/events/manifest-events';
@@ -72,15 +72,16 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
   partQueue.on('error', (err) => log.debug({ err: err.message }, 'cluster-part queue error'));
   // One GEMM session per process, shared by every job this worker runs; closed on shutdown.
   const kernel = createOrtDotKernel({ threads: Math.min(4, availableParallelism()) });
-  const lock = createPgAdvisoryLock(db);
-  const publish = createRedisManifestPublisher(producer, manifestChannel(config.queuePrefix));
+  const lockDb = createLockDb(config.databaseUrl, 'facesets-cluster-locks');
+  const lock = createPgAdvisoryLock(lockDb);
+  const publish = createRedisManifestPublisher(producer, manifestChannel(config.queuePrefix, config.redisUrl));
   const decode = (path: string) => decodeImage(path, { maxPixels: config.maxImagePixels });
   const deps: ClusterDeps = {
     jobs,
     reports,
     faces,
     imports: { folderPaths: (jobId) => sources.folderPaths(jobId), captureTimesOf: (shas, pack) => faces.captureTimesOf(shas, pack) },
-    identities: new IdentityService({ db, lock, decodeImage: decode, publish, log, modelPack: modelPackId() }),
+    identities: new IdentityService({ db, lock, decodeImage: decode, publish, log, modelPack: modelPackId(), bucketRoots: config.bucketRoots, outputRoots: config.outputRoots }),
     lock,
     publish,
     async enqueueCallback(payload) {
@@ -156,6 +157,7 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
       await callbacks.close().catch(() => undefined);
       await partQueue.close().catch(() => undefined);
       await kernel.close();
+      await lockDb.end().catch(() => undefined);
       await Promise.all([
         connection.quit().catch(() => connection.disconnect()),
         producer.quit().catch(() => producer.disconnect()),

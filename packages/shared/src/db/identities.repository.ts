@@ -4,6 +4,7 @@ import type { FaceOrigin, IdentityState } from '../identities/contracts';
 import type { DbClient, Db } from './pool';
 import { bytesToEmbedding, embeddingToBytes } from './faces.repository';
 import { shaToBytes, shaToHex } from './sha';
+import { LONE_SURROGATE } from '../identities/label';
 
 type Queryable = Pick<Db, 'query'> | DbClient;
 
@@ -127,6 +128,30 @@ export class IdentitiesRepository {
       [root, jobId],
     );
     return rows.map((r) => r.name).sort();
+  }
+
+  /** Every output root the service knows: adopted ones and those jobs named. */
+  async knownRoots(): Promise<string[]> {
+    const { rows } = await this.db.query<{ path: string }>(
+      'SELECT path FROM output_roots UNION SELECT DISTINCT output_root FROM jobs WHERE output_root IS NOT NULL',
+    );
+    return rows.map((r) => r.path);
+  }
+
+  /** Marks identities whose folders a decision is about to rewrite (in the decision's transaction). */
+  async markDiskPending(client: Queryable, ids: readonly string[]): Promise<void> {
+    if (ids.length) await client.query('UPDATE identities SET disk_pending = true WHERE id = ANY($1::uuid[])', [ids]);
+  }
+
+  /** The folders are written: the mark goes. */
+  async clearDiskPending(ids: readonly string[]): Promise<void> {
+    if (ids.length) await this.db.query('UPDATE identities SET disk_pending = false WHERE id = ANY($1::uuid[]) AND disk_pending', [ids]);
+  }
+
+  /** Identities of the root whose last decision was recorded but not (all) written to disk. */
+  async diskPendingOf(root: string): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>('SELECT id FROM identities WHERE output_root = $1 AND disk_pending', [root]);
+    return rows.map((r) => r.id);
   }
 
   async isAdopted(root: string): Promise<boolean> {
@@ -379,7 +404,9 @@ function encodeCursor(root: string, number: number): string {
 function decodeCursor(cursor: string): [string, number] {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && typeof v[0] === 'string' && Number.isInteger(v[1])) return [v[0], v[1] as number];
+    // Only what encodeCursor makes: a root Postgres can hold as text, a number that fits the int4 column.
+    const ok = Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && !v[0].includes('\0') && !LONE_SURROGATE.test(v[0]) && Number.isInteger(v[1]);
+    if (ok && (v[1] as number) >= 0 && (v[1] as number) <= 2_147_483_647) return [v[0] as string, v[1] as number];
   } catch {
     // falls through
   }

@@ -129,7 +129,9 @@ function encodeCursor(createdAt: Date, id: string): string {
 
 function decodeCursor(cursor: string): [string, string] {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) throw new InvalidCursorError();
+  // Only what encodeCursor makes: an ISO instant and a uuid (anything else would reach Postgres as a cast error).
+  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(at ?? '') && !Number.isNaN(Date.parse(at!));
+  if (!at || !id || !iso || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw new InvalidCursorError();
   return [at, id];
 }
 

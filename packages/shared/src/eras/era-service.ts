@@ -41,7 +41,7 @@ export class EraService {
     if (!first) throw new IdentityNotFoundError(id);
     const root = first.outputRoot;
     return this.deps.lock.withLock(root, async () => {
-      await this.deps.identities.syncLocked(root, 'local');
+      await this.deps.identities.syncLocked(root);
       const [draft] = await this.deps.identities.drafts([id]);
       if (!draft) throw new IdentityNotFoundError(id);
       const parent = draft.identity;
@@ -90,7 +90,7 @@ export class EraService {
       });
       const entries: ManifestEntry[] = [];
       for (const d of drafts) {
-        const done = await materialiseIdentity(root, d, { decodeImage: this.deps.decodeImage, log: this.deps.log }, { pngSources });
+        const done = await materialiseIdentity(root, d, { decodeImage: this.deps.decodeImage, log: this.deps.log, bucketRoots: this.deps.bucketRoots }, { pngSources });
         const { identity: e } = d;
         entries.push({
           name: e.name, path: e.path, count: done.count, source: String(parent.header.source ?? ''), jobId: String(parent.header.jobId ?? ''),

@@ -66,6 +66,10 @@ describe('manifest events', () => {
   it('publish JSON on facesets:manifest', async () => {
     const sent: [string, string][] = [];
     expect(manifestChannel('facesets')).toBe('facesets:manifest');
+    // Pub/sub ignores the Redis database: a deployment on another database gets a channel of its own.
+    expect(manifestChannel('facesets', 'redis://127.0.0.1:6379')).toBe('facesets:manifest');
+    expect(manifestChannel('facesets', 'redis://127.0.0.1:6379/0')).toBe('facesets:manifest');
+    expect(manifestChannel('facesets', 'redis://127.0.0.1:6379/3')).toBe('facesets:db3:manifest');
     const publish = createRedisManifestPublisher({ publish: async (c, m) => (sent.push([c, m]), 1) }, manifestChannel('facesets'));
     await publish({ outputRoot: '/out', jobId: 'j1', added: ['faceset_020'], extended: [] });
     expect(sent).toEqual([['facesets:manifest', '{"outputRoot":"/out","jobId":"j1","added":["faceset_020"],"extended":[]}']]);

@@ -9,21 +9,26 @@ export const ATOMIC_TEMP_PREFIX = '.tmp-write-';
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `${ATOMIC_TEMP_PREFIX}${basename(path)}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const fh = await open(tmp, 'wx');
+  let fh;
+  try {
+    fh = await open(tmp, 'wx');
+  } catch (err) {
+    throw Object.assign(new Error(`cannot write ${path}: ${(err as Error).message}`, { cause: err }), { path });
+  }
   try {
     await fh.writeFile(data);
     await fh.sync();
   } catch (err) {
     await fh.close().catch(() => undefined);
     await rm(tmp, { force: true });
-    throw new Error(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
+    throw Object.assign(new Error(`cannot write ${path}: ${(err as Error).message}`, { cause: err }), { path });
   }
   await fh.close();
   try {
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw new Error(`cannot replace ${path}: ${(err as Error).message}`, { cause: err });
+    throw Object.assign(new Error(`cannot replace ${path}: ${(err as Error).message}`, { cause: err }), { path });
   }
   await fsyncDir(dir);
 }

@@ -1,7 +1,7 @@
 // manifest.json of an output root: read it, append new entries without touching anything else, write it atomically.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-write';
+import { readFileNoFollow } from './root-guard';
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -38,14 +38,14 @@ export function parseManifest(text: string, file = MANIFEST_FILE): Manifest {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}); fix or move it, it is never overwritten`);
+    throw Object.assign(new Error(`${file} is not valid JSON (${(err as Error).message}); fix or move it, it is never overwritten`), { path: file });
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new Error(`${file} is not a JSON object; fix or move it, it is never overwritten`);
+    throw Object.assign(new Error(`${file} is not a JSON object; fix or move it, it is never overwritten`), { path: file });
   }
   const m = json as Record<string, unknown>;
   for (const list of ['facesets', 'thin_eras'] as const) {
-    if (m[list] !== undefined && !Array.isArray(m[list])) throw new Error(`${file}: "${list}" is not a list`);
+    if (m[list] !== undefined && !Array.isArray(m[list])) throw Object.assign(new Error(`${file}: "${list}" is not a list`), { path: file });
   }
   return { ...m, facesets: (m.facesets as unknown[]) ?? [], thin_eras: (m.thin_eras as unknown[]) ?? [] };
 }
@@ -93,10 +93,11 @@ export async function readManifest(root: string): Promise<Manifest> {
   const file = join(root, MANIFEST_FILE);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Never through a link: a manifest.json that points elsewhere is refused (ELOOP), not read.
+    text = (await readFileNoFollow(file)).toString('utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyManifest();
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    throw Object.assign(new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err }), { path: file });
   }
   return parseManifest(text, file);
 }

@@ -139,5 +139,9 @@ export const SyncResultSchema = Type.Object({
   adopted: Type.Array(Type.String({ description: 'names of folders read into new identities' })),
   rejected: Type.Array(Type.Object({ identityId: Type.String(), name: Type.String(), faceIds: Type.Array(Type.String()), decisionId: Type.String() })),
   missingFolders: Type.Array(Type.String({ description: 'active identities whose folder is gone from disk' })),
+  refused: Type.Array(
+    Type.Object({ name: Type.String(), reason: Type.String() }),
+    { description: 'face set folders the service will not read or write (symlinks), with the reason' },
+  ),
 });
 export type SyncResult = Static<typeof SyncResultSchema>;

@@ -1,5 +1,5 @@
 // Identities of output roots as a service: adoption and sync of folders, decisions, undo, and what jobs read and add.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { centroid, cosineDistance } from '../clustering/vectors';
 import type { StoredFace } from '../clustering/types';
@@ -8,6 +8,7 @@ import { DecisionsRepository, type DecisionRecord } from '../db/decisions.reposi
 import { FacesRepository, type FaceRecord } from '../db/faces.repository';
 import { IdentitiesRepository, type IdentityRecord, type MemberRecord } from '../db/identities.repository';
 import type { OutputRootLock } from '../db/locks.repository';
+import { jsonbSafe } from '../db/jsonb';
 import { inTransaction, type Db, type DbClient } from '../db/pool';
 import { SourcesRepository } from '../db/sources.repository';
 import type { ManifestEvent } from '../events/manifest-events';
@@ -16,16 +17,19 @@ import { readManifest, writeManifest } from '../export/manifest';
 import { cropFileName } from '../export/naming';
 import { facesetName, facesetNumber } from '../export/numbering';
 import { removeStaleTemps, THIN_DIR } from '../export/output-root';
+import { isPlainMemberName, memberPath, OutputRootRefusedError, readFileNoFollow, realDirState, realPathUnder } from '../export/root-guard';
+import { REPORTS_DIR } from '../report/markdown';
 import type { DecodeImage, WrittenSet } from '../export/write-facesets';
 import type { Logger } from '../logger';
 import { DEFAULT_PARAMS } from '../params';
 import sharp from 'sharp';
 import { renderCropPng } from '../export/crops';
-import { isInside } from '../jobs/paths';
+import { isInside, overlappingRoot } from '../jobs/paths';
+import { labelFromFile, labelProblem } from './label';
 import type { DecisionKind, FaceOrigin, IdentitySummary, Suggestions, SyncResult } from './contracts';
 import { decodeFaceId, encodeFaceId, faceKeyOf, type FaceKey } from './face-id';
 import { applyIdentities, type IdentityManifestState } from './manifest-entries';
-import { contactSheetPath, findFolder, listedPngs, materialiseIdentity, writeIdentitySheet, type PngSources } from './materialise';
+import { contactSheetPath, findFolder, IDENTITY_SHEETS_DIR, listedPngs, materialiseIdentity, writeIdentitySheet, type PngSources } from './materialise';
 import {
   assignFaces,
   FaceNotInIdentityError,
@@ -51,7 +55,16 @@ export interface IdentityServiceDeps {
   modelPack: string;
   /** Face records with embeddings [FacesRepository on db]; tests may pass faces computed in memory. */
   faces?: Pick<FacesRepository, 'facesOfSources'>;
+  /** BUCKET_ROOTS: the only places member sources are read from (a faceset.json may name any path). */
+  bucketRoots: readonly string[];
+  /** OUTPUT_ROOTS: every sync and decision re-checks that its root is still one of them, and still there. */
+  outputRoots: readonly string[];
+  /** How long a decision waits for a root that a job or another decision holds before it answers busy [10 s]. */
+  decisionLockWaitMs?: number;
 }
+
+/** Decisions wait this long for their output root's turn by default. */
+export const DECISION_LOCK_WAIT_MS = 10_000;
 
 export type DecisionInput =
   | { kind: 'reject' | 'assign' | 'split'; faceIds: string[] }
@@ -79,6 +92,34 @@ export class IdentityConflictError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'IdentityConflictError';
+  }
+}
+
+/** The output root is gone, or no longer under OUTPUT_ROOTS: nothing is written to it (409). */
+export class OutputRootUnavailableError extends Error {
+  constructor(
+    readonly outputRoot: string,
+    why: string,
+  ) {
+    super(`output root ${outputRoot} ${why}: nothing was written`);
+    this.name = 'OutputRootUnavailableError';
+  }
+}
+
+/**
+ * The decision is recorded but its folders could not be (all) written: the error names the file. The identities
+ * stay marked disk_pending, and the next sync of the root (every job and decision starts with one) finishes them.
+ */
+export class OutputRootWriteError extends Error {
+  constructor(
+    readonly outputRoot: string,
+    readonly file: string,
+    readonly decisionId: string | null,
+    cause: unknown,
+  ) {
+    const what = decisionId ? `decision ${decisionId} is recorded, but ` : 'the folders could not be repaired: ';
+    super(`${what}${file} could not be written (${(cause as Error).message}); it is finished by the next sync or decision of ${outputRoot}`, { cause });
+    this.name = 'OutputRootWriteError';
   }
 }
 
@@ -160,8 +201,24 @@ function numberParam(header: Record<string, unknown>, name: string, fallback: nu
   return typeof v === 'number' ? v : fallback;
 }
 
-/** Per-process memory of folder mtimes already checked by sync: an unchanged folder has lost no PNG since. */
-const checkedFolders = new Map<string, number>();
+/**
+ * Per-process memory of folders sync found in step with their records: the folder's and its faceset.json's mtime
+ * and size. A folder whose entries or faceset.json changed since (a hand edit included) is read again.
+ */
+const checkedFolders = new Map<string, string>();
+
+async function folderStamp(dir: string): Promise<string | null> {
+  const [d, f] = await Promise.all([lstat(dir).catch(() => null), lstat(join(dir, FACESET_FILE)).catch(() => null)]);
+  return d ? `${d.mtimeMs}:${f?.mtimeMs ?? 0}:${f?.size ?? -1}:${f?.ino ?? 0}` : null;
+}
+
+/** The file a failed write names (an fs error's path, or the target writeFileAtomic names), else the root. */
+function failedFile(err: unknown, root: string): string {
+  for (let e = err as { path?: unknown; cause?: unknown; message?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.path === 'string') return e.path;
+  }
+  return root;
+}
 
 export class IdentityService {
   readonly identities: IdentitiesRepository;
@@ -178,9 +235,45 @@ export class IdentityService {
 
   // ---- output roots ------------------------------------------------------------------------------------------
 
-  /** Adopts the root's unknown folders and records hand-deleted PNGs, under the output-root lock. */
-  async sync(root: string, actor = 'local'): Promise<SyncResult> {
-    return this.deps.lock.withLock(root, () => this.syncLocked(root, actor));
+  /** Adopts the root's unknown folders and records hand-deleted PNGs, under the output-root lock (bounded wait). */
+  async sync(root: string): Promise<SyncResult> {
+    return this.deps.lock.withLock(root, () => this.syncLocked(root), { waitMs: this.lockWaitMs });
+  }
+
+  private materialiseDeps(log: Logger) {
+    return {
+      decodeImage: this.deps.decodeImage, log, bucketRoots: this.deps.bucketRoots,
+      sourcesOf: async (sha256: string) => (await this.sources.aliasesOf(sha256)).map((a) => a.path),
+    };
+  }
+
+  private get lockWaitMs(): number {
+    return this.deps.decisionLockWaitMs ?? DECISION_LOCK_WAIT_MS;
+  }
+
+  /**
+   * Why `root` (a real path) cannot be an output root beside the ones the service knows, or null: it lies inside or
+   * around one of them, or inside `bucket` (a bucket is never written). The API asks before it accepts a root.
+   */
+  async rootConflict(root: string, bucket?: string): Promise<string | null> {
+    if (bucket && isInside(bucket, root)) return `lies inside the bucket ${bucket}: a bucket is never written`;
+    const nest = overlappingRoot(root, await this.identities.knownRoots());
+    return nest ? `lies inside or around ${nest}, an output root in use (nested roots would adopt and rewrite each other's sets)` : null;
+  }
+
+  /**
+   * Before anything is read or written: the root is still under OUTPUT_ROOTS and still a folder (not a link), it lies
+   * neither inside nor around another root the service knows, and its own folders (_thin, _reports) are no links.
+   */
+  async checkRoot(root: string): Promise<void> {
+    const allowed = await Promise.all(this.deps.outputRoots.map((r) => realpath(r).catch(() => null)));
+    if (!allowed.some((r) => r !== null && isInside(r, root))) throw new OutputRootUnavailableError(root, 'is no longer under OUTPUT_ROOTS');
+    const info = await lstat(root).catch(() => null);
+    if (!info) throw new OutputRootUnavailableError(root, 'does not exist any more');
+    if (!info.isDirectory() || (await realpath(root)) !== root) throw new OutputRootUnavailableError(root, 'is no longer a folder of its own (a file or a symlink now)');
+    const nest = overlappingRoot(root, await this.identities.knownRoots());
+    if (nest) throw new OutputRootRefusedError(root, 'the folder', `lies inside or around ${nest}, an output root in use: refused (it would adopt and rewrite that root's sets)`);
+    for (const rel of [THIN_DIR, REPORTS_DIR, IDENTITY_SHEETS_DIR]) await realDirState(root, rel);
   }
 
   /** Under the lock, for a restarted job: forgets the identities its interrupted run recorded (see the repository). */
@@ -194,17 +287,21 @@ export class IdentityService {
    * lists but that is gone from the folder becomes a rejection; folders that disagree with their records are
    * re-materialised (what an interrupted change left).
    */
-  async syncLocked(root: string, actor = 'local'): Promise<SyncResult> {
+  async syncLocked(root: string): Promise<SyncResult> {
     const log = this.deps.log.child({ outputRoot: root });
+    await this.checkRoot(root);
     await this.identities.ensureRoot(root);
     // What an interrupted change left at the top (a folder being built or taken away) goes first.
     const stale = await removeStaleTemps([root, join(root, THIN_DIR)]);
     if (stale.length) log.warn({ removed: stale }, 'removed temp entries an interrupted change left');
     const known = await this.identities.byRoot(root);
     const byName = new Map(known.map((i) => [i.name, i]));
-    const result: SyncResult = { outputRoot: root, adopted: [], rejected: [], missingFolders: [] };
-    const folders = await facesetFolders(root);
+    const { folders, refused } = await facesetFolders(root);
+    const result: SyncResult = { outputRoot: root, adopted: [], rejected: [], missingFolders: [], refused: refused.map(({ name, reason }) => ({ name, reason })) };
+    if (refused.length) log.warn({ refused: result.refused }, 'face set folders refused');
+    const refusedNames = new Set(refused.map((r) => r.name));
     const folderOf = new Map(folders.map((f) => [f.name, f]));
+    const pending = new Set(await this.identities.diskPendingOf(root));
     const changed: IdentityDraft[] = [];
 
     const unknown = folders.filter((f) => !byName.has(f.name));
@@ -218,47 +315,52 @@ export class IdentityService {
 
     // Only folders whose entries changed since this process last saw them in step with their records are read.
     const repair: IdentityRecord[] = [];
-    const look: { identity: IdentityRecord; dir: string | null; mtime: number }[] = [];
+    const look: { identity: IdentityRecord; dir: string | null; stamp: string | null }[] = [];
     for (const identity of byName.values()) {
+      // A folder that is a symlink is never written through: the identity waits until a person replaces it.
+      if (refusedNames.has(identity.name)) continue;
       const folder = folderOf.get(identity.name);
       if (identity.state !== 'active') {
-        if (folder) repair.push(identity);
+        if (folder || pending.has(identity.id)) repair.push(identity);
         continue;
       }
       if (!folder) {
-        look.push({ identity, dir: null, mtime: 0 });
+        look.push({ identity, dir: null, stamp: null });
         continue;
       }
       const dir = join(root, folder.path);
-      const mtime = (await stat(dir)).mtimeMs;
-      if (checkedFolders.get(dir) !== mtime || folder.path !== identity.path) look.push({ identity, dir, mtime });
+      const stamp = await folderStamp(dir);
+      if (pending.has(identity.id) || checkedFolders.get(dir) !== stamp || folder.path !== identity.path) look.push({ identity, dir, stamp });
     }
     const pngs = look.length ? await this.identities.memberPngsOf(look.map((l) => l.identity.id)) : new Map<string, Set<string>>();
-    for (const { identity, dir, mtime } of look) {
+    for (const { identity, dir, stamp } of look) {
       const members = pngs.get(identity.id) ?? new Set<string>();
       if (!dir) {
-        if (members.size) {
-          result.missingFolders.push(identity.name);
+        if (members.size || pending.has(identity.id)) {
+          if (members.size) result.missingFolders.push(identity.name);
           repair.push(identity);
         }
         continue;
       }
       const listed = await listedPngs(dir);
-      const present = new Set((await readdir(dir)).filter((n) => n.toLowerCase().endsWith('.png')));
-      const gone = [...members].filter((p) => listed.has(p) && !present.has(p));
+      const entries = await readdir(dir, { withFileTypes: true });
+      const named = new Set(entries.map((e) => e.name));
+      // Only regular files count as present: a member file swapped for a link (or a folder) is rewritten.
+      const files = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
+      const gone = [...members].filter((p) => listed.has(p) && !named.has(p));
       if (gone.length) {
-        const decided = await this.rejectHandDeleted(root, identity, new Set(gone), actor);
+        const decided = await this.rejectHandDeleted(root, identity, new Set(gone));
         result.rejected.push(decided.entry);
         changed.push(decided.draft);
         continue;
       }
-      const same = listed.size === members.size && [...members].every((p) => listed.has(p) && present.has(p));
-      if (!same || !dir.endsWith(identity.path)) repair.push(identity);
-      else checkedFolders.set(dir, mtime);
+      const same = listed.size === members.size && [...members].every((p) => listed.has(p) && files.has(p));
+      if (!same || pending.has(identity.id) || !dir.endsWith(identity.path)) repair.push(identity);
+      else if (stamp) checkedFolders.set(dir, stamp);
     }
     if (repair.length) changed.push(...(await this.drafts(repair.map((r) => r.id))));
     if (changed.length) {
-      await this.writeOut(root, changed, new Map(), log, {
+      await this.writeOutOrFail(root, null, changed, new Map(), log, {
         jobId: 'sync',
         added: [],
         extended: changed.filter((d) => d.identity.state === 'active').map((d) => d.identity.name),
@@ -277,8 +379,13 @@ export class IdentityService {
     const read = await Promise.all(
       folders.map(async (f) => {
         try {
-          const parsed = JSON.parse(await readFile(join(root, f.path, FACESET_FILE), 'utf8')) as unknown;
-          return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+          // Untrusted: read without following a link, and made storable (no NUL or lone surrogates reach jsonb); the
+          // label is judged as written, before that (a label with NUL is dropped, not mended).
+          const raw = JSON.parse((await readFileNoFollow(join(root, f.path, FACESET_FILE))).toString('utf8')) as unknown;
+          if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null;
+          const { label, ...rest } = raw as Record<string, unknown>;
+          const json: Record<string, unknown> = { ...(jsonbSafe(rest) as Record<string, unknown>), label: labelFromFile(label) };
+          return json;
         } catch {
           return null; // no or unreadable faceset.json: an identity without members; its PNGs are left alone
         }
@@ -289,7 +396,8 @@ export class IdentityService {
       const out: { i: number; sha256: string; box: [number, number, number, number] }[] = [];
       raw.forEach((m, i) => {
         const { sha256, box, png } = (m ?? {}) as { sha256?: unknown; box?: unknown; png?: unknown };
-        if (typeof png === 'string' && typeof sha256 === 'string' && /^[0-9a-f]{64}$/i.test(sha256) && Array.isArray(box) && box.length === 4 && box.every((v) => typeof v === 'number')) {
+        // A member file name is a plain base name, or the member stays foreign (kept verbatim, never used as a path).
+        if (isPlainMemberName(png) && typeof sha256 === 'string' && /^[0-9a-f]{64}$/i.test(sha256) && Array.isArray(box) && box.length === 4 && box.every((v) => typeof v === 'number')) {
           out.push({ i, sha256: sha256.toLowerCase(), box: box as [number, number, number, number] });
         }
       });
@@ -337,7 +445,7 @@ export class IdentityService {
           thin: p.f.path.startsWith(`${THIN_DIR}/`),
           header: p.header,
           foreignMembers: p.foreign,
-          label: typeof p.label === 'string' && p.label ? p.label : null,
+          label: typeof p.label === 'string' ? p.label : null,
           ...(p.centroid ? { centroid: p.centroid, centroidModelPack: this.deps.modelPack } : {}),
         });
         lists.push({ identityId: identity.id, members: p.members });
@@ -348,7 +456,8 @@ export class IdentityService {
     });
   }
 
-  private async rejectHandDeleted(root: string, identity: IdentityRecord, gone: Set<string>, actor: string) {
+  /** PNGs deleted by hand are rejections; a person at the disk made them, so the actor is `local`, never a caller. */
+  private async rejectHandDeleted(root: string, identity: IdentityRecord, gone: Set<string>) {
     const [draft] = await this.drafts([identity.id]);
     const keys = draft!.members.filter((m) => gone.has(m.png));
     const before = [snapshot(draft!)];
@@ -358,9 +467,10 @@ export class IdentityService {
     const decisionId = await inTransaction(this.deps.db, async (client) => {
       const id = await this.decisions.insert(client, {
         outputRoot: root, identityId: identity.id, kind: 'reject', faceIds, identityIds: [identity.id],
-        detail: { source: 'disk', pngs: [...gone].sort() }, before, actor,
+        detail: { source: 'disk', pngs: [...gone].sort() }, before, actor: 'local',
       });
       await this.store(client, [draft!], id);
+      await this.identities.markDiskPending(client, [identity.id]);
       return id;
     });
     this.deps.log.info({ identity: identity.name, pngs: [...gone] }, 'hand-deleted PNGs recorded as rejections');
@@ -472,7 +582,7 @@ export class IdentityService {
         ...(vs.length ? { centroid: centroid(vs), centroidModelPack: modelPack } : {}),
       });
     });
-    const out = await materialiseIdentity(root, draft, this.deps);
+    const out = await materialiseIdentity(root, draft, this.materialiseDeps(this.deps.log));
     if (out.failed.length) {
       // Crops that could not be made are no members: the folder and the records must agree.
       const failed = new Set(out.failed);
@@ -487,11 +597,19 @@ export class IdentityService {
 
   /** Applies one decision: records it, rewrites the affected folders, faceset.json files and manifest, publishes. */
   async decide(id: string, input: DecisionInput, ctx: DecisionContext): Promise<{ identity: IdentityRecord; created: IdentityRecord | null; decisionId: string }> {
+    if (input.kind === 'label' && input.label) {
+      const why = labelProblem(input.label);
+      if (why) throw new IdentityRequestError(`body/label ${why}`);
+    }
     const first = await this.identities.get(id);
     if (!first) throw new IdentityNotFoundError(id);
+    // A caller that saw an older version learns it at once, without waiting for the root's turn (checked again there).
+    if (ctx.ifMatch !== undefined && ctx.ifMatch !== first.version) {
+      throw new IdentityConflictError(`identity ${first.name} is at version ${first.version}, not ${ctx.ifMatch} (If-Match): reload it`);
+    }
     const root = first.outputRoot;
     return this.deps.lock.withLock(root, async () => {
-      await this.syncLocked(root, 'local');
+      await this.syncLocked(root);
       const target = await this.identities.get(id);
       if (!target) throw new IdentityNotFoundError(id);
       if (ctx.ifMatch !== undefined && ctx.ifMatch !== target.version) {
@@ -500,7 +618,7 @@ export class IdentityService {
       if (input.kind === 'undo') return this.undoLocked(root, target, ctx);
       if (target.state !== 'active') throw new IdentityConflictError(`identity ${target.name} is ${target.state}: only undo applies to it`);
       return this.applyLocked(root, target, input, ctx);
-    });
+    }, { waitMs: this.lockWaitMs });
   }
 
   private async applyLocked(root: string, target: IdentityRecord, input: Exclude<DecisionInput, { kind: 'undo' }>, ctx: DecisionContext) {
@@ -534,11 +652,15 @@ export class IdentityService {
         rejectFaces(main, keys, encodeFaceId);
         break;
       case 'split': {
-        const number = Math.max(await this.identities.maxNumber(root), ...(await facesetFolders(root)).map((f) => facesetNumber(f.name) ?? 0), ...manifestNumbers(await readManifest(root))) + 1;
+        const onDisk = await facesetFolders(root);
+        const number = Math.max(await this.identities.maxNumber(root), ...[...onDisk.folders, ...onDisk.refused].map((f) => facesetNumber(f.name) ?? 0), ...manifestNumbers(await readManifest(root))) + 1;
         const name = facesetName(number);
         const { name: _n, ...header } = main.identity.header;
         created = { identity: { ...main.identity, id: '', name, number, label: null, state: 'active', mergedInto: null, header: { name, ...header, splitFrom: main.identity.name }, foreignMembers: [], version: 1 }, members: [], rejections: [] };
         splitOff(main, created, keys, encodeFaceId);
+        if (!main.members.length && !main.identity.foreignMembers.length) {
+          throw new IdentityRequestError(`body/faceIds names every face of ${main.identity.name}: a split must leave at least one face (to rename the identity, label it)`);
+        }
         detail.created = name;
         break;
       }
@@ -575,6 +697,8 @@ export class IdentityService {
     const all = created ? [...drafts, created] : drafts;
     await this.refreshDistances(all);
     for (const d of all) updatePlacement(d, thinBelowOf(d));
+    // A folder that is a symlink is refused before anything is recorded.
+    for (const d of all) await findFolder(root, d.identity.name);
 
     const decisionId = await inTransaction(this.deps.db, async (client) => {
       await this.identities.lockMany(client, involved);
@@ -589,10 +713,11 @@ export class IdentityService {
       });
       const versions = await this.store(client, all, decision);
       await this.decisions.setAfterVersions(client, decision, versions);
+      await this.identities.markDiskPending(client, all.map((d) => d.identity.id));
       return decision;
     });
     log.info({ decisionId, faces: keys.length, identities: all.map((d) => d.identity.name) }, 'decision recorded');
-    await this.writeOut(root, all, pngSources, log, eventOf(decisionId, all, created));
+    await this.writeOutOrFail(root, decisionId, all, pngSources, log, eventOf(decisionId, all, created));
     const fresh = await this.identities.get(target.id);
     return { identity: fresh!, created: created ? await this.identities.get(created.identity.id) : null, decisionId };
   }
@@ -615,10 +740,12 @@ export class IdentityService {
     const before = drafts.map((d) => snapshot(d));
     const restored = last.before.map((s): IdentityDraft => {
       const d = byId.get(s.id)!;
-      if (!s.existed) return { identity: { ...d.identity, state: 'deleted' }, members: d.members, rejections: [] };
+      // What the decision created is retired empty: its faces go back to where the snapshots had them.
+      if (!s.existed) return { identity: { ...d.identity, state: 'deleted' }, members: [], rejections: [] };
       return { identity: { ...d.identity, ...s.row }, members: s.members, rejections: s.rejections };
     });
     await this.refreshDistances(restored);
+    for (const d of restored) await findFolder(root, d.identity.name);
     const decisionId = await inTransaction(this.deps.db, async (client) => {
       await this.identities.lockMany(client, ids);
       const id = await this.decisions.insert(client, {
@@ -628,10 +755,11 @@ export class IdentityService {
       const versions = await this.store(client, restored, id);
       await this.decisions.setAfterVersions(client, id, versions);
       await this.decisions.markUndone(client, last.id, id);
+      await this.identities.markDiskPending(client, ids);
       return id;
     });
     log.info({ decisionId, undid: last.id, kind: last.kind }, 'decision undone');
-    await this.writeOut(root, restored, pngSources, log, eventOf(decisionId, restored, null));
+    await this.writeOutOrFail(root, decisionId, restored, pngSources, log, eventOf(decisionId, restored, null));
     return { identity: (await this.identities.get(target.id))!, created: null, decisionId };
   }
 
@@ -671,8 +799,19 @@ export class IdentityService {
    * passes: first every active folder gets its new PNGs (copied from the folders they leave) and faceset.json; only
    * then are PNGs that left removed and retired folders taken away, so no copy source is gone before it is copied.
    */
+  private async writeOutOrFail(root: string, decisionId: string | null, drafts: readonly IdentityDraft[], pngSources: PngSources, log: Logger, event: Omit<ManifestEvent, 'outputRoot'>): Promise<void> {
+    try {
+      await this.writeOut(root, drafts, pngSources, log, event);
+    } catch (err) {
+      if (err instanceof OutputRootRefusedError) throw err;
+      const file = failedFile(err, root);
+      log.error({ err, file, decisionId }, 'folders could not be written; they stay marked pending');
+      throw new OutputRootWriteError(root, file, decisionId, err);
+    }
+  }
+
   private async writeOut(root: string, drafts: readonly IdentityDraft[], pngSources: PngSources, log: Logger, event: Omit<ManifestEvent, 'outputRoot'>): Promise<void> {
-    const deps = { decodeImage: this.deps.decodeImage, log };
+    const deps = this.materialiseDeps(log);
     const active = drafts.filter((d) => d.identity.state === 'active');
     const listed = new Map<string, Set<string>>();
     for (const d of drafts) {
@@ -686,10 +825,11 @@ export class IdentityService {
       const out = await materialiseIdentity(root, d, deps, { pngSources, listedBefore: listed.get(d.identity.id)! });
       counts.set(d.identity.id, out.count);
       const dir = join(root, d.identity.path);
-      const s = await stat(dir).catch(() => null);
-      if (s) checkedFolders.set(dir, s.mtimeMs);
+      const stamp = await folderStamp(dir);
+      if (stamp) checkedFolders.set(dir, stamp);
     }
     await this.writeManifestFor(root, drafts.map((d) => d.identity), counts);
+    await this.identities.clearDiskPending(drafts.map((d) => d.identity.id));
     await this.deps.publish({ outputRoot: root, ...event }).catch((err: unknown) => log.warn({ err }, 'manifest event could not be published'));
   }
 
@@ -836,14 +976,16 @@ export class IdentityService {
     }
     let input: Buffer | null = null;
     for (const h of await this.identities.holdersOfFace(key)) {
-      if (h.identity.state !== 'active') continue;
-      input = await readFile(join(h.identity.outputRoot, h.identity.path, h.png)).catch(() => null);
+      if (h.identity.state !== 'active' || !isPlainMemberName(h.png)) continue;
+      // Never through a link: a member file (or set folder) pointing elsewhere is not shown; the source is.
+      const folder = await findFolder(h.identity.outputRoot, h.identity.name).catch(() => null);
+      if (folder) input = await readFileNoFollow(memberPath(join(h.identity.outputRoot, folder), h.png)).catch(() => null);
       if (input) break;
     }
     if (!input) {
       const [f] = (await this.faces.facesOfSources([key.sha256], key.modelPack)).filter((x) => x.faceIndex === key.faceIndex);
       if (!f) throw new FaceNotFoundError(faceId);
-      const paths = (await this.sources.aliasesOf(key.sha256)).map((a) => a.path).filter((p) => allowedRoots.some((r) => isInside(r, p)));
+      const paths = (await Promise.all((await this.sources.aliasesOf(key.sha256)).map((a) => realPathUnder(a.path, allowedRoots)))).filter((p): p is string => p !== null);
       for (const p of paths) {
         try {
           input = await renderCropPng(await this.deps.decodeImage(p), f.kps, THUMB_CROP);
@@ -874,11 +1016,15 @@ export class IdentityService {
     const [draft] = await this.drafts([id]);
     if (!draft) throw new IdentityNotFoundError(id);
     if (draft.identity.state !== 'active' || !draft.members.length) return null;
-    const file = join(draft.identity.outputRoot, contactSheetPath(draft.identity.name));
-    const have = await readFile(file).catch(() => null);
+    const root = draft.identity.outputRoot;
+    await realDirState(root, IDENTITY_SHEETS_DIR);
+    const file = join(root, contactSheetPath(draft.identity.name));
+    const have = await readFileNoFollow(file).catch(() => null);
     if (have) return have;
-    await writeIdentitySheet(draft.identity.outputRoot, draft.identity.name, join(draft.identity.outputRoot, draft.identity.path), draft.members, this.deps.log);
-    return readFile(file).catch(() => null);
+    const folder = await findFolder(root, draft.identity.name);
+    if (!folder) return null;
+    await writeIdentitySheet(root, draft.identity.name, join(root, folder), draft.members, this.deps.log);
+    return readFileNoFollow(file).catch(() => null);
   }
 
   /** Every decision that touched the identity, newest first. */
@@ -915,9 +1061,10 @@ function manifestNumbers(m: { facesets: unknown[]; thin_eras: unknown[] }): numb
   return [...m.facesets, ...m.thin_eras].map((e) => facesetNumber(String((e as { name?: unknown })?.name ?? '')) ?? 0);
 }
 
-/** faceset_NNN folders at the top level and under _thin/. */
-async function facesetFolders(root: string): Promise<{ name: string; path: string }[]> {
+/** faceset_NNN folders at the top level and under _thin/, and those refused (symlinks: never followed). */
+async function facesetFolders(root: string): Promise<{ folders: { name: string; path: string }[]; refused: { name: string; path: string; reason: string }[] }> {
   const out: { name: string; path: string }[] = [];
+  const refused: { name: string; path: string; reason: string }[] = [];
   for (const sub of ['', THIN_DIR]) {
     let entries: import('node:fs').Dirent[];
     try {
@@ -925,11 +1072,16 @@ async function facesetFolders(root: string): Promise<{ name: string; path: strin
     } catch {
       continue;
     }
-    for (const e of entries) if (e.isDirectory() && facesetNumber(e.name) !== null) out.push({ name: e.name, path: sub ? `${sub}/${e.name}` : e.name });
+    for (const e of entries) {
+      if (facesetNumber(e.name) === null) continue;
+      const path = sub ? `${sub}/${e.name}` : e.name;
+      if (e.isDirectory()) out.push({ name: e.name, path });
+      else if (e.isSymbolicLink()) refused.push({ name: e.name, path, reason: `${path} is a symlink: the service never writes through links in an output root` });
+    }
   }
   // Top level wins over _thin/ when both exist (a move interrupted between its two halves cannot happen: it is one rename).
   const seen = new Set<string>();
-  return out.filter((f) => (seen.has(f.name) ? false : (seen.add(f.name), true)));
+  return { folders: out.filter((f) => (seen.has(f.name) ? false : (seen.add(f.name), true))), refused };
 }
 
 export { placement, findFolder };

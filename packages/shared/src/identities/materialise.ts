@@ -1,11 +1,12 @@
 // Re-materialise identities from their records: folder, PNGs, faceset.json and contact sheet rewritten to match.
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Point } from '../engine/types';
 import { fsyncDir, writeFileAtomic } from '../export/atomic-write';
 import { FACESET_FILE, serializeFaceset } from '../export/faceset-file';
 import { TEMP_PREFIX, THIN_DIR } from '../export/output-root';
+import { isPlainMemberName, memberPath, readFileNoFollow, realDirState, realPathUnder, regularFiles } from '../export/root-guard';
 import { writeCrops, type CropRequest, type DecodeImage } from '../export/write-facesets';
 import type { Logger } from '../logger';
 import { renderContactSheet, SHEET_MAX } from '../report/contact-sheet';
@@ -23,6 +24,10 @@ const sheetsDrawn = new Map<string, string>();
 export interface MaterialiseDeps {
   decodeImage: DecodeImage;
   log: Logger;
+  /** Crops are made only from sources under these (BUCKET_ROOTS): a faceset.json may name any path. */
+  bucketRoots: readonly string[];
+  /** Paths the scans recorded for a photo (trusted, tried first) [only the member's listed sources]. */
+  sourcesOf?: (sha256: string) => Promise<string[]>;
 }
 
 export interface MaterialiseOptions {
@@ -47,21 +52,36 @@ export interface MaterialiseResult {
   failed: string[];
 }
 
-const isDir = async (p: string): Promise<boolean> => (await stat(p).catch(() => null))?.isDirectory() ?? false;
-const exists = async (p: string): Promise<boolean> => (await stat(p).catch(() => null)) !== null;
+const isFile = async (p: string): Promise<boolean> => (await stat(p).catch(() => null))?.isFile() ?? false;
 
-/** Where the identity's folder is on disk now: <name> or _thin/<name>, or null. */
+/**
+ * Where the identity's folder is on disk now: <name> or _thin/<name>, or null. A folder that is a symlink (or sits
+ * below one) is refused with OutputRootRefusedError: it would let a decision write and prune files elsewhere.
+ */
 export async function findFolder(root: string, name: string): Promise<string | null> {
-  for (const rel of [name, `${THIN_DIR}/${name}`]) if (await isDir(join(root, rel))) return rel;
+  for (const rel of [name, `${THIN_DIR}/${name}`]) if ((await realDirState(root, rel)) === 'dir') return rel;
   return null;
 }
 
+/** Member file names the folder's faceset.json lists: only plain base names (anything else is never a path). */
 export async function listedPngs(dir: string): Promise<Set<string>> {
   try {
-    const json = JSON.parse(await readFile(join(dir, FACESET_FILE), 'utf8')) as { members?: { png?: unknown }[] };
-    return new Set((json.members ?? []).map((m) => m?.png).filter((p): p is string => typeof p === 'string'));
+    const json = JSON.parse((await readFileNoFollow(join(dir, FACESET_FILE))).toString('utf8')) as { members?: { png?: unknown }[] };
+    const members = Array.isArray(json?.members) ? json.members : [];
+    return new Set(members.map((m) => (m as { png?: unknown } | null)?.png).filter((p): p is string => isPlainMemberName(p)));
   } catch {
     return new Set();
+  }
+}
+
+/** Copies a member file without following a symlink at either end: read with O_NOFOLLOW, written to a new file. */
+async function copyNoFollow(from: string, to: string): Promise<void> {
+  const data = await readFileNoFollow(from);
+  const fh = await open(to, 'wx');
+  try {
+    await fh.writeFile(data);
+  } finally {
+    await fh.close();
   }
 }
 
@@ -86,6 +106,7 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
   }
 
   const target = join(root, identity.path);
+  await realDirState(root, dirname(identity.path));
   await mkdir(join(target, '..'), { recursive: true });
   let work = target;
   let fresh = false;
@@ -109,8 +130,8 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
       members: [...members.map((m) => m.entry), ...identity.foreignMembers],
     };
     await writeFileAtomic(join(work, FACESET_FILE), serializeFaceset(file));
-    const keep = new Set([...members.map((m) => m.png), ...identity.foreignMembers.map((m) => (m as { png?: string })?.png)]);
-    if (!opts.keepStale) for (const png of before) if (!keep.has(png)) await rm(join(work, png), { force: true });
+    const keep = new Set([...members.map((m) => m.png), ...identity.foreignMembers.map((m) => (m as { png?: unknown })?.png).filter((p) => isPlainMemberName(p))]);
+    if (!opts.keepStale) for (const png of before) if (!keep.has(png) && isPlainMemberName(png)) await rm(memberPath(work, png), { force: true });
     if (fresh) {
       await fsyncDir(work);
       await rename(work, target);
@@ -126,29 +147,45 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
 
 /** Copies PNGs from `pngSources` where given, crops the rest from their sources; returns png → reason for failures. */
 async function writeMissingPngs(root: string, dir: string, draft: IdentityDraft, deps: MaterialiseDeps, opts: MaterialiseOptions): Promise<Map<string, string>> {
-  const have = new Set(await readdir(dir));
+  // Only regular files count: a member name that is a symlink (or a folder) is replaced by a real crop.
+  const have = await regularFiles(dir);
   const crops: (CropRequest & { png: string })[] = [];
-  for (const m of draft.members) {
-    if (have.has(m.png)) continue;
-    const src = opts.pngSources?.get(faceKeyOf(m));
-    const srcFolder = src ? await findFolder(root, src.folder) : null;
-    const from = src && srcFolder ? join(root, srcFolder, src.png) : null;
-    const tmp = join(dir, `${TEMP_PREFIX}${randomBytes(4).toString('hex')}-${m.png}`);
-    if (from && (await exists(from))) {
-      await copyFile(from, tmp);
-      await rename(tmp, join(dir, m.png));
-      continue;
-    }
-    const e = m.entry as { sources?: unknown; kps?: unknown };
-    const paths = Array.isArray(e.sources) ? (e.sources as string[]) : [];
-    const kps = Array.isArray(e.kps) && e.kps.length === 5 ? (e.kps as [Point, Point, Point, Point, Point]) : null;
-    if (!kps) continue;
-    crops.push({ face: { sha256: m.sha256, faceIndex: m.faceIndex, kps, paths }, file: tmp, png: m.png });
-  }
   const failed = new Map<string, string>();
   for (const m of draft.members) {
-    const kps = (m.entry as { kps?: unknown }).kps;
-    if (!have.has(m.png) && !Array.isArray(kps) && !opts.pngSources?.has(faceKeyOf(m)) && !(await exists(join(dir, m.png)))) failed.set(m.png, 'no keypoints to crop from');
+    if (!isPlainMemberName(m.png)) {
+      failed.set(m.png, 'not a plain file name');
+      continue;
+    }
+    if (have.has(m.png)) continue;
+    const src = opts.pngSources?.get(faceKeyOf(m));
+    const srcFolder = src && isPlainMemberName(src.png) ? await findFolder(root, src.folder) : null;
+    const from = src && srcFolder ? memberPath(join(root, srcFolder), src.png) : null;
+    const tmp = join(dir, `${TEMP_PREFIX}${randomBytes(4).toString('hex')}-${m.png}`);
+    if (from && (await isFile(from))) {
+      try {
+        await copyNoFollow(from, tmp);
+        await rename(tmp, memberPath(dir, m.png));
+        continue;
+      } catch {
+        await rm(tmp, { force: true }); // a link or unreadable file: cropped from its source instead
+      }
+    }
+    const e = m.entry as { sources?: unknown; kps?: unknown };
+    const listed = Array.isArray(e.sources) ? e.sources.filter((p): p is string => typeof p === 'string') : [];
+    // The scans' own paths of the photo first; then faceset.json's, which may name anything: only paths under
+    // BUCKET_ROOTS are ever decoded.
+    const recorded = (await deps.sourcesOf?.(m.sha256)) ?? [];
+    const paths = [...new Set((await Promise.all([...recorded, ...listed].map((p) => realPathUnder(p, deps.bucketRoots)))).filter((p): p is string => p !== null))];
+    const kps = Array.isArray(e.kps) && e.kps.length === 5 ? (e.kps as [Point, Point, Point, Point, Point]) : null;
+    if (!kps) {
+      failed.set(m.png, 'no keypoints to crop from');
+      continue;
+    }
+    if (!paths.length) {
+      failed.set(m.png, listed.length ? 'no source lies under BUCKET_ROOTS' : 'no source to crop from');
+      continue;
+    }
+    crops.push({ face: { sha256: m.sha256, faceIndex: m.faceIndex, kps, paths }, file: tmp, png: m.png });
   }
   if (!crops.length) return failed;
   const size = opts.exportSize ?? exportSizeOf(draft);
@@ -156,7 +193,7 @@ async function writeMissingPngs(root: string, dir: string, draft: IdentityDraft,
   for (const [i, c] of crops.entries()) {
     const why = reasons.get(i);
     if (why) failed.set(c.png, why);
-    else await rename(c.file, join(dir, c.png));
+    else await rename(c.file, memberPath(dir, c.png));
   }
   return failed;
 }
@@ -171,7 +208,7 @@ export async function writeIdentitySheet(root: string, name: string, dir: string
   const file = join(root, contactSheetPath(name));
   try {
     const dist = (m: (typeof members)[number]) => ((m.entry as { distance?: unknown }).distance as number | undefined) ?? 1;
-    const pngs = [...members].sort((a, b) => dist(a) - dist(b)).map((m) => join(dir, m.png));
+    const pngs = [...members].sort((a, b) => dist(a) - dist(b)).filter((m) => isPlainMemberName(m.png)).map((m) => join(dir, m.png));
     if (!pngs.length) {
       await rm(file, { force: true });
       sheetsDrawn.delete(file);
@@ -179,9 +216,13 @@ export async function writeIdentitySheet(root: string, name: string, dir: string
     }
     // A label or a change beyond the sheet's first SHEET_MAX faces leaves the picture as it is: not drawn again.
     const signature = pngs.slice(0, SHEET_MAX).join('\n');
-    if (sheetsDrawn.get(file) === signature && (await exists(file))) return;
+    if (sheetsDrawn.get(file) === signature && (await isFile(file))) return;
+    await realDirState(root, IDENTITY_SHEETS_DIR);
     await mkdir(join(root, IDENTITY_SHEETS_DIR), { recursive: true });
-    await writeFileAtomic(file, await renderContactSheet(pngs));
+    // Read without following links: a member file swapped for a symlink never draws another file into the sheet.
+    const images = (await Promise.all(pngs.slice(0, SHEET_MAX).map((p) => readFileNoFollow(p).catch(() => null)))).filter((b): b is Buffer => b !== null);
+    if (!images.length) return;
+    await writeFileAtomic(file, await renderContactSheet(images));
     sheetsDrawn.set(file, signature);
   } catch (err) {
     log.warn({ err, identity: name }, 'identity contact sheet could not be written');

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '@facesets/shared/config';
 import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import { createPgAdvisoryLock } from '@facesets/shared/db/locks.repository';
-import { createDb, type Db } from '@facesets/shared/db/pool';
+import { createDb, createLockDb, type Db } from '@facesets/shared/db/pool';
 import { createRedisManifestPublisher, manifestChannel } from '@facesets/shared/events/manifest-events';
 import { EraService } from '@facesets/shared/eras/era-service';
 import { IdentityService } from '@facesets/shared/identities/identity-service';
@@ -83,10 +83,15 @@ export const queuesPlugin = fp(
 /** The identity service: decisions write output roots under the same advisory lock jobs take, and publish alike. */
 export const identitiesPlugin = fp(
   async (app: FastifyInstance, opts: { config: Config }) => {
-    const publish = createRedisManifestPublisher(app.queues.redis, manifestChannel(opts.config.queuePrefix));
+    const publish = createRedisManifestPublisher(app.queues.redis, manifestChannel(opts.config.queuePrefix, opts.config.redisUrl));
+    // Lock sessions come from a pool of their own: waiting for a root never takes a client the work needs.
+    const lockDb = createLockDb(opts.config.databaseUrl, 'facesets-api-locks');
+    app.addHook('onClose', async () => lockDb.end());
     const deps = {
       db: app.db,
-      lock: createPgAdvisoryLock(app.db),
+      lock: createPgAdvisoryLock(lockDb),
+      bucketRoots: opts.config.bucketRoots,
+      outputRoots: opts.config.outputRoots,
       decodeImage: (path: string) => decodeImage(path, { maxPixels: opts.config.maxImagePixels }),
       publish,
       log: app.log as unknown as Logger,

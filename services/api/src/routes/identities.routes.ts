@@ -40,12 +40,16 @@ const identitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const actor = actorOf(app.config.apiToken);
 
   async function outputRoot(field: string, value: string): Promise<string> {
+    let root: string;
     try {
-      return await resolveAllowedDir(field, value, app.config.outputRoots, 'OUTPUT_ROOTS');
+      root = await resolveAllowedDir(field, value, app.config.outputRoots, 'OUTPUT_ROOTS');
     } catch (err) {
       if (err instanceof PathValidationError) throw badRequest(err.message);
       throw err;
     }
+    const why = await service.rootConflict(root);
+    if (why) throw badRequest(`${field} ${why}: ${value}`);
+    return root;
   }
 
   /** Runs one decision and answers with the identity it names (or the one it made), ETag = its version. */
@@ -70,7 +74,7 @@ const identitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { state, limit, cursor } = request.query;
       const root = request.query.outputRoot === undefined ? undefined : await outputRoot('querystring/outputRoot', request.query.outputRoot);
-      if (root) await service.sync(root, actor);
+      if (root) await service.sync(root);
       try {
         const page = await service.identities.page({ ...(root ? { outputRoot: root } : {}), ...(state ? { state } : {}), limit: limit ?? 100, ...(cursor ? { cursor } : {}) });
         return {
@@ -275,7 +279,7 @@ const identitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: SyncResultSchema, 400: errorRef, 401: errorRef },
       },
     },
-    async (request) => service.sync(await outputRoot('body/outputRoot', request.body.outputRoot), actor),
+    async (request) => service.sync(await outputRoot('body/outputRoot', request.body.outputRoot)),
   );
 };
 

@@ -23,7 +23,7 @@ import {
 } from '../schemas/job.schemas';
 
 const jobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const service = new JobsService({ config: app.config, jobs: app.jobs, queues: app.queues, log: app.log as unknown as Logger });
+  const service = new JobsService({ config: app.config, rootConflict: (root, bucket) => app.identities.rootConflict(root, bucket), jobs: app.jobs, queues: app.queues, log: app.log as unknown as Logger });
 
   app.post(
     '/jobs',

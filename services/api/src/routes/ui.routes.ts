@@ -29,6 +29,8 @@ const uiRoutes: FastifyPluginAsync<UiOptions> = async (app, opts) => {
     return;
   }
 
+  // Only this origin's own files: the page never loads anything from elsewhere (also on /ui/index.html itself).
+  const CSP = "default-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
   await app.register(fastifyStatic, {
     root,
     prefix: '/ui/',
@@ -41,14 +43,12 @@ const uiRoutes: FastifyPluginAsync<UiOptions> = async (app, opts) => {
       const hashed = /[\\/]assets[\\/][^\\/]+-[A-Z0-9]{8}\.(js|css|map)$/.test(path);
       reply.header('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
       reply.header('x-content-type-options', 'nosniff');
+      reply.header('content-security-policy', CSP);
     },
   });
   for (const url of ['/ui', '/ui/']) {
     app.get(url, { schema: { hide: true } }, (_request, reply) =>
-      reply
-        // Only this origin's own files: the page never loads anything from elsewhere.
-        .header('content-security-policy', "default-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
-        .sendFile('index.html'),
+      reply.header('content-security-policy', CSP).sendFile('index.html'),
     );
   }
 };
