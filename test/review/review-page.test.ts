@@ -225,14 +225,28 @@ describe('the review page', () => {
   it('splits faces off (click, shift-click) into a new identity and moves one back, by clicking', async () => {
     const before = (await setsOnDisk()).find((s) => s.name === firstAmy)!;
     const faces = page.getByTestId('face');
-    await faces.nth(1).click();
-    await faces.nth(2).click({ modifiers: ['Shift'] });
-    await page.getByTestId('actionbar').filter({ hasText: '2 faces selected' }).waitFor();
-    await page.getByRole('button', { name: 'Split into a new identity' }).click();
-    const done = page.getByTestId('notice').filter({ hasText: 'Split 2 faces into' });
-    await done.waitFor();
-    const newName = /into (faceset_\d{3})/.exec((await done.textContent()) ?? '')![1]!;
+    const splitTwo = async () => {
+      await faces.nth(1).click();
+      await faces.nth(2).click({ modifiers: ['Shift'] });
+      await page.getByTestId('actionbar').filter({ hasText: '2 faces selected' }).waitFor();
+      await page.getByRole('button', { name: 'Split into a new identity' }).click();
+      const notice = page.getByTestId('notice').filter({ hasText: 'Split 2 faces into' });
+      await notice.waitFor();
+      return { notice, name: /into (faceset_\d{3})/.exec((await notice.textContent()) ?? '')![1]! };
+    };
+    // The undo the page offers after a split puts both folders back as they were (it answered 500 before).
+    const first = await splitTwo();
+    expect(await first.notice.getByRole('button', { name: `Open ${first.name}` }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Undo last decision' }).click();
+    await page.getByTestId('notice').filter({ hasText: 'Undid' }).waitFor();
+    await expect.poll(() => page.getByTestId('face').count()).toBe(before.pngs.length);
     let sets = await setsOnDisk();
+    expect(sets.find((s) => s.name === first.name)).toBeUndefined();
+    expect(sets.find((s) => s.name === firstAmy)!.pngs).toEqual(before.pngs);
+
+    const { notice: done, name: newName } = await splitTwo();
+    expect(newName).not.toBe(first.name); // a retired name is never used again
+    sets = await setsOnDisk();
     const split = sets.find((s) => s.name === newName)!;
     expect(split.pngs).toHaveLength(2);
     expect(split.people).toEqual(['amy']);
