@@ -157,6 +157,7 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
       await callbacks.close().catch(() => undefined);
       await partQueue.close().catch(() => undefined);
       await kernel.close();
+      await deps.identities.settled();
       await lockDb.end().catch(() => undefined);
       await Promise.all([
         connection.quit().catch(() => connection.disconnect()),

@@ -22,6 +22,7 @@ import { REPORTS_DIR } from '../report/markdown';
 import type { DecodeImage, WrittenSet } from '../export/write-facesets';
 import type { Logger } from '../logger';
 import { DEFAULT_PARAMS } from '../params';
+import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 import { renderCropPng } from '../export/crops';
 import { isInside, overlappingRoot } from '../jobs/paths';
@@ -29,7 +30,7 @@ import { labelFromFile, labelProblem } from './label';
 import type { DecisionKind, FaceOrigin, IdentitySummary, Suggestions, SyncResult } from './contracts';
 import { decodeFaceId, encodeFaceId, faceKeyOf, type FaceKey } from './face-id';
 import { applyIdentities, type IdentityManifestState } from './manifest-entries';
-import { contactSheetPath, findFolder, IDENTITY_SHEETS_DIR, listedPngs, materialiseIdentity, writeIdentitySheet, type PngSources } from './materialise';
+import { contactSheetPath, findFolder, IDENTITY_SHEETS_DIR, listedPngs, materialiseIdentity, sheetsSettled, writeIdentitySheet, type PngSources } from './materialise';
 import {
   assignFaces,
   FaceNotInIdentityError,
@@ -165,8 +166,8 @@ export const SUGGEST_UPPER = 0.62;
 const UNCERTAIN_FAR = 12;
 /** Thumbnails come from PNG crops of this side when no identity holds the face. */
 const THUMB_CROP = 256;
-const THUMB_CACHE = 4000;
-const thumbCache = new Map<string, Buffer>();
+/** Thumbnails served, by (face, size, format): about 4 kB each. */
+const thumbCache = new LRUCache<string, Buffer>({ max: 4000 });
 
 /** A face id that no face record has (any more). */
 export class FaceNotFoundError extends Error {
@@ -819,10 +820,10 @@ export class IdentityService {
       listed.set(d.identity.id, folder ? await listedPngs(join(root, folder)) : new Set());
     }
     // A single identity copies from nowhere else: one pass is enough.
-    if (active.length > 1) for (const d of active) await materialiseIdentity(root, d, deps, { pngSources, keepStale: true });
+    if (active.length > 1) for (const d of active) await materialiseIdentity(root, d, deps, { pngSources, keepStale: true, sheet: 'later' });
     const counts = new Map<string, number>();
     for (const d of [...active, ...drafts.filter((d) => d.identity.state !== 'active')]) {
-      const out = await materialiseIdentity(root, d, deps, { pngSources, listedBefore: listed.get(d.identity.id)! });
+      const out = await materialiseIdentity(root, d, deps, { pngSources, listedBefore: listed.get(d.identity.id)!, sheet: 'later' });
       counts.set(d.identity.id, out.count);
       const dir = join(root, d.identity.path);
       const stamp = await folderStamp(dir);
@@ -969,11 +970,7 @@ export class IdentityService {
     if (!key) throw new IdentityRequestError(`params/faceId is not a face id: ${faceId}`);
     const cacheKey = `${faceId}:${size}:${format}`;
     const hit = thumbCache.get(cacheKey);
-    if (hit) {
-      thumbCache.delete(cacheKey);
-      thumbCache.set(cacheKey, hit);
-      return hit;
-    }
+    if (hit) return hit;
     let input: Buffer | null = null;
     for (const h of await this.identities.holdersOfFace(key)) {
       if (h.identity.state !== 'active' || !isPlainMemberName(h.png)) continue;
@@ -999,7 +996,6 @@ export class IdentityService {
     const img = sharp(input).resize(size, size, { fit: 'cover' });
     const out = format === 'png' ? await img.png().toBuffer() : await img.webp({ quality: 80 }).toBuffer();
     thumbCache.set(cacheKey, out);
-    if (thumbCache.size > THUMB_CACHE) thumbCache.delete(thumbCache.keys().next().value!);
     return out;
   }
 
@@ -1019,12 +1015,18 @@ export class IdentityService {
     const root = draft.identity.outputRoot;
     await realDirState(root, IDENTITY_SHEETS_DIR);
     const file = join(root, contactSheetPath(draft.identity.name));
+    await sheetsSettled(file);
     const have = await readFileNoFollow(file).catch(() => null);
     if (have) return have;
     const folder = await findFolder(root, draft.identity.name);
     if (!folder) return null;
     await writeIdentitySheet(root, draft.identity.name, join(root, folder), draft.members, this.deps.log);
     return readFileNoFollow(file).catch(() => null);
+  }
+
+  /** Resolves when every contact sheet a decision queued is written (call before closing). */
+  settled(): Promise<void> {
+    return sheetsSettled();
   }
 
   /** Every decision that touched the identity, newest first. */

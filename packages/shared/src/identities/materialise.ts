@@ -1,7 +1,9 @@
 // Re-materialise identities from their records: folder, PNGs, faceset.json and contact sheet rewritten to match.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { LRUCache } from 'lru-cache';
+import sharp from 'sharp';
 import type { Point } from '../engine/types';
 import { fsyncDir, writeFileAtomic } from '../export/atomic-write';
 import { FACESET_FILE, serializeFaceset } from '../export/faceset-file';
@@ -9,7 +11,7 @@ import { TEMP_PREFIX, THIN_DIR } from '../export/output-root';
 import { isPlainMemberName, memberPath, readFileNoFollow, realDirState, realPathUnder, regularFiles } from '../export/root-guard';
 import { writeCrops, type CropRequest, type DecodeImage } from '../export/write-facesets';
 import type { Logger } from '../logger';
-import { renderContactSheet, SHEET_MAX } from '../report/contact-sheet';
+import { renderContactSheet, SHEET_MAX, SHEET_THUMB } from '../report/contact-sheet';
 import { REPORTS_DIR } from '../report/markdown';
 import { faceKeyOf } from './face-id';
 import type { IdentityDraft } from './records';
@@ -20,6 +22,49 @@ export const contactSheetPath = (name: string): string => `${IDENTITY_SHEETS_DIR
 
 /** Per-process memory of what each contact sheet shows (its PNG list), so an unchanged one is not drawn again. */
 const sheetsDrawn = new Map<string, string>();
+
+/**
+ * Contact sheets of decisions are drawn when the process has been quiet for SHEET_QUIET_MS: a decision answers
+ * without waiting for its picture (drawing 64 thumbnails would be most of what it costs, and would slow the next
+ * one down), a burst of decisions on one identity draws its sheet once, and only the latest change of each sheet is
+ * drawn. Reading a sheet (and closing) draws what is due first. Every write is atomic: readers see old or new.
+ */
+const SHEET_QUIET_MS = 750;
+const sheetsDue = new Map<string, () => Promise<void>>();
+let drawing: Promise<void> = Promise.resolve();
+let quietTimer: NodeJS.Timeout | null = null;
+
+function drawDue(only?: string): Promise<void> {
+  const tasks = only ? (sheetsDue.has(only) ? [sheetsDue.get(only)!] : []) : [...sheetsDue.values()];
+  if (only) sheetsDue.delete(only);
+  else sheetsDue.clear();
+  drawing = drawing.then(async () => {
+    for (const t of tasks) await t().catch(() => undefined); // each task logs its own failure
+  });
+  return drawing;
+}
+
+/** Draws (or removes) one sheet: now, after every earlier task; or later, when the process is quiet. */
+function queueSheet(file: string, task: () => Promise<void>, when: 'now' | 'later'): Promise<void> {
+  sheetsDue.set(file, task);
+  if (when === 'now') return drawDue(file);
+  if (quietTimer) clearTimeout(quietTimer);
+  quietTimer = setTimeout(() => {
+    quietTimer = null;
+    void drawDue();
+  }, SHEET_QUIET_MS);
+  quietTimer.unref();
+  return Promise.resolve();
+}
+
+/** Resolves when the contact sheets due so far (of one file, or all) are written: before reading one, on close. */
+export async function sheetsSettled(file?: string): Promise<void> {
+  if (!file && quietTimer) {
+    clearTimeout(quietTimer);
+    quietTimer = null;
+  }
+  await drawDue(file);
+}
 
 export interface MaterialiseDeps {
   decodeImage: DecodeImage;
@@ -39,6 +84,8 @@ export interface MaterialiseOptions {
   keepStale?: boolean;
   /** PNGs the folder's faceset.json listed before the change [read now]: those that are no members are removed. */
   listedBefore?: Set<string>;
+  /** Draw the contact sheet before returning ('now'), or queue it and return ('later': decisions) ['now']. */
+  sheet?: 'now' | 'later';
 }
 
 /** face key → the identity folder (by name, wherever it sits now) and PNG name holding its crop. */
@@ -101,7 +148,11 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
       await fsyncDir(join(root, current, '..'));
       await rm(gone, { recursive: true, force: true });
     }
-    await rm(join(root, contactSheetPath(identity.name)), { force: true });
+    const sheet = join(root, contactSheetPath(identity.name));
+    await queueSheet(sheet, async () => {
+      await rm(sheet, { force: true });
+      sheetsDrawn.delete(sheet);
+    }, opts.sheet ?? 'now');
     return { count: 0, written: false, removed: current !== null, failed: [] };
   }
 
@@ -137,7 +188,12 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
       await rename(work, target);
       await fsyncDir(join(target, '..'));
     }
-    if (!opts.keepStale) await writeIdentitySheet(root, identity.name, target, members, deps.log);
+    // A change that left this folder's faces as they were (a label, the other side of a move) keeps its picture.
+    const sheet = join(root, contactSheetPath(identity.name));
+    const same = !fresh && before.size === members.length && members.every((m) => before.has(m.png)) && (await isFile(sheet));
+    if (!opts.keepStale && !same) {
+      await queueSheet(sheet, () => writeIdentitySheet(root, identity.name, target, members, deps.log), opts.sheet ?? 'now');
+    }
     for (const png of failed.keys()) deps.log.warn({ identity: identity.name, png, reason: failed.get(png) }, 'member crop could not be made');
     return { count: members.length + identity.foreignMembers.length, written: true, removed: false, failed: [...failed.keys()] };
   } finally {
@@ -203,6 +259,28 @@ function exportSizeOf(d: IdentityDraft): number {
   return typeof v === 'number' && v >= 16 ? v : 512;
 }
 
+/**
+ * Thumbnails of member files as the sheet shows them, by path and the file's identity (inode, size, mtime): a sheet
+ * redrawn after a decision decodes only the faces it did not show before. About 10 kB each, 32 MB in all.
+ */
+const cells = new LRUCache<string, Buffer>({ maxSize: 32 * 1024 * 1024, sizeCalculation: (b) => b.length });
+
+async function sheetCell(path: string): Promise<Buffer | null> {
+  const info = await lstat(path).catch(() => null);
+  if (!info?.isFile()) return null;
+  const key = `${path}\0${info.ino}:${info.size}:${info.mtimeMs}`;
+  const hit = cells.get(key);
+  if (hit) return hit;
+  try {
+    // Read without following links: a member file swapped for a symlink never draws another file into the sheet.
+    const cell = await sharp(await readFileNoFollow(path)).resize(SHEET_THUMB, SHEET_THUMB, { fit: 'cover' }).png({ compressionLevel: 1 }).toBuffer();
+    cells.set(key, cell);
+    return cell;
+  } catch {
+    return null;
+  }
+}
+
 /** Writes (or removes, when empty) the identity's contact sheet from the PNGs in `dir`, nearest the centroid first. */
 export async function writeIdentitySheet(root: string, name: string, dir: string, members: IdentityDraft['members'], log: Logger): Promise<void> {
   const file = join(root, contactSheetPath(name));
@@ -219,8 +297,7 @@ export async function writeIdentitySheet(root: string, name: string, dir: string
     if (sheetsDrawn.get(file) === signature && (await isFile(file))) return;
     await realDirState(root, IDENTITY_SHEETS_DIR);
     await mkdir(join(root, IDENTITY_SHEETS_DIR), { recursive: true });
-    // Read without following links: a member file swapped for a symlink never draws another file into the sheet.
-    const images = (await Promise.all(pngs.slice(0, SHEET_MAX).map((p) => readFileNoFollow(p).catch(() => null)))).filter((b): b is Buffer => b !== null);
+    const images = (await Promise.all(pngs.slice(0, SHEET_MAX).map((p) => sheetCell(p)))).filter((b): b is Buffer => b !== null);
     if (!images.length) return;
     await writeFileAtomic(file, await renderContactSheet(images));
     sheetsDrawn.set(file, signature);

@@ -99,6 +99,8 @@ export const identitiesPlugin = fp(
     };
     const identities = new IdentityService(deps);
     app.decorate('identities', identities);
+    // Contact sheets decisions queued are written before the process lets go of anything.
+    app.addHook('onClose', async () => identities.settled());
     // Era splits on request (issue 8): the same deps, the same lock.
     app.decorate('eras', new EraService({ ...deps, identities }));
   },
