@@ -190,6 +190,46 @@ describe('what an output root holds is untrusted', () => {
     expect(refused.json().message).toMatch(/_reports is a symlink/);
   });
 
+  it('3c. more of the kind: a file where a set folder was, faceset.json as a link, garbage keypoints', async () => {
+    const outsideJson = join(outside, 'faceset-outside.json');
+    const { root, byName } = await copyRoot('odd-entries', async (r) => {
+      // faceset_003's faceset.json points outside; faceset_002's keypoints are not numbers.
+      await cp(join(r, 'faceset_003', 'faceset.json'), outsideJson);
+      await rm(join(r, 'faceset_003', 'faceset.json'));
+      await symlink(outsideJson, join(r, 'faceset_003', 'faceset.json'));
+      const file = join(r, 'faceset_002', 'faceset.json');
+      const json = await readJson(file);
+      for (const m of json.members as Json[]) m.kps = ['a', 'b', 'c', 'd', 'e'];
+      await writeFile(file, JSON.stringify(json));
+    });
+    const outsideBefore = await readFile(outsideJson, 'utf8');
+    // A link is not read: the folder is adopted as a set without known members, and writing it replaces the link.
+    const linked = await detail(byName.get('faceset_003')!.id);
+    expect(linked.faces).toHaveLength(0);
+    const labelled = await call('PATCH', `/identities/${linked.id}`, { label: 'Linked' });
+    expect(labelled.statusCode).toBe(200);
+    const at = join(root, labelled.json<IdentityDetail>().path, 'faceset.json'); // moved to _thin/: it has no faces
+    expect((await lstat(at)).isSymbolicLink()).toBe(false);
+    expect((await readJson(at)).label).toBe('Linked');
+    expect(await readFile(outsideJson, 'utf8')).toBe(outsideBefore);
+    // Keypoints are the engine's, not the file's: a delete and its undo crop every face again.
+    const odd = await detail(byName.get('faceset_002')!.id);
+    expect(odd.faces.length).toBeGreaterThan(0);
+    expect((await call('DELETE', `/identities/${odd.id}`)).statusCode).toBe(200);
+    expect((await call('POST', `/identities/${odd.id}/undo`)).statusCode).toBe(200);
+    await expectFolderMatches(root, await detail(odd.id));
+    // A plain file where a set folder was: left alone and named; the other sets go on.
+    const gone = await detail(byName.get('faceset_001')!.id);
+    await rm(join(root, gone.path), { recursive: true });
+    await writeFile(join(root, gone.path), 'not a folder');
+    const sync = await call('POST', '/output-roots/sync', { outputRoot: root });
+    expect(sync.statusCode, sync.body).toBe(200);
+    expect(sync.json().refused).toEqual([{ name: 'faceset_001', reason: expect.stringMatching(/is not a folder/) }]);
+    expect((await call('POST', `/identities/${gone.id}/reject`, { faceIds: [gone.faces[0]!.id] })).statusCode).toBe(409);
+    expect(await readFile(join(root, gone.path), 'utf8')).toBe('not a folder');
+    expect((await call('PATCH', `/identities/${odd.id}`, { label: 'Fine' })).statusCode).toBe(200);
+  });
+
   it('4. a root inside or around a known root is refused, for a sync and for a job', async () => {
     for (const nested of [join(base, 'faceset_001'), env.outputDir]) {
       const res = await call('POST', '/output-roots/sync', { outputRoot: nested });

@@ -1,6 +1,6 @@
 // An output root's own files are untrusted input: member names, symlinks and folders are checked before any use.
 import { constants } from 'node:fs';
-import { lstat, open, readdir, realpath } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { isInside } from '../jobs/paths';
 
@@ -56,11 +56,33 @@ export async function realDirState(root: string, rel: string): Promise<'missing'
   return 'dir';
 }
 
+/**
+ * Creates the folders of `rel` below `root` one by one (never `root` itself: a root that is gone stays gone), each
+ * checked to be a real folder, not a link.
+ */
+export async function ensureRealDir(root: string, rel: string): Promise<void> {
+  const top = await lstat(root).catch(() => null);
+  if (!top?.isDirectory()) throw Object.assign(new Error(`output root ${root} does not exist any more`), { path: root, code: 'ENOENT' });
+  let at = root;
+  for (const part of rel.split('/').filter((p) => p !== '' && p !== '.')) {
+    at = join(at, part);
+    await mkdir(at).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+  }
+  await realDirState(root, rel);
+}
+
+/** Largest file of an output root the service reads whole (faceset.json, manifest.json): 64 MB. */
+export const MAX_READ_BYTES = 64 * 1024 * 1024;
+
 /** Reads a regular file without following a symlink at its last part (O_NOFOLLOW); a link or non-file is refused. */
-export async function readFileNoFollow(path: string): Promise<Buffer> {
+export async function readFileNoFollow(path: string, maxBytes = MAX_READ_BYTES): Promise<Buffer> {
   const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
-    if (!(await fh.stat()).isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'EISDIR' });
+    const info = await fh.stat();
+    if (!info.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'EISDIR', path });
+    if (info.size > maxBytes) throw Object.assign(new Error(`${path} is larger than ${maxBytes} bytes: not read`), { code: 'EFBIG', path });
     return await fh.readFile();
   } finally {
     await fh.close();

@@ -248,6 +248,11 @@ export class IdentityService {
     };
   }
 
+  /** Real paths of OUTPUT_ROOTS (those that exist). */
+  private async allowedRoots(): Promise<string[]> {
+    return (await Promise.all(this.deps.outputRoots.map((r) => realpath(r).catch(() => null)))).filter((r): r is string => r !== null);
+  }
+
   private get lockWaitMs(): number {
     return this.deps.decisionLockWaitMs ?? DECISION_LOCK_WAIT_MS;
   }
@@ -267,8 +272,7 @@ export class IdentityService {
    * neither inside nor around another root the service knows, and its own folders (_thin, _reports) are no links.
    */
   async checkRoot(root: string): Promise<void> {
-    const allowed = await Promise.all(this.deps.outputRoots.map((r) => realpath(r).catch(() => null)));
-    if (!allowed.some((r) => r !== null && isInside(r, root))) throw new OutputRootUnavailableError(root, 'is no longer under OUTPUT_ROOTS');
+    if (!(await this.allowedRoots()).some((r) => isInside(r, root))) throw new OutputRootUnavailableError(root, 'is no longer under OUTPUT_ROOTS');
     const info = await lstat(root).catch(() => null);
     if (!info) throw new OutputRootUnavailableError(root, 'does not exist any more');
     if (!info.isDirectory() || (await realpath(root)) !== root) throw new OutputRootUnavailableError(root, 'is no longer a folder of its own (a file or a symlink now)');
@@ -424,7 +428,8 @@ export class IdentityService {
         seen.add(key);
         keyed.add(u.i);
         vs.push(face.embedding);
-        const entry = usable[k]!.raw[u.i] as Record<string, unknown>;
+        // The matched face record's keypoints replace the file's: crops are made from what the engine found.
+        const entry: Record<string, unknown> = { ...(usable[k]!.raw[u.i] as Record<string, unknown>), kps: face.kps.map(([x, y]) => [x, y]) };
         members.push({ sha256: face.sha256, faceIndex: face.faceIndex, modelPack: this.deps.modelPack, origin: header.jobId ? 'discovered' : 'imported', png: entry.png as string, entry });
       });
       const foreign = usable[k]!.raw.filter((_, i) => !keyed.has(i));
@@ -972,8 +977,10 @@ export class IdentityService {
     const hit = thumbCache.get(cacheKey);
     if (hit) return hit;
     let input: Buffer | null = null;
+    const roots = await this.allowedRoots();
     for (const h of await this.identities.holdersOfFace(key)) {
-      if (h.identity.state !== 'active' || !isPlainMemberName(h.png)) continue;
+      // Only from roots still under OUTPUT_ROOTS, and never through a link.
+      if (h.identity.state !== 'active' || !isPlainMemberName(h.png) || !roots.some((r) => isInside(r, h.identity.outputRoot))) continue;
       // Never through a link: a member file (or set folder) pointing elsewhere is not shown; the source is.
       const folder = await findFolder(h.identity.outputRoot, h.identity.name).catch(() => null);
       if (folder) input = await readFileNoFollow(memberPath(join(h.identity.outputRoot, folder), h.png)).catch(() => null);
@@ -1013,7 +1020,7 @@ export class IdentityService {
     if (!draft) throw new IdentityNotFoundError(id);
     if (draft.identity.state !== 'active' || !draft.members.length) return null;
     const root = draft.identity.outputRoot;
-    await realDirState(root, IDENTITY_SHEETS_DIR);
+    await this.checkRoot(root);
     const file = join(root, contactSheetPath(draft.identity.name));
     await sheetsSettled(file);
     const have = await readFileNoFollow(file).catch(() => null);
@@ -1079,6 +1086,7 @@ async function facesetFolders(root: string): Promise<{ folders: { name: string; 
       const path = sub ? `${sub}/${e.name}` : e.name;
       if (e.isDirectory()) out.push({ name: e.name, path });
       else if (e.isSymbolicLink()) refused.push({ name: e.name, path, reason: `${path} is a symlink: the service never writes through links in an output root` });
+      else refused.push({ name: e.name, path, reason: `${path} is not a folder: the service leaves it alone` });
     }
   }
   // Top level wins over _thin/ when both exist (a move interrupted between its two halves cannot happen: it is one rename).

@@ -8,7 +8,7 @@ import type { Point } from '../engine/types';
 import { fsyncDir, writeFileAtomic } from '../export/atomic-write';
 import { FACESET_FILE, serializeFaceset } from '../export/faceset-file';
 import { TEMP_PREFIX, THIN_DIR } from '../export/output-root';
-import { isPlainMemberName, memberPath, readFileNoFollow, realDirState, realPathUnder, regularFiles } from '../export/root-guard';
+import { ensureRealDir, isPlainMemberName, memberPath, readFileNoFollow, realDirState, realPathUnder, regularFiles } from '../export/root-guard';
 import { writeCrops, type CropRequest, type DecodeImage } from '../export/write-facesets';
 import type { Logger } from '../logger';
 import { renderContactSheet, SHEET_MAX, SHEET_THUMB } from '../report/contact-sheet';
@@ -157,8 +157,7 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
   }
 
   const target = join(root, identity.path);
-  await realDirState(root, dirname(identity.path));
-  await mkdir(join(target, '..'), { recursive: true });
+  await ensureRealDir(root, dirname(identity.path));
   let work = target;
   let fresh = false;
   if (current && current !== identity.path) {
@@ -166,7 +165,7 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
     await fsyncDir(join(root, current, '..'));
   } else if (!current) {
     work = join(root, `${TEMP_PREFIX}new-${identity.name}-${randomBytes(4).toString('hex')}`);
-    await mkdir(work, { recursive: true });
+    await mkdir(work);
     fresh = true;
   }
   try {
@@ -232,7 +231,8 @@ async function writeMissingPngs(root: string, dir: string, draft: IdentityDraft,
     // BUCKET_ROOTS are ever decoded.
     const recorded = (await deps.sourcesOf?.(m.sha256)) ?? [];
     const paths = [...new Set((await Promise.all([...recorded, ...listed].map((p) => realPathUnder(p, deps.bucketRoots)))).filter((p): p is string => p !== null))];
-    const kps = Array.isArray(e.kps) && e.kps.length === 5 ? (e.kps as [Point, Point, Point, Point, Point]) : null;
+    // Keypoints come from faceset.json too: five pairs of finite numbers, or the crop is not made.
+    const kps = validKps(e.kps);
     if (!kps) {
       failed.set(m.png, 'no keypoints to crop from');
       continue;
@@ -252,6 +252,11 @@ async function writeMissingPngs(root: string, dir: string, draft: IdentityDraft,
     else await rename(c.file, memberPath(dir, c.png));
   }
   return failed;
+}
+
+function validKps(v: unknown): [Point, Point, Point, Point, Point] | null {
+  const ok = Array.isArray(v) && v.length === 5 && v.every((p) => Array.isArray(p) && p.length === 2 && p.every((x) => typeof x === 'number' && Number.isFinite(x)));
+  return ok ? (v as [Point, Point, Point, Point, Point]) : null;
 }
 
 function exportSizeOf(d: IdentityDraft): number {
@@ -295,8 +300,7 @@ export async function writeIdentitySheet(root: string, name: string, dir: string
     // A label or a change beyond the sheet's first SHEET_MAX faces leaves the picture as it is: not drawn again.
     const signature = pngs.slice(0, SHEET_MAX).join('\n');
     if (sheetsDrawn.get(file) === signature && (await isFile(file))) return;
-    await realDirState(root, IDENTITY_SHEETS_DIR);
-    await mkdir(join(root, IDENTITY_SHEETS_DIR), { recursive: true });
+    await ensureRealDir(root, IDENTITY_SHEETS_DIR);
     const images = (await Promise.all(pngs.slice(0, SHEET_MAX).map((p) => sheetCell(p)))).filter((b): b is Buffer => b !== null);
     if (!images.length) return;
     await writeFileAtomic(file, await renderContactSheet(images));
