@@ -23,8 +23,16 @@ if (env.CALLBACK_ALLOW_HOSTS === undefined) {
   process.stderr.write('start-all: CALLBACK_ALLOW_HOSTS is not set; allowing callbacks to loopback (local use only)\n');
 }
 
+// Each worker serves Prometheus metrics on its own port (the API serves /metrics on its HTTP port).
+const metricsPorts: Partial<Record<keyof typeof colours, string>> = {
+  'embed-worker': env.EMBED_METRICS_PORT || '9464',
+  'cluster-worker': env.CLUSTER_METRICS_PORT || '9465',
+};
+
 function run(name: keyof typeof colours, script: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = metricsPorts[name];
+  const childEnv = port === undefined ? env : { ...env, METRICS_PORT: port };
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const [stream, out] of [
     [child.stdout, process.stdout],
     [child.stderr, process.stderr],

@@ -7,6 +7,7 @@ import { startEmbedWorkers } from '../../services/embed-worker/src/workers';
 import { JobsRepository, type JobRecord } from '@facesets/shared/db/jobs.repository';
 import { EnginePool, enginePoolOptions } from '@facesets/shared/engine/pool';
 import { createLogger } from '@facesets/shared/logger';
+import type { ClusterMetrics, EmbedMetrics } from '@facesets/shared/metrics/metrics';
 import type { JobCounters, JobProgress } from '@facesets/shared/jobs/state';
 import { withDefaults } from '@facesets/shared/params';
 import type { TestEnv } from './test-env';
@@ -28,10 +29,20 @@ export async function closeSharedEngine(): Promise<void> {
   engine = null;
 }
 
-export async function startWorkers(env: TestEnv, opts: { discoverOrExtend?: ClusterDeps['discoverOrExtend'] } = {}): Promise<InProcessWorkers> {
+export interface WorkerOptions {
+  discoverOrExtend?: ClusterDeps['discoverOrExtend'];
+  /** The workers' Prometheus metrics, as their main.ts wires them. */
+  metrics?: { embed?: EmbedMetrics; cluster?: ClusterMetrics };
+}
+
+export async function startWorkers(env: TestEnv, opts: WorkerOptions = {}): Promise<InProcessWorkers> {
   const log = createLogger('test-workers', env.config.logLevel);
-  const embed = startEmbedWorkers({ config: env.config, db: env.db, engine: await sharedEngine(env), log });
-  const cluster = startClusterWorker({ config: env.config, db: env.db, log, discoverOrExtend: opts.discoverOrExtend });
+  const embedMetrics = opts.metrics?.embed;
+  const clusterMetrics = opts.metrics?.cluster;
+  const embed = startEmbedWorkers({ config: env.config, db: env.db, engine: await sharedEngine(env), log, ...(embedMetrics ? { metrics: embedMetrics } : {}) });
+  const cluster = startClusterWorker({
+    config: env.config, db: env.db, log, discoverOrExtend: opts.discoverOrExtend, ...(clusterMetrics ? { metrics: clusterMetrics } : {}),
+  });
   return {
     async close() {
       await Promise.all([embed.close(), cluster.close()]);

@@ -58,6 +58,10 @@ export interface Config {
   reconcileAfterMs: number;
   /** Nice value of the embed worker's inference threads (0..19): the API and Postgres keep their share of the CPU. */
   engineNice: number;
+  /** Port of a worker's Prometheus endpoint (GET /metrics); 0: none. The API serves /metrics on its own port. */
+  metricsPort: number;
+  /** Address a worker's metrics endpoint listens on. */
+  metricsHost: string;
 }
 
 export class ConfigError extends Error {
@@ -159,5 +163,7 @@ export function loadConfig(env: Env = process.env): Config {
     reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 30_000, 0, 3_600_000),
     reconcileAfterMs: int(env, 'RECONCILE_AFTER_MS', 120_000, 100, 86_400_000),
     engineNice: int(env, 'ENGINE_NICE', 10, 0, 19),
+    metricsPort: int(env, 'METRICS_PORT', 0, 0, 65535),
+    metricsHost: str(env, 'METRICS_HOST', '127.0.0.1'),
   };
 }

@@ -18,6 +18,7 @@ import type { DecodeImage } from '@facesets/shared/export/write-facesets';
 import { buildJobReport, buildScanReport, scanSummary } from '@facesets/shared/jobs/scan-report';
 import { isTerminal } from '@facesets/shared/jobs/state';
 import type { Logger } from '@facesets/shared/logger';
+import type { ClusterMetrics, ClusterStage } from '@facesets/shared/metrics/metrics';
 import type { JobParams } from '@facesets/shared/params';
 import type { CallbackPayload, ClusterPayload } from '@facesets/shared/queues';
 import type { CoverageReport, DiscoveryReport, JobReport } from '@facesets/shared/report/types';
@@ -55,6 +56,13 @@ export interface ClusterDeps {
   log: Logger;
   /** Replaces the discover/extend steps (tests of the stage seam). */
   discoverOrExtend?: typeof discoverOrExtend;
+  /** Step durations and discovery sizes (Prometheus). */
+  metrics?: Pick<ClusterMetrics, 'timeStage' | 'discoveryFaces'>;
+}
+
+/** Runs a step, timed when the worker has metrics. */
+function timed<T>(deps: Pick<ClusterDeps, 'metrics'>, stage: ClusterStage, fn: () => Promise<T>): Promise<T> {
+  return deps.metrics ? deps.metrics.timeStage(stage, fn) : fn();
 }
 
 export type ClusterOutcome = { status: 'completed' } | { status: 'skipped'; reason: string };
@@ -106,7 +114,7 @@ export async function processCluster(payload: ClusterPayload, deps: ClusterDeps)
   };
   const out =
     job.mode === 'import'
-      ? await importFolders(input, stepDeps).then((o) => o && { ...o, summary: importSummary(o) })
+      ? await timed(deps, 'import', () => importFolders(input, stepDeps)).then((o) => o && { ...o, summary: importSummary(o) })
       : await (deps.discoverOrExtend ?? discoverOrExtend)(input, stepDeps).then((o) => o && { ...o, summary: discoverySummary(o) });
   if (!out) {
     log.info('job cancelled (or finished by another run) during discovery; this run moved nothing into the output root');
@@ -137,7 +145,7 @@ export interface DiscoverInput {
   report: JobReport;
 }
 
-export type DiscoverDeps = Pick<ClusterDeps, 'faces' | 'identities' | 'lock' | 'publish' | 'decodeImage' | 'kernel' | 'linkFor' | 'log'> & Partial<Pick<ClusterDeps, 'imports'>> & {
+export type DiscoverDeps = Pick<ClusterDeps, 'faces' | 'identities' | 'lock' | 'publish' | 'decodeImage' | 'kernel' | 'linkFor' | 'log' | 'metrics'> & Partial<Pick<ClusterDeps, 'imports'>> & {
   /** Moves the job to `exporting` before anything is written to the output root; false if it was cancelled. */
   enterExporting?(): Promise<boolean>;
   /** True once the job was cancelled: checked after the crops are written, before any set is moved into place. */
@@ -176,6 +184,7 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
   const root = await realpath(input.outputRoot);
   const faces: DiscoveryFace[] = (await deps.faces.facesOfJobWithPaths(input.jobId, input.modelPack)).sort(compareFaces);
   log.info({ faces: faces.length, outputRoot: root, mode }, 'discovery started');
+  deps.metrics?.discoveryFaces.observe(faces.length);
 
   let written;
   try {
@@ -191,11 +200,13 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
       if (synced.adopted.length || synced.rejected.length) log.info({ adopted: synced.adopted, handRejected: synced.rejected.length }, 'output root synced');
       const manifest = await readManifest(root);
       const state = await deps.identities.coverageState(root, input.modelPack);
-      const covered = coverageStep({ faces, state, routeThreshold: input.params.routeThreshold });
-      const clusters = mode === 'discover' ? await clusteringStep(covered.uncovered, input.params, { ...deps, ...(deps.linkFor ? { link: deps.linkFor(input.jobId) } : {}) }) : null;
+      const covered = await timed(deps, 'coverage', async () => coverageStep({ faces, state, routeThreshold: input.params.routeThreshold }));
+      const clusters = mode === 'discover'
+        ? await timed(deps, 'clustering', () => clusteringStep(covered.uncovered, input.params, { ...deps, ...(deps.linkFor ? { link: deps.linkFor(input.jobId) } : {}) }))
+        : null;
       // Everything above only read the output root; from here on it is written.
       if (deps.enterExporting && !(await deps.enterExporting())) throw new JobCancelledError(input.jobId);
-      const exported = await exportStep(
+      const exported = await timed(deps, 'export', () => exportStep(
         {
           root, jobId: input.jobId, mode, bucket: input.bucket, createdAt: input.createdAt, params: input.params, modelPack: input.modelPack,
           covered, clusters, manifestNames: manifestNames(manifest),
@@ -208,13 +219,14 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
             if (await deps.isCancelled?.()) throw new JobCancelledError(input.jobId);
           },
         },
-      );
+      ));
       // Eras step (params.eras): the job's new identities split into era sets, numbered after them.
-      const eras = clusters && input.params.eras !== 'none' && exported.added.length
-        ? await erasStep(
+      const erasBy = input.params.eras;
+      const eras = clusters && erasBy !== 'none' && exported.added.length
+        ? await timed(deps, 'eras', () => erasStep(
             {
               root, jobId: input.jobId, bucket: input.bucket, createdAt: input.createdAt, params: input.params, modelPack: input.modelPack,
-              by: input.params.eras, origin: 'discovered',
+              by: erasBy, origin: 'discovered',
               parents: exported.discovery!.facesets.flatMap((o, k) => (o.name ? [{ name: o.name, faces: clusters.plans[k]!.members.map((m) => m.face) }] : [])),
               usedNames: [...state.names, ...manifestNames(manifest), ...exported.added],
             },
@@ -224,14 +236,14 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
               identities: deps.identities,
               ...(deps.kernel ? { kernel: deps.kernel } : {}),
             },
-          )
+          ))
         : null;
       if (eras) {
         exported.added.push(...eras.added);
         exported.entries.facesets.push(...eras.entries.facesets);
         exported.entries.thin_eras.push(...eras.entries.thin_eras);
       }
-      await manifestStep(root, manifest, exported);
+      await timed(deps, 'manifest', () => manifestStep(root, manifest, exported));
       return { coverage: covered.coverage, ...exported, eras: eras?.splits ?? [] };
     });
   } catch (err) {
@@ -240,9 +252,9 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
   }
 
   await testHold('reporting');
-  const report = await reportStep({ root, jobId: input.jobId, base: input.report, coverage: written.coverage, discovery: written.discovery, eras: written.eras }, { log });
+  const report = await timed(deps, 'report', () => reportStep({ root, jobId: input.jobId, base: input.report, coverage: written.coverage, discovery: written.discovery, eras: written.eras }, { log }));
   const event: ManifestEvent = { outputRoot: root, jobId: input.jobId, added: written.added, extended: written.extended };
-  await publishStep(event, deps);
+  await timed(deps, 'events', () => publishStep(event, deps));
   log.info({ covered: written.coverage.covered, added: written.added, extended: written.extended }, 'discovery finished');
   return { coverage: written.coverage, discovery: written.discovery, added: written.added, extended: written.extended, report, event };
 }

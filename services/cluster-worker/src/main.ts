@@ -3,6 +3,8 @@ import { loadConfig } from '@facesets/shared/config';
 import { createDb } from '@facesets/shared/db/pool';
 import { createLifecycle, watchWorkerHealth } from '@facesets/shared/lifecycle';
 import { createLogger } from '@facesets/shared/logger';
+import { ClusterMetrics, createRegistry } from '@facesets/shared/metrics/metrics';
+import { startMetricsServer } from '@facesets/shared/metrics/metrics-server';
 import { startClusterWorker } from './workers';
 
 const config = loadConfig();
@@ -13,7 +15,13 @@ lifecycle.handleSignals();
 try {
   const db = createDb(config.databaseUrl, { applicationName: 'facesets-cluster-worker' });
   lifecycle.add('database', () => db.end());
-  const worker = startClusterWorker({ config, db, log });
+  const registry = createRegistry();
+  const metrics = new ClusterMetrics(registry);
+  if (config.metricsPort > 0) {
+    const server = await startMetricsServer(registry, { host: config.metricsHost, port: config.metricsPort, log });
+    lifecycle.add('metrics', () => server.close());
+  }
+  const worker = startClusterWorker({ config, db, log, metrics });
   lifecycle.add('worker', () => worker.close());
   if (config.heartbeatFile) watchWorkerHealth(lifecycle, config.heartbeatFile, { redisUrl: config.redisUrl, db, log });
 } catch (err) {

@@ -24,6 +24,15 @@ export interface ReconcilerDeps {
   maxRedrives?: number;
   /** Queues a completed job's callback that a crash left unqueued (same deterministic id: a repeat is a no-op). */
   enqueueCallback?(payload: CallbackPayload): Promise<void>;
+  /** Told what every timed pass did (metrics). */
+  onPass?(done: PassResult): void;
+}
+
+export interface PassResult {
+  checked: number;
+  redriven: string[];
+  failed: string[];
+  callbacks: string[];
 }
 
 export type Verdict =
@@ -105,10 +114,8 @@ async function redrive(jobId: string, stage: 'scan' | 'cluster', deps: Reconcile
 }
 
 /** One pass over the idle active jobs; returns what it did. */
-export async function reconcileOnce(
-  deps: ReconcilerDeps,
-): Promise<{ checked: number; redriven: string[]; failed: string[]; callbacks: string[] }> {
-  const out = { checked: 0, redriven: [] as string[], failed: [] as string[], callbacks: [] as string[] };
+export async function reconcileOnce(deps: ReconcilerDeps): Promise<PassResult> {
+  const out: PassResult = { checked: 0, redriven: [], failed: [], callbacks: [] };
   for (const job of await deps.jobs.idleActive(deps.idleMs)) {
     out.checked += 1;
     const log = deps.log.child({ jobId: job.id, stage: 'reconcile' });
@@ -148,6 +155,7 @@ export function startReconciler(deps: ReconcilerDeps, intervalMs: number): { sto
   const timer = setInterval(() => {
     if (running) return;
     running = reconcileOnce(deps)
+      .then((done) => deps.onPass?.(done))
       .catch((err: unknown) => deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'reconcile pass failed'))
       .finally(() => {
         running = null;

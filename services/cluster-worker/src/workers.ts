@@ -27,6 +27,7 @@ import {
   writePatiently,
 } from '@facesets/shared/jobs/bull';
 import type { Logger } from '@facesets/shared/logger';
+import type { ClusterMetrics } from '@facesets/shared/metrics/metrics';
 import {
   CALLBACK_JOB_OPTIONS,
   QUEUE,
@@ -42,7 +43,7 @@ import { processCallback } from './callback.processor';
 import { processCluster, type ClusterDeps } from './cluster.processor';
 import { processClusterPart } from './cluster-part.processor';
 import { createPartRunner } from './part-runner';
-import { startReconciler, type ReconcilerDeps } from './reconciler';
+import { startReconciler, type PassResult, type ReconcilerDeps } from './reconciler';
 
 export interface ClusterWorkerDeps {
   config: Config;
@@ -50,13 +51,15 @@ export interface ClusterWorkerDeps {
   log: Logger;
   /** Replaces the discover/extend steps (tests of the stage seam). */
   discoverOrExtend?: ClusterDeps['discoverOrExtend'];
+  /** Prometheus metrics of this process (main.ts; absent in tests that do not look). */
+  metrics?: ClusterMetrics;
 }
 
 export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-export function startClusterWorker({ config, db, log, discoverOrExtend }: ClusterWorkerDeps): RunningWorkers {
+export function startClusterWorker({ config, db, log, discoverOrExtend, metrics }: ClusterWorkerDeps): RunningWorkers {
   const jobs = new JobsRepository(db);
   const reports = new ReportsRepository(db);
   const faces = new FacesRepository(db);
@@ -97,6 +100,7 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
       }),
     log,
     ...(discoverOrExtend ? { discoverOrExtend } : {}),
+    ...(metrics ? { metrics } : {}),
   };
 
   const patience = { patienceMs: config.infraPatienceMs, log };
@@ -139,12 +143,21 @@ export function startClusterWorker({ config, db, log, discoverOrExtend }: Cluste
     // Deliveries wait on other hosts, not on this CPU: several may be in flight.
     workerOptions(config, connection, 4),
   );
-  callbackWorker.on('failed', (job, err) =>
-    callbackLog.warn({ jobId: job?.data.jobId, attempt: job?.attemptsMade, err: err.message }, 'callback delivery failed'),
-  );
+  callbackWorker.on('failed', (job, err) => {
+    metrics?.callbacks.inc({ result: job && !failedForGood(job) ? 'retrying' : 'failed' });
+    callbackLog.warn({ jobId: job?.data.jobId, attempt: job?.attemptsMade, err: err.message }, 'callback delivery failed');
+  });
+  callbackWorker.on('completed', () => metrics?.callbacks.inc({ result: 'delivered' }));
   callbackWorker.on('error', (err) => callbackLog.error({ err }, 'worker error'));
   if (!config.callbackSecret) log.info('CALLBACK_SECRET is not set: callbacks are sent unsigned');
-  const reconciler = config.reconcileIntervalMs > 0 ? startJobReconciler(config, jobs, producer, log, deps.enqueueCallback) : null;
+  const onPass = metrics
+    ? (done: PassResult) => {
+        metrics.reconcilerActions.inc({ action: 'redrive' }, done.redriven.length);
+        metrics.reconcilerActions.inc({ action: 'fail' }, done.failed.length);
+        metrics.reconcilerActions.inc({ action: 'callback' }, done.callbacks.length);
+      }
+    : undefined;
+  const reconciler = config.reconcileIntervalMs > 0 ? startJobReconciler(config, jobs, producer, log, deps.enqueueCallback, onPass) : null;
   log.info({ concurrency: config.clusterConcurrency }, 'cluster worker ready');
   return {
     async close() {
@@ -174,6 +187,7 @@ function startJobReconciler(
   connection: Redis,
   log: Logger,
   enqueueCallback: ReconcilerDeps['enqueueCallback'],
+  onPass: ReconcilerDeps['onPass'],
 ): { stop(): Promise<void> } {
   const queues = {
     scan: createQueue(QUEUE.scan, connection, config.queuePrefix),
@@ -182,7 +196,10 @@ function startJobReconciler(
   };
   for (const q of Object.values(queues)) q.on('error', (err) => log.debug({ err: err.message }, 'reconciler queue error'));
   const reconciler = startReconciler(
-    { jobs, queues: queues as unknown as ReconcilerDeps['queues'], log, idleMs: config.reconcileAfterMs, ...(enqueueCallback ? { enqueueCallback } : {}) },
+    {
+      jobs, queues: queues as unknown as ReconcilerDeps['queues'], log, idleMs: config.reconcileAfterMs,
+      ...(enqueueCallback ? { enqueueCallback } : {}), ...(onPass ? { onPass } : {}),
+    },
     config.reconcileIntervalMs,
   );
   log.info({ everyMs: config.reconcileIntervalMs, idleMs: config.reconcileAfterMs }, 'reconciler started');

@@ -9,6 +9,7 @@ import type { BlurRemeasure } from '@facesets/shared/engine/remeasure';
 import type { Box, FileResult, ProcessOptions } from '@facesets/shared/engine/types';
 import { isTerminal } from '@facesets/shared/jobs/state';
 import type { Logger } from '@facesets/shared/logger';
+import type { EmbedMetrics } from '@facesets/shared/metrics/metrics';
 import type { EmbedPayload } from '@facesets/shared/queues';
 
 /** What the embed stage needs of the face engine (EnginePool in production). */
@@ -29,6 +30,8 @@ export interface EmbedDeps {
   stopping?: () => boolean;
   /** Shared by every batch of the process, so a file suspected of crashing it runs alone. */
   gate?: FileGate;
+  /** Files, faces and the engine's stage times (Prometheus). */
+  metrics?: Pick<EmbedMetrics, 'recordFile'>;
 }
 
 /** Reason of the error record of a file that killed the worker process twice, the second time running alone. */
@@ -105,6 +108,7 @@ export async function processEmbed(payload: EmbedPayload, deps: EmbedDeps): Prom
       }));
     }
     outcome.recorded += 1;
+    deps.metrics?.recordFile(recorded.status === 'ok' ? 'face' : recorded.status, recorded.faces, result);
     if (recorded.status === 'error') {
       log.warn({ file: file.path, reason: result.ok ? 'sha256 changed' : result.error }, 'file recorded as error');
     } else {

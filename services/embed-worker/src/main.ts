@@ -5,6 +5,8 @@ import { EnginePool, enginePoolOptions } from '@facesets/shared/engine/pool';
 import { lowerProcessPriority } from '@facesets/shared/engine/priority';
 import { createLifecycle, watchWorkerHealth } from '@facesets/shared/lifecycle';
 import { createLogger } from '@facesets/shared/logger';
+import { EmbedMetrics, createRegistry } from '@facesets/shared/metrics/metrics';
+import { startMetricsServer } from '@facesets/shared/metrics/metrics-server';
 import { startEmbedWorkers } from './workers';
 
 const config = loadConfig();
@@ -22,7 +24,13 @@ try {
   if (note) log.warn({ engine: engineInfo }, note);
   const db = createDb(config.databaseUrl, { applicationName: 'facesets-embed-worker' });
   lifecycle.add('database', () => db.end());
-  const workers = startEmbedWorkers({ config, db, engine, log });
+  const registry = createRegistry();
+  const metrics = new EmbedMetrics(registry, engine);
+  if (config.metricsPort > 0) {
+    const server = await startMetricsServer(registry, { host: config.metricsHost, port: config.metricsPort, log });
+    lifecycle.add('metrics', () => server.close());
+  }
+  const workers = startEmbedWorkers({ config, db, engine, log, metrics });
   lifecycle.add('workers', () => workers.close());
   if (config.heartbeatFile) watchWorkerHealth(lifecycle, config.heartbeatFile, { redisUrl: config.redisUrl, db, log, status: () => ({ engine: engine.info }) });
 } catch (err) {

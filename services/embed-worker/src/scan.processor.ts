@@ -8,6 +8,7 @@ import { countInto, emptyScanStats, recordSkipped, ROOT_FILE, type ScanStats } f
 import { isTerminal } from '@facesets/shared/jobs/state';
 import { REPORT_LIST_LIMIT } from '@facesets/shared/report/types';
 import type { Logger } from '@facesets/shared/logger';
+import type { EmbedMetrics } from '@facesets/shared/metrics/metrics';
 import {
   DEFAULT_JOB_OPTIONS,
   EMBED_CHILD_OPTIONS,
@@ -35,6 +36,8 @@ export interface ScanDeps {
   flushSize?: number;
   /** Embed batches added to Redis per round trip [500]: a 500k-file bucket never becomes one giant flow. */
   fanOutChunk?: number;
+  /** Counts the sources found cached (Prometheus). */
+  metrics?: Pick<EmbedMetrics, 'recordCached'>;
 }
 
 export type ScanOutcome =
@@ -84,6 +87,7 @@ export async function processScan(payload: ScanPayload, deps: ScanDeps): Promise
       walked.stats,
     );
     if (!recorded) return { status: 'skipped', reason: 'job was cancelled' };
+    deps.metrics?.recordCached(counts.cached);
     log.info({ found: walked.found, skipped: walked.skipped, reused: walked.reused, distinct, toEmbed: counts.toEmbed, reblur: counts.reblur }, 'scan recorded');
   }
 

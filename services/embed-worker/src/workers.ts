@@ -17,6 +17,7 @@ import {
   writePatiently,
 } from '@facesets/shared/jobs/bull';
 import type { Logger } from '@facesets/shared/logger';
+import type { EmbedMetrics } from '@facesets/shared/metrics/metrics';
 import {
   QUEUE,
   createFlowProducer,
@@ -33,6 +34,8 @@ export interface EmbedWorkerDeps {
   db: Db;
   engine: Engine;
   log: Logger;
+  /** Prometheus metrics of this process (main.ts; absent in tests that do not look). */
+  metrics?: EmbedMetrics;
 }
 
 export interface RunningWorkers {
@@ -40,7 +43,7 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-export function startEmbedWorkers({ config, db, engine, log }: EmbedWorkerDeps): RunningWorkers {
+export function startEmbedWorkers({ config, db, engine, log, metrics }: EmbedWorkerDeps): RunningWorkers {
   const jobs = new JobsRepository(db);
   const sources = new SourcesRepository(db);
   const faces = new FacesRepository(db);
@@ -69,6 +72,7 @@ export function startEmbedWorkers({ config, db, engine, log }: EmbedWorkerDeps):
             batchSize: config.embedBatchSize,
             fanOutChunk: config.scanFanOutChunk,
             log,
+            ...(metrics ? { metrics } : {}),
           }),
         patience,
       ),
@@ -90,6 +94,7 @@ export function startEmbedWorkers({ config, db, engine, log }: EmbedWorkerDeps):
             log,
             gate,
             stopping: () => stopping,
+            ...(metrics ? { metrics } : {}),
           }),
         patience,
       );

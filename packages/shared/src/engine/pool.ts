@@ -54,6 +54,8 @@ interface Slot {
   worker: Worker;
   deviceId: number;
   job: Job | undefined;
+  /** performance.now() when the current job was handed to the worker. */
+  startedAt: number;
   lastError: string | undefined;
 }
 
@@ -93,6 +95,8 @@ export class EnginePool {
   private readonly shared: boolean;
   private readonly servers = new Map<number, Server>();
   private engineInfo: EngineInfo | undefined;
+  /** Time the workers spent on finished files (metrics: the engine's busy share). */
+  private busyMs = 0;
 
   private constructor(
     private readonly pack: ModelPack,
@@ -146,6 +150,14 @@ export class EnginePool {
     return { ...info, deviceId: undefined, workers: this.slots.size, devices, sessions: this.shared ? 'per device' : 'per worker' };
   }
 
+  /** Workers running, and the time they spent on files so far (files in flight counted up to now). */
+  load(): { workers: number; busyMs: number } {
+    const now = performance.now();
+    let busy = this.busyMs;
+    for (const slot of this.slots) if (slot.job) busy += now - slot.startedAt;
+    return { workers: this.slots.size, busyMs: busy };
+  }
+
   /** Resolves with the file's result, an error result included; never rejects once the pool is open. */
   process(path: string, opts: ProcessOptions = {}): Promise<FileResult> {
     if (this.closing) return Promise.reject(new Error(`engine pool is closed (while submitting ${path})`));
@@ -179,6 +191,7 @@ export class EnginePool {
       if (slot.job) continue;
       const job = this.queue.shift()!;
       slot.job = job;
+      slot.startedAt = performance.now();
       const req: WorkerRequest = { id: job.id, path: job.path, opts: job.opts };
       slot.worker.postMessage(req);
     }
@@ -187,7 +200,7 @@ export class EnginePool {
   /** Starts one worker; resolves once its sessions are loaded, and keeps it replaced if it ever dies. */
   private startWorker(deviceId: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const slot: Slot = { worker: this.spawnEngineWorker(deviceId), deviceId, job: undefined, lastError: undefined };
+      const slot: Slot = { worker: this.spawnEngineWorker(deviceId), deviceId, job: undefined, startedAt: 0, lastError: undefined };
       let ready = false;
       slot.worker.on('message', (msg: WorkerMessage) => {
         if (msg.type === 'ready') {
@@ -202,6 +215,7 @@ export class EnginePool {
         } else if (slot.job?.id === msg.id) {
           const job = slot.job;
           slot.job = undefined;
+          this.busyMs += performance.now() - slot.startedAt;
           job.resolve(msg.result);
           this.pump();
         }
@@ -217,7 +231,10 @@ export class EnginePool {
         }
         if (this.closing) return;
         const why = `engine worker died (exit code ${code}${slot.lastError ? `: ${slot.lastError}` : ''})`;
-        if (slot.job) slot.job.resolve({ ok: false, path: slot.job.path, error: `${why} while processing the file` });
+        if (slot.job) {
+          this.busyMs += performance.now() - slot.startedAt;
+          slot.job.resolve({ ok: false, path: slot.job.path, error: `${why} while processing the file` });
+        }
         slot.job = undefined;
         this.replaceWorker(why, slot.deviceId);
       });

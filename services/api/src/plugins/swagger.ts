@@ -19,6 +19,7 @@ export default fp(
           { name: 'identities', description: 'Identities (face sets) of output roots and the decisions people make on them' },
           { name: 'faces', description: 'Face thumbnails' },
           { name: 'health', description: 'Liveness and readiness' },
+          { name: 'operations', description: 'Prometheus metrics and the queue dashboard' },
         ],
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
         ...(opts.withToken ? { security: [{ bearer: [] }] } : {}),
