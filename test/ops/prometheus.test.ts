@@ -157,6 +157,14 @@ describe('Prometheus against the running service', () => {
     expect(routes).toContain('/jobs/:id');
     expect(routes.some((r) => r?.includes(id))).toBe(false);
 
+    // A decision through the API, and the identities the job made.
+    const identities = (await app.inject({ method: 'GET', url: `/identities?outputRoot=${encodeURIComponent(env.outputDir)}` })).json<{ items: { id: string }[] }>().items;
+    expect(identities.length).toBeGreaterThan(3);
+    expect((await app.inject({ method: 'PATCH', url: `/identities/${identities[0]!.id}`, payload: { label: 'Ada' } })).statusCode).toBe(200);
+    await expect.poll(async () => sum(await query('facesets_decisions_total{kind="label"}')), { timeout: 20_000, interval: 500 }).toBe(1);
+    expect(sum(await query('facesets_decisions_total{kind!="label"}'))).toBe(0);
+    expect(sum(await query('facesets_identities{state="active"}'))).toBe(identities.length);
+
     // Every query of the dashboard is valid PromQL for this server.
     const dashboard = JSON.parse(await readFile(join(DEPLOY, 'grafana', 'dashboards', 'facesets.json'), 'utf8')) as {
       panels: { targets: { expr: string }[] }[];

@@ -6,6 +6,7 @@ import type { Config } from '@facesets/shared/config';
 import authPlugin from './plugins/auth';
 import errorsPlugin, { formatSchemaErrors } from './plugins/errors';
 import metricsPlugin from './plugins/metrics';
+import queueBoard from './plugins/queue-board';
 import { dbPlugin, identitiesPlugin, queuesPlugin } from './plugins/resources';
 import swaggerPlugin from './plugins/swagger';
 import erasRoutes from './routes/eras.routes';
@@ -72,5 +73,6 @@ export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInst
   await app.register(erasRoutes);
   await app.register(facesRoutes);
   await app.register(uiRoutes);
+  await app.register(queueBoard);
   return app as unknown as FastifyInstance;
 }

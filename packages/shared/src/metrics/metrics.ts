@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { DECISION_KINDS } from '../identities/contracts';
 import { JOB_MODES, JOB_STATES } from '../jobs/state';
 import type { Logger } from '../logger';
-import { QUEUE } from '../queues';
+import { QUEUE, type QueueName } from '../queues';
 import type { FileResult } from '../engine/types';
 
 /**
@@ -31,7 +31,7 @@ export interface ApiMetricSources {
   jobsByModeAndState(): Promise<{ mode: string; state: string; count: number }[]>;
   identitiesByState(): Promise<{ state: string; count: number }[]>;
   /** BullMQ's job counts per state of one queue. */
-  queueCounts(queue: string): Promise<Record<string, number>>;
+  queueCounts(queue: QueueName): Promise<Record<string, number>>;
 }
 
 function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
@@ -46,12 +46,20 @@ function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
 
 const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** What one scrape read of Postgres and Redis; a source that failed leaves its part undefined. */
+interface Snapshot {
+  jobs?: { mode: string; state: string; count: number }[];
+  identities?: { state: string; count: number }[];
+  queues?: (readonly [QueueName, Record<string, number>])[];
+}
+
 /** The API's metrics: HTTP latency and decisions counted in-process; jobs, queues and identities read at each scrape. */
 export class ApiMetrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   readonly decisions: Counter<'kind'>;
+  private current: Promise<Snapshot> | null = null;
 
-  constructor(registry: Registry, sources: ApiMetricSources, log: Logger) {
+  constructor(registry: Registry, private readonly sources: ApiMetricSources, private readonly log: Logger) {
     this.httpDuration = new Histogram({
       name: 'facesets_http_request_duration_seconds',
       help: 'HTTP requests by method, route pattern and status code',
@@ -66,32 +74,19 @@ export class ApiMetrics {
       registers: [registry],
     });
     for (const kind of DECISION_KINDS) this.decisions.inc({ kind }, 0);
-    const up = new Gauge({
-      name: 'facesets_metrics_source_up',
-      help: '1 when the last scrape could read the source (postgres, redis), else 0 and its series are missing',
-      labelNames: ['source'],
-      registers: [registry],
-    });
-    const failed = (source: 'postgres' | 'redis', err: unknown): void => {
-      up.set({ source }, 0);
-      log.warn({ source, err: err instanceof Error ? err.message : String(err) }, 'metrics: a source did not answer the scrape');
-    };
+    const snapshot = () => this.snapshot();
     new Gauge({
       name: 'facesets_jobs',
       help: 'Jobs in Postgres by mode and state',
       labelNames: ['mode', 'state'],
       registers: [registry],
       async collect() {
+        const { jobs } = await snapshot();
         this.reset();
-        try {
-          const rows = await withTimeout(sources.jobsByModeAndState(), 'postgres');
-          // Every combination is a series, so `facesets_jobs{state="failed"}` is 0 rather than absent.
-          for (const mode of JOB_MODES) for (const state of JOB_STATES) this.set({ mode, state }, 0);
-          for (const r of rows) this.set({ mode: r.mode, state: r.state }, r.count);
-          up.set({ source: 'postgres' }, 1);
-        } catch (err) {
-          failed('postgres', err);
-        }
+        if (!jobs) return;
+        // Every combination is a series, so `facesets_jobs{state="failed"}` is 0 rather than absent.
+        for (const mode of JOB_MODES) for (const state of JOB_STATES) this.set({ mode, state }, 0);
+        for (const r of jobs) this.set({ mode: r.mode, state: r.state }, r.count);
       },
     });
     new Gauge({
@@ -100,14 +95,11 @@ export class ApiMetrics {
       labelNames: ['state'],
       registers: [registry],
       async collect() {
+        const { identities } = await snapshot();
         this.reset();
-        try {
-          const rows = await withTimeout(sources.identitiesByState(), 'postgres');
-          for (const state of ['active', 'merged', 'deleted']) this.set({ state }, 0);
-          for (const r of rows) this.set({ state: r.state }, r.count);
-        } catch (err) {
-          failed('postgres', err);
-        }
+        if (!identities) return;
+        for (const state of ['active', 'merged', 'deleted']) this.set({ state }, 0);
+        for (const r of identities) this.set({ state: r.state }, r.count);
       },
     });
     new Gauge({
@@ -116,16 +108,45 @@ export class ApiMetrics {
       labelNames: ['queue', 'state'],
       registers: [registry],
       async collect() {
+        const { queues } = await snapshot();
         this.reset();
-        try {
-          const all = await withTimeout(Promise.all(QUEUE_NAMES.map(async (q) => [q, await sources.queueCounts(q)] as const)), 'redis');
-          for (const [queue, counts] of all) for (const state of QUEUE_STATES) this.set({ queue, state }, counts[state] ?? 0);
-          up.set({ source: 'redis' }, 1);
-        } catch (err) {
-          failed('redis', err);
-        }
+        for (const [queue, counts] of queues ?? []) for (const state of QUEUE_STATES) this.set({ queue, state }, counts[state] ?? 0);
       },
     });
+    new Gauge({
+      name: 'facesets_metrics_source_up',
+      help: '1 when this scrape could read the source (postgres, redis), else 0 and its series are missing',
+      labelNames: ['source'],
+      registers: [registry],
+      async collect() {
+        const s = await snapshot();
+        this.set({ source: 'postgres' }, s.jobs && s.identities ? 1 : 0);
+        this.set({ source: 'redis' }, s.queues ? 1 : 0);
+      },
+    });
+  }
+
+  /** One read of every source per scrape: the registry collects its gauges at once, and they share it. */
+  private snapshot(): Promise<Snapshot> {
+    this.current ??= this.read().finally(() => setImmediate(() => (this.current = null)));
+    return this.current;
+  }
+
+  private async read(): Promise<Snapshot> {
+    const attempt = async <T>(source: 'postgres' | 'redis', p: Promise<T>): Promise<T | undefined> => {
+      try {
+        return await withTimeout(p, source);
+      } catch (err) {
+        this.log.warn({ source, err: err instanceof Error ? err.message : String(err) }, 'metrics: a source did not answer the scrape');
+        return undefined;
+      }
+    };
+    const [jobs, identities, queues] = await Promise.all([
+      attempt('postgres', this.sources.jobsByModeAndState()),
+      attempt('postgres', this.sources.identitiesByState()),
+      attempt('redis', Promise.all(QUEUE_NAMES.map(async (q) => [q, await this.sources.queueCounts(q)] as const))),
+    ]);
+    return { ...(jobs ? { jobs } : {}), ...(identities ? { identities } : {}), ...(queues ? { queues } : {}) };
   }
 }
 

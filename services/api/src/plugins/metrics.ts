@@ -6,8 +6,7 @@ import type { Registry } from 'prom-client';
 import { CountsRepository } from '@facesets/shared/db/counts.repository';
 import type { DecisionKind } from '@facesets/shared/identities/contracts';
 import type { Logger } from '@facesets/shared/logger';
-import { ApiMetrics, QUEUE_NAMES, QUEUE_STATES, createRegistry } from '@facesets/shared/metrics/metrics';
-import { createQueue } from '@facesets/shared/queues';
+import { ApiMetrics, QUEUE_STATES, createRegistry } from '@facesets/shared/metrics/metrics';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -33,15 +32,12 @@ export default fp(
   async (app: FastifyInstance) => {
     const registry = createRegistry();
     const counts = new CountsRepository(app.db);
-    // Counts of every queue, including the two only the cluster worker produces into.
-    const queues = new Map(QUEUE_NAMES.map((name) => [name, createQueue(name, app.queues.redis, app.config.queuePrefix)]));
-    for (const q of queues.values()) q.on('error', (err) => app.log.debug({ err: err.message, queue: q.name }, 'queue error'));
     const api = new ApiMetrics(
       registry,
       {
         jobsByModeAndState: () => counts.jobsByModeAndState(),
         identitiesByState: () => counts.identitiesByState(),
-        queueCounts: (name) => queues.get(name as (typeof QUEUE_NAMES)[number])!.getJobCounts(...QUEUE_STATES),
+        queueCounts: (name) => app.queues.all[name].getJobCounts(...QUEUE_STATES),
       },
       app.log as unknown as Logger,
     );
@@ -51,9 +47,6 @@ export default fp(
       api.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
       const kind = reply.statusCode < 300 ? DECISION_ROUTES[`${request.method} ${route}`] : undefined;
       if (kind) api.decisions.inc({ kind });
-    });
-    app.addHook('onClose', async () => {
-      await Promise.all([...queues.values()].map((q) => q.close().catch(() => undefined)));
     });
   },
   { name: 'metrics', dependencies: ['db', 'queues'] },

@@ -15,6 +15,7 @@ import type { Logger } from '@facesets/shared/logger';
 import { modelPackId } from '@facesets/shared/models/model-pack';
 import {
   QUEUE,
+  type QueueName,
   createQueue,
   producerConnection,
   type ClusterPayload,
@@ -27,6 +28,8 @@ export interface Queues {
   scan: Queue<ScanPayload>;
   embed: Queue<EmbedPayload>;
   cluster: Queue<ClusterPayload>;
+  /** Every queue of the deployment by name, the two only the cluster worker adds to included (metrics, dashboard). */
+  all: Record<QueueName, Queue>;
 }
 
 declare module 'fastify' {
@@ -56,24 +59,29 @@ export const queuesPlugin = fp(
     // ioredis reports connection trouble as events; readiness and requests report it to clients instead.
     redis.on('error', (err) => app.log.debug({ err: err.message }, 'redis connection error'));
     const prefix = opts.config.queuePrefix;
-    const queues: Queues = {
-      redis,
-      scan: createQueue(QUEUE.scan, redis, prefix) as unknown as Queue<ScanPayload>,
-      embed: createQueue(QUEUE.embed, redis, prefix) as unknown as Queue<EmbedPayload>,
-      cluster: createQueue(QUEUE.cluster, redis, prefix) as unknown as Queue<ClusterPayload>,
+    const scan = createQueue(QUEUE.scan, redis, prefix) as unknown as Queue<ScanPayload>;
+    const embed = createQueue(QUEUE.embed, redis, prefix) as unknown as Queue<EmbedPayload>;
+    const cluster = createQueue(QUEUE.cluster, redis, prefix) as unknown as Queue<ClusterPayload>;
+    const all: Record<QueueName, Queue> = {
+      scan: scan as unknown as Queue,
+      embed: embed as unknown as Queue,
+      cluster: cluster as unknown as Queue,
+      'cluster-part': createQueue(QUEUE.clusterPart, redis, prefix) as unknown as Queue,
+      callback: createQueue(QUEUE.callback, redis, prefix) as unknown as Queue,
     };
-    for (const q of [queues.scan, queues.embed, queues.cluster]) {
+    const queues: Queues = { redis, scan, embed, cluster, all };
+    for (const q of Object.values(all)) {
       q.on('error', (err) => app.log.debug({ err: err.message, queue: q.name }, 'queue error'));
     }
     // Let the queues finish their connection handshake before the app can be closed (a close racing it leaves a
     // rejected promise inside BullMQ); bounded, so the API still starts, and /readyz says so, when Redis is down.
     await Promise.race([
-      Promise.all([queues.scan, queues.embed, queues.cluster].map((q) => q.waitUntilReady())).catch(() => undefined),
+      Promise.all(Object.values(all).map((q) => q.waitUntilReady())).catch(() => undefined),
       new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
     ]);
     app.decorate('queues', queues);
     app.addHook('onClose', async () => {
-      await Promise.all([queues.scan.close(), queues.embed.close(), queues.cluster.close()]);
+      await Promise.all(Object.values(all).map((q) => q.close()));
       await redis.quit().catch(() => redis.disconnect());
     });
   },
