@@ -1,6 +1,7 @@
 // Queue contracts: names, payloads, the queue → payload map, deterministic job ids and connection helpers.
 import { FlowProducer, Queue, type ConnectionOptions, type DefaultJobOptions, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { bullTelemetry } from './telemetry/bullmq-telemetry';
 
 export const QUEUE = {
   scan: 'scan',
@@ -109,11 +110,11 @@ export function createQueue<N extends QueueName>(
   connection: ConnectionOptions,
   prefix: string,
 ): Queue<QueuePayloads[N], unknown, N> {
-  return new Queue<QueuePayloads[N], unknown, N>(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  return new Queue<QueuePayloads[N], unknown, N>(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS, ...bullTelemetry() });
 }
 
 export function createFlowProducer(connection: ConnectionOptions, prefix: string): FlowProducer {
-  return new FlowProducer({ connection, prefix });
+  return new FlowProducer({ connection, prefix, ...bullTelemetry() });
 }
 
 /** Deletes every key of a queue prefix (tests and tear-down only). */

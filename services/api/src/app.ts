@@ -1,5 +1,6 @@
 // Builds the Fastify app as a plugin tree; main.ts (or a test via inject) owns the lifecycle.
 import AjvCompiler, { type ValidatorFactory } from '@fastify/ajv-compiler';
+import { FastifyOtelInstrumentation } from '@fastify/otel';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '@facesets/shared/config';
@@ -24,7 +25,12 @@ export interface AppDeps {
   config: Config;
   /** Fastify logger option: a pino instance, true/false, or options. */
   logger?: FastifyServerOptions['loggerInstance'] | boolean;
+  /** A span per request (OpenTelemetry, @fastify/otel) when main.ts started tracing; off: no instrumentation at all. */
+  tracing?: boolean;
 }
+
+/** Scraped, polled or static: no trace worth keeping. */
+const UNTRACED = /^\/(metrics|healthz|readyz|docs|ui|admin\/queues)(\/|$)/;
 
 const AJV_OPTIONS = { removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: false } as const;
 const ajvCompilers = AjvCompiler();
@@ -43,7 +49,7 @@ const strictBodyValidator: ValidatorFactory = (externalSchemas, options) => {
   return (route) => (route.httpPart === 'body' ? strict : coercing)(route);
 };
 
-export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, logger, tracing }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(typeof logger === 'object' ? { loggerInstance: logger } : { logger: logger ?? false }),
     ajv: { customOptions: AJV_OPTIONS },
@@ -53,6 +59,11 @@ export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInst
     requestIdHeader: 'x-request-id',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // First, so it sees every route; the request's span is the active context in handlers (POST /jobs adds the scan in it).
+  if (tracing) {
+    const otel = new FastifyOtelInstrumentation({ instrumentHooks: false, ignorePaths: ({ url }) => UNTRACED.test(url) });
+    await app.register(otel.plugin());
+  }
   // A JSON body must be sent as JSON: text/plain is 415, not a string that fails the schema.
   app.removeContentTypeParser('text/plain');
   app.decorate('config', config);

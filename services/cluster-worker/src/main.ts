@@ -3,6 +3,7 @@ import { loadConfig } from '@facesets/shared/config';
 import { createDb } from '@facesets/shared/db/pool';
 import { createLifecycle, watchWorkerHealth } from '@facesets/shared/lifecycle';
 import { createLogger } from '@facesets/shared/logger';
+import { startTracing } from '@facesets/shared/telemetry/tracing';
 import { ClusterMetrics, createRegistry } from '@facesets/shared/metrics/metrics';
 import { startMetricsServer } from '@facesets/shared/metrics/metrics-server';
 import { startClusterWorker } from './workers';
@@ -11,6 +12,9 @@ const config = loadConfig();
 const log = createLogger('cluster-worker', config.logLevel);
 const lifecycle = createLifecycle(log, { timeoutMs: config.shutdownTimeoutMs + 10_000 });
 lifecycle.handleSignals();
+// Before the workers and producers: BullMQ takes its telemetry when they are created. Closed last (added first).
+const tracing = startTracing('facesets-cluster-worker');
+if (tracing) lifecycle.add('tracing', () => tracing.shutdown());
 
 try {
   const db = createDb(config.databaseUrl, { applicationName: 'facesets-cluster-worker' });

@@ -28,6 +28,7 @@ import {
 } from '@facesets/shared/jobs/bull';
 import type { Logger } from '@facesets/shared/logger';
 import type { ClusterMetrics } from '@facesets/shared/metrics/metrics';
+import { bullTelemetry } from '@facesets/shared/telemetry/bullmq-telemetry';
 import {
   CALLBACK_JOB_OPTIONS,
   QUEUE,
@@ -68,10 +69,10 @@ export function startClusterWorker({ config, db, log, discoverOrExtend, metrics 
   // Publishing and queueing callbacks fail fast: a Redis hiccup must not hold a finished job up (both are best effort).
   const producer = producerConnection(config.redisUrl);
   producer.on('error', (err) => log.debug({ err: err.message }, 'redis producer connection error'));
-  const callbacks = new Queue<CallbackPayload>(QUEUE.callback, { connection: producer, prefix: config.queuePrefix });
+  const callbacks = new Queue<CallbackPayload>(QUEUE.callback, { connection: producer, prefix: config.queuePrefix, ...bullTelemetry() });
   callbacks.on('error', (err) => log.debug({ err: err.message }, 'callback queue error'));
   const parts = new ClusterPartsRepository(db);
-  const partQueue = new Queue<ClusterPartPayload>(QUEUE.clusterPart, { connection: producer, prefix: config.queuePrefix });
+  const partQueue = new Queue<ClusterPartPayload>(QUEUE.clusterPart, { connection: producer, prefix: config.queuePrefix, ...bullTelemetry() });
   partQueue.on('error', (err) => log.debug({ err: err.message }, 'cluster-part queue error'));
   // One GEMM session per process, shared by every job this worker runs; closed on shutdown.
   const kernel = createOrtDotKernel({ threads: Math.min(4, availableParallelism()) });

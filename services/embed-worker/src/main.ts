@@ -5,6 +5,7 @@ import { EnginePool, enginePoolOptions } from '@facesets/shared/engine/pool';
 import { lowerProcessPriority } from '@facesets/shared/engine/priority';
 import { createLifecycle, watchWorkerHealth } from '@facesets/shared/lifecycle';
 import { createLogger } from '@facesets/shared/logger';
+import { startTracing } from '@facesets/shared/telemetry/tracing';
 import { EmbedMetrics, createRegistry } from '@facesets/shared/metrics/metrics';
 import { startMetricsServer } from '@facesets/shared/metrics/metrics-server';
 import { startEmbedWorkers } from './workers';
@@ -13,6 +14,9 @@ const config = loadConfig();
 const log = createLogger('embed-worker', config.logLevel);
 const lifecycle = createLifecycle(log, { timeoutMs: config.shutdownTimeoutMs + 10_000 });
 lifecycle.handleSignals();
+// Before the workers and producers: BullMQ takes its telemetry when they are created. Closed last (added first).
+const tracing = startTracing('facesets-embed-worker');
+if (tracing) lifecycle.add('tracing', () => tracing.shutdown());
 
 try {
   // Before the inference threads start (they inherit it): the API and Postgres on the same box keep their share.

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { infraBackoffMs, isInfrastructureError } from '../infra-errors';
 import type { Logger } from '../logger';
+import { bullTelemetry } from '../telemetry/bullmq-telemetry';
 
 export function workerOptions(config: Config, connection: Redis, concurrency: number): WorkerOptions {
   return {
@@ -14,6 +15,7 @@ export function workerOptions(config: Config, connection: Redis, concurrency: nu
     stalledInterval: config.stalledIntervalMs,
     // A batch may be orphaned by a crash more than once (e.g. repeated OOM) before it counts as failed.
     maxStalledCount: MAX_STALLED_COUNT,
+    ...bullTelemetry(),
   };
 }
 
