@@ -1,5 +1,6 @@
 // `npm start`'s output: one JSON object per line when stdout is not a terminal, readable lines on a terminal.
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../packages/shared/src/config';
@@ -7,6 +8,14 @@ import { lineFormatter } from '../../scripts/log-lines';
 import { createTestEnv, type TestEnv } from '../support/test-env';
 
 let env: TestEnv;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 beforeAll(async () => {
   env = await createTestEnv({ LOG_LEVEL: 'info', PORT: '0', ENGINE_WORKERS: '1' });
@@ -17,10 +26,11 @@ afterAll(async () => {
 });
 
 describe('npm start (scripts/start-all.ts)', () => {
-  it('writes its services\' logs as plain JSON lines when stdout is not a terminal', async () => {
+  it('writes its services\' logs as plain JSON lines when stdout is not a terminal; each worker serves its metrics', async () => {
+    const ports = { embed: await freePort(), cluster: await freePort() };
     const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts/start-all.ts')], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...env.env },
+      env: { ...process.env, ...env.env, EMBED_METRICS_PORT: String(ports.embed), CLUSTER_METRICS_PORT: String(ports.cluster) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -29,6 +39,12 @@ describe('npm start (scripts/start-all.ts)', () => {
     try {
       const ready = ['Server listening', 'embed worker ready', 'cluster worker ready'];
       await expect.poll(() => ready.every((m) => stdout.includes(m)), { timeout: 60_000, interval: 200 }).toBe(true);
+      const embed = await (await fetch(`http://127.0.0.1:${ports.embed}/metrics`)).text();
+      expect(embed).toContain('facesets_engine_workers 1');
+      expect(embed).toContain('facesets_files_total{result="face"} 0');
+      const cluster = await (await fetch(`http://127.0.0.1:${ports.cluster}/metrics`)).text();
+      expect(cluster).toContain('facesets_callbacks_total{result="delivered"} 0');
+      expect(cluster).not.toContain('facesets_files_total');
     } finally {
       child.kill('SIGINT');
     }
