@@ -292,21 +292,23 @@ export class IdentityService {
    * lists but that is gone from the folder becomes a rejection; folders that disagree with their records are
    * re-materialised (what an interrupted change left).
    */
-  async syncLocked(root: string): Promise<SyncResult> {
+  async syncLocked(root: string, only?: readonly string[]): Promise<SyncResult> {
     const log = this.deps.log.child({ outputRoot: root });
     await this.checkRoot(root);
     await this.identities.ensureRoot(root);
     // What an interrupted change left at the top (a folder being built or taken away) goes first.
     const stale = await removeStaleTemps([root, join(root, THIN_DIR)]);
     if (stale.length) log.warn({ removed: stale }, 'removed temp entries an interrupted change left');
-    const known = await this.identities.byRoot(root);
+    const pending = new Set(await this.identities.diskPendingOf(root));
+    // A decision looks only at the identities it touches (and unfinished ones): it costs what it touches. A full
+    // sync (jobs, lists, POST /output-roots/sync) reads every folder and adopts unknown ones.
+    const known = only ? await this.identities.getMany([...new Set([...only, ...pending])]) : await this.identities.byRoot(root);
     const byName = new Map(known.map((i) => [i.name, i]));
-    const { folders, refused } = await facesetFolders(root);
+    const { folders, refused } = only ? await foldersNamed(root, known.map((i) => i.name)) : await facesetFolders(root);
     const result: SyncResult = { outputRoot: root, adopted: [], rejected: [], missingFolders: [], refused: refused.map(({ name, reason }) => ({ name, reason })) };
     if (refused.length) log.warn({ refused: result.refused }, 'face set folders refused');
     const refusedNames = new Set(refused.map((r) => r.name));
     const folderOf = new Map(folders.map((f) => [f.name, f]));
-    const pending = new Set(await this.identities.diskPendingOf(root));
     const changed: IdentityDraft[] = [];
 
     const unknown = folders.filter((f) => !byName.has(f.name));
@@ -615,7 +617,7 @@ export class IdentityService {
     }
     const root = first.outputRoot;
     return this.deps.lock.withLock(root, async () => {
-      await this.syncLocked(root);
+      await this.syncLocked(root, await this.touches(root, id, input));
       const target = await this.identities.get(id);
       if (!target) throw new IdentityNotFoundError(id);
       if (ctx.ifMatch !== undefined && ctx.ifMatch !== target.version) {
@@ -625,6 +627,14 @@ export class IdentityService {
       if (target.state !== 'active') throw new IdentityConflictError(`identity ${target.name} is ${target.state}: only undo applies to it`);
       return this.applyLocked(root, target, input, ctx);
     }, { waitMs: this.lockWaitMs });
+  }
+
+  /** The identities a decision will read and write (sync looks at these first). */
+  private async touches(root: string, id: string, input: DecisionInput): Promise<string[]> {
+    if (input.kind === 'merge') return [id, ...input.from];
+    if (input.kind === 'assign') return [id, ...new Set((await this.identities.holders(root, parseFaceIds(input.faceIds))).values())];
+    if (input.kind === 'undo') return [id, ...((await this.decisions.lastUndoable(id))?.before.map((b) => b.id) ?? [])];
+    return [id];
   }
 
   private async applyLocked(root: string, target: IdentityRecord, input: Exclude<DecisionInput, { kind: 'undo' }>, ctx: DecisionContext) {
@@ -841,7 +851,8 @@ export class IdentityService {
 
   private async writeManifestFor(root: string, identities: readonly IdentityRecord[], counts?: Map<string, number>): Promise<void> {
     const manifest = await readManifest(root);
-    const names = new Map((await this.identities.byRoot(root)).map((i) => [i.id, i.name]));
+    const into = [...new Set(identities.flatMap((i) => (i.mergedInto ? [i.mergedInto] : [])))];
+    const names = new Map((into.length ? await this.identities.getMany(into) : []).map((i) => [i.id, i.name]));
     const members = await this.identities.members(identities.map((i) => i.id));
     const states: IdentityManifestState[] = identities.map((identity) => ({
       identity,
@@ -1068,6 +1079,23 @@ function indexFaces<F extends { sha256: string; faceIndex: number }>(faces: read
 
 function manifestNumbers(m: { facesets: unknown[]; thin_eras: unknown[] }): number[] {
   return [...m.facesets, ...m.thin_eras].map((e) => facesetNumber(String((e as { name?: unknown })?.name ?? '')) ?? 0);
+}
+
+/** The same as facesetFolders for the named identities only: one lstat per place, no listing of the root. */
+async function foldersNamed(root: string, names: readonly string[]): Promise<Awaited<ReturnType<typeof facesetFolders>>> {
+  const folders: { name: string; path: string }[] = [];
+  const refused: { name: string; path: string; reason: string }[] = [];
+  for (const name of names) {
+    for (const path of [name, `${THIN_DIR}/${name}`]) {
+      const info = await lstat(join(root, path)).catch(() => null);
+      if (!info) continue;
+      if (info.isDirectory()) {
+        if (!folders.some((f) => f.name === name)) folders.push({ name, path });
+      } else if (info.isSymbolicLink()) refused.push({ name, path, reason: `${path} is a symlink: the service never writes through links in an output root` });
+      else refused.push({ name, path, reason: `${path} is not a folder: the service leaves it alone` });
+    }
+  }
+  return { folders, refused };
 }
 
 /** faceset_NNN folders at the top level and under _thin/, and those refused (symlinks: never followed). */
