@@ -1,7 +1,7 @@
 // Label rules: printable one-line text only.
 import { describe, expect, it } from 'vitest';
 import { jsonbSafe } from '../db/jsonb';
-import { labelFromFile, labelProblem } from './label';
+import { labelFromFile, labelFromName, labelProblem } from './label';
 
 describe('labelProblem', () => {
   it('accepts names in any script', () => {
@@ -16,6 +16,16 @@ describe('labelProblem', () => {
     expect(labelProblem('x\u202egnp.exe')).toBe('must not contain bidirectional control characters (U+202E at 1)');
     expect(labelProblem('\u2066x')).toMatch(/U\+2066 at 0/);
   });
+  it('makes printable labels of folder names', () => {
+    expect(labelFromName('Ann\nSmith')).toBe('Ann Smith');
+    expect(labelFromName('x\u202egnp.exe')).toBe('x gnp.exe');
+    expect(labelFromName('  \t ')).toBeNull();
+    expect(labelFromName('a\ud800')).toBe('a\ufffd');
+    expect(labelFromName('Zoë')).toBe('Zoë');
+    expect([...labelFromName('é'.repeat(300))!]).toHaveLength(200);
+    for (const l of ['Ann\nSmith', 'x\u202egnp', 'a\u0007b']) expect(labelProblem(labelFromName(l)!)).toBeNull();
+  });
+
   it('drops labels of files that are none', () => {
     expect(labelFromFile('  Ann ')).toBe('Ann');
     expect(labelFromFile('A\u0000')).toBeNull();

@@ -21,6 +21,21 @@ export function labelProblem(label: string): string | null {
   return null;
 }
 
+/**
+ * A label made from a name we did not choose (a hand-sorted folder's name): control and bidirectional-control
+ * characters become spaces, lone surrogates U+FFFD, runs of spaces one; at most 200 characters. Null when empty.
+ */
+export function labelFromName(raw: string): string | null {
+  const clean = raw
+    .normalize('NFC')
+    .replace(new RegExp(LONE_SURROGATE.source, 'g'), '\ufffd')
+    .replace(new RegExp(`${CONTROL.source}|${BIDI.source}`, 'g'), ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const cut = [...clean].slice(0, 200).join('').trim();
+  return cut || null;
+}
+
 /** A label read from a file (an adopted faceset.json): kept when it is one, else dropped. */
 export function labelFromFile(raw: unknown): string | null {
   if (typeof raw !== 'string') return null;

@@ -8,6 +8,7 @@ import type { ManifestEntry } from '@facesets/shared/export/manifest';
 import { nextFacesetNumber } from '@facesets/shared/export/numbering';
 import { removeStaleTemps, THIN_DIR } from '@facesets/shared/export/output-root';
 import { writeNewFacesets, type DecodeImage } from '@facesets/shared/export/write-facesets';
+import { labelFromName } from '@facesets/shared/identities/label';
 import { selectFolderFaces, type FolderSelection } from '@facesets/shared/import/consensus';
 import type { CoverageIdentity, CoverageState, IdentityService } from '@facesets/shared/identities/identity-service';
 import type { IdentityManifestState } from '@facesets/shared/identities/manifest-entries';
@@ -63,7 +64,8 @@ export function planFolders(
     });
     const taken = selection.taken.map((t) => t.face);
     const gated = applyGates(taken, { minFaceShort: params.minFaceShort, minBlur: params.minBlur, minDetScore: params.minDetScore });
-    const label = displayPath(folder).normalize('NFC');
+    // A folder name is not chosen by us: made printable like any label (no control or bidi characters).
+    const label = labelFromName(displayPath(folder)) ?? 'unnamed folder';
     const plan: ExportPlan = { ...planExport(gated.kept, params), inputFaces: taken.length, extra: { label } };
     const gateDropped = taken.length - gated.kept.length + plan.exportGateDropped;
     return { folder, label, photos: photos.size, selection, leftOut, gateDropped, plan };
