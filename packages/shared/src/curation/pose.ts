@@ -6,6 +6,9 @@ import type { Point } from '../engine/types';
  * looks up; roll > 0: the face is turned clockwise as the image is shown. A horizontal mirror flips yaw and roll
  * and keeps pitch; rotating the photo clockwise by θ adds θ to roll. R = Rz(roll)·Ry(−yaw)·Rx(−pitch).
  */
+/** Definition of the curation measures (pose, shot thumbnail) stored per face; sources.pose_version below it are re-measured. */
+export const POSE_VERSION = 1;
+
 export interface Pose {
   yaw: number;
   pitch: number;
