@@ -7,8 +7,13 @@ import { summaryOf } from '@facesets/shared/identities/identity-service';
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
+function poseOf(v: unknown): IdentityFace['pose'] {
+  const p = v as { yaw?: unknown; pitch?: unknown; roll?: unknown } | null | undefined;
+  return p && typeof p.yaw === 'number' && typeof p.pitch === 'number' && typeof p.roll === 'number' ? { yaw: p.yaw, pitch: p.pitch, roll: p.roll } : null;
+}
+
 export function faceView(m: MemberRecord & { distance: number | null }): IdentityFace {
-  const e = m.entry as { sources?: unknown; box?: unknown; detScore?: unknown; faceShort?: unknown; blur?: unknown };
+  const e = m.entry as { sources?: unknown; box?: unknown; detScore?: unknown; faceShort?: unknown; blur?: unknown; pose?: unknown };
   const id = encodeFaceId(m);
   return {
     id,
@@ -20,6 +25,7 @@ export function faceView(m: MemberRecord & { distance: number | null }): Identit
     detScore: num(e.detScore),
     faceShort: num(e.faceShort),
     blur: num(e.blur),
+    pose: poseOf(e.pose),
     distance: m.distance,
     origin: m.origin,
     thumb: `/faces/${id}/thumb`,

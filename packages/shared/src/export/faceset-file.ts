@@ -1,4 +1,5 @@
 // faceset.json: the member list of one face set, as the export writes it.
+import type { Pose } from '../curation/pose';
 import type { Box, Point } from '../engine/types';
 
 export const FACESET_FILE = 'faceset.json';
@@ -15,6 +16,8 @@ export interface FacesetMember {
   blur: number;
   /** Cosine distance to the set's centroid when it was written. */
   distance: number;
+  /** Head pose in degrees (curation/pose.ts), 0.1° steps; absent for faces measured before it existed. */
+  pose?: Pose;
 }
 
 export interface FacesetFile {
@@ -44,6 +47,7 @@ export function facesetMember(m: {
   faceShort: number;
   blur: number;
   distance: number;
+  pose?: Pose | undefined;
 }): FacesetMember {
   return {
     png: m.png,
@@ -55,6 +59,7 @@ export function facesetMember(m: {
     faceShort: round(m.faceShort, 2),
     blur: round(m.blur, 2),
     distance: round(m.distance, 4),
+    ...(m.pose ? { pose: { yaw: round(m.pose.yaw, 1), pitch: round(m.pose.pitch, 1), roll: round(m.pose.roll, 1) } } : {}),
   };
 }
 

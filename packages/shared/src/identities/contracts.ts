@@ -53,6 +53,12 @@ export const IdentityFaceSchema = Type.Object({
   detScore: Type.Number(),
   faceShort: Type.Number(),
   blur: Type.Number(),
+  pose: nullable(
+    Type.Object(
+      { yaw: Type.Number(), pitch: Type.Number(), roll: Type.Number() },
+      { description: 'head pose in degrees: yaw > 0 nose to the image right, pitch > 0 looking up, roll > 0 turned clockwise; null when not measured' },
+    ),
+  ),
   distance: nullable(Type.Number({ description: 'cosine distance to the identity centroid now' })),
   origin: FaceOriginSchema,
   thumb: Type.String({ description: 'URL of the thumbnail' }),
