@@ -61,13 +61,15 @@ export function betterShotFace(a: ShotCandidate, b: ShotCandidate): number {
 export function groupShots(faces: readonly ShotCandidate[], t: DedupeThresholds = DEFAULT_DEDUPE): ShotCandidate[][] {
   const parent = faces.map((_, i) => i);
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
-  for (let i = 0; i < faces.length; i++) {
-    const a = faces[i]!;
-    if (!a.evidence) continue;
-    for (let j = i + 1; j < faces.length; j++) {
-      const b = faces[j]!;
-      if (!b.evidence || a.sha256 === b.sha256) continue;
-      if (sameShot(shotEvidence(a.evidence, b.evidence), t)) parent[find(j)] = find(i);
+  // Pairs are looked at in yaw order and only within maxPoseDelta of yaw, pitch checked before anything costlier.
+  const order = faces.map((_, i) => i).filter((i) => faces[i]!.evidence).sort((x, y) => faces[x]!.evidence!.pose.yaw - faces[y]!.evidence!.pose.yaw);
+  for (let oi = 0; oi < order.length; oi++) {
+    const i = order[oi]!, a = faces[i]!, ea = a.evidence!;
+    for (let oj = oi + 1; oj < order.length; oj++) {
+      const j = order[oj]!, b = faces[j]!, eb = b.evidence!;
+      if (eb.pose.yaw - ea.pose.yaw > t.maxPoseDelta) break;
+      if (Math.abs(eb.pose.pitch - ea.pose.pitch) > t.maxPoseDelta || a.sha256 === b.sha256 || find(i) === find(j)) continue;
+      if (sameShot(shotEvidence(ea, eb), t)) parent[find(j)] = find(i);
     }
   }
   const groups = new Map<number, ShotCandidate[]>();

@@ -60,6 +60,16 @@ export const IdentityFaceSchema = Type.Object({
     ),
   ),
   distance: nullable(Type.Number({ description: 'cosine distance to the identity centroid now' })),
+  exported: Type.Boolean({ description: 'a PNG of the set; false: curation leaves it out (see `left`)' }),
+  left: nullable(
+    Type.Object(
+      {
+        reason: Type.String({ description: '`near-duplicate of <png>` or `maxFaces`' }),
+        duplicateOf: nullable(Type.String({ description: 'face id of the exported face of the same shot' })),
+      },
+      { description: 'why curation leaves the face out of the export; `assign` brings it back' },
+    ),
+  ),
   origin: FaceOriginSchema,
   thumb: Type.String({ description: 'URL of the thumbnail' }),
 });

@@ -25,7 +25,9 @@ import { isInside } from '../jobs/paths';
 import type { DecisionKind, FaceOrigin, IdentitySummary, Suggestions, SyncResult } from './contracts';
 import { decodeFaceId, encodeFaceId, faceKeyOf, type FaceKey } from './face-id';
 import { applyIdentities, type IdentityManifestState } from './manifest-entries';
-import { contactSheetPath, findFolder, listedPngs, materialiseIdentity, writeIdentitySheet, type PngSources } from './materialise';
+import type { LeftOut } from '../curation/curate';
+import { curationFor, type CurateDraft } from './curation';
+import { contactSheetPath, findFolder, listedPngs, materialiseIdentity, writeIdentitySheet, type MaterialiseResult, type PngSources } from './materialise';
 import {
   assignFaces,
   FaceNotInIdentityError,
@@ -168,12 +170,15 @@ export class IdentityService {
   readonly decisions: DecisionsRepository;
   private readonly sources: SourcesRepository;
   private readonly faces: Pick<FacesRepository, 'facesOfSources'>;
+  /** Which members each folder exports (issue 15): applied on every re-materialisation. */
+  private readonly curate: CurateDraft;
 
   constructor(private readonly deps: IdentityServiceDeps) {
     this.identities = new IdentitiesRepository(deps.db);
     this.decisions = new DecisionsRepository(deps.db);
     this.sources = new SourcesRepository(deps.db);
     this.faces = deps.faces ?? new FacesRepository(deps.db);
+    this.curate = curationFor(this.faces, new FacesRepository(deps.db));
   }
 
   // ---- output roots ------------------------------------------------------------------------------------------
@@ -441,6 +446,18 @@ export class IdentityService {
   }
 
   /**
+   * Curation of sets a job just wrote and recorded (call under the output-root lock): each folder re-materialised
+   * from its records, so it exports one face per shot and at most maxFaces; by name, what each holds now.
+   */
+  async curateNewSets(root: string, identities: readonly IdentityRecord[]): Promise<Map<string, MaterialiseResult>> {
+    const out = new Map<string, MaterialiseResult>();
+    for (const draft of await this.drafts(identities.map((i) => i.id))) {
+      out.set(draft.identity.name, await materialiseIdentity(root, draft, { ...this.deps, curate: this.curate }));
+    }
+    return out;
+  }
+
+  /**
    * Extend: the faces join the identity (origin `routed`) and its folder is re-materialised (new crops from their
    * sources, faceset.json rewritten). Returns the members the folder holds now and how many joined.
    */
@@ -472,7 +489,7 @@ export class IdentityService {
         ...(vs.length ? { centroid: centroid(vs), centroidModelPack: modelPack } : {}),
       });
     });
-    const out = await materialiseIdentity(root, draft, this.deps);
+    const out = await materialiseIdentity(root, draft, { ...this.deps, curate: this.curate });
     if (out.failed.length) {
       // Crops that could not be made are no members: the folder and the records must agree.
       const failed = new Set(out.failed);
@@ -519,7 +536,8 @@ export class IdentityService {
       if (retired.length) throw new IdentityConflictError(`cannot merge identities that are ${retired.map((o) => `${o.name} (${o.state})`).join(', ')}`);
       involved = [target.id, ...input.from];
     }
-    if (input.kind === 'assign') involved = [target.id, ...new Set(holders.values())];
+    // A face the target holds already (one curation leaves out) is assigned in place: each identity once.
+    if (input.kind === 'assign') involved = [...new Set([target.id, ...holders.values()])];
     const drafts = await this.drafts(involved);
     const byId = new Map(drafts.map((d) => [d.identity.id, d]));
     const main = byId.get(target.id)!;
@@ -672,7 +690,7 @@ export class IdentityService {
    * then are PNGs that left removed and retired folders taken away, so no copy source is gone before it is copied.
    */
   private async writeOut(root: string, drafts: readonly IdentityDraft[], pngSources: PngSources, log: Logger, event: Omit<ManifestEvent, 'outputRoot'>): Promise<void> {
-    const deps = { decodeImage: this.deps.decodeImage, log };
+    const deps = { decodeImage: this.deps.decodeImage, log, curate: this.curate };
     const active = drafts.filter((d) => d.identity.state === 'active');
     const listed = new Map<string, Set<string>>();
     for (const d of drafts) {
@@ -754,18 +772,19 @@ export class IdentityService {
 
   // ---- reads for the API ------------------------------------------------------------------------------------
 
-  /** The identity with its members and each member's distance to the centroid now. */
-  async detail(id: string): Promise<{ identity: IdentityRecord; members: (MemberRecord & { distance: number | null })[] }> {
+  /** The identity with its members, each member's distance to the centroid now and, if curation leaves it out, why. */
+  async detail(id: string): Promise<{ identity: IdentityRecord; members: (MemberRecord & { distance: number | null; left: LeftOut | null })[] }> {
     const [draft] = await this.drafts([id]);
     if (!draft) throw new IdentityNotFoundError(id);
     const embeddings = await this.embeddingsOf(draft.members);
     const vs = draft.members.map((m) => embeddings.get(faceKeyOf(m))).filter((v): v is Float32Array => v !== undefined);
     const c = vs.length ? centroid(vs) : null;
+    const left = new Map((await this.curate(draft)).left.map((l) => [l.key, l]));
     return {
       identity: draft.identity,
       members: draft.members.map((m) => {
         const e = embeddings.get(faceKeyOf(m));
-        return { ...m, distance: e && c ? round4(cosineDistance(e, c)) : null };
+        return { ...m, distance: e && c ? round4(cosineDistance(e, c)) : null, left: left.get(`${m.sha256}:${m.faceIndex}`) ?? null };
       }),
     };
   }

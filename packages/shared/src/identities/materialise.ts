@@ -10,6 +10,7 @@ import { writeCrops, type CropRequest, type DecodeImage } from '../export/write-
 import type { Logger } from '../logger';
 import { renderContactSheet, SHEET_MAX } from '../report/contact-sheet';
 import { REPORTS_DIR } from '../report/markdown';
+import type { CurateDraft } from './curation';
 import { faceKeyOf } from './face-id';
 import type { IdentityDraft } from './records';
 
@@ -23,6 +24,8 @@ const sheetsDrawn = new Map<string, string>();
 export interface MaterialiseDeps {
   decodeImage: DecodeImage;
   log: Logger;
+  /** Which members are exported (one per shot, maxFaces) and which left out, and why [all exported]. */
+  curate?: CurateDraft;
 }
 
 export interface MaterialiseOptions {
@@ -42,6 +45,8 @@ export type PngSources = Map<string, { folder: string; png: string }>;
 export interface MaterialiseResult {
   /** PNGs the folder holds now (members whose crop could not be made are left out of faceset.json). */
   count: number;
+  /** Members curation left out, by reason (`near-duplicate of …` counted as `nearDuplicate`). */
+  left: { nearDuplicate: number; maxFaces: number };
   written: boolean;
   removed: boolean;
   failed: string[];
@@ -82,7 +87,7 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
       await rm(gone, { recursive: true, force: true });
     }
     await rm(join(root, contactSheetPath(identity.name)), { force: true });
-    return { count: 0, written: false, removed: current !== null, failed: [] };
+    return { count: 0, left: { nearDuplicate: 0, maxFaces: 0 }, written: false, removed: current !== null, failed: [] };
   }
 
   const target = join(root, identity.path);
@@ -99,14 +104,19 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
   }
   try {
     const before = opts.listedBefore ?? (await listedPngs(work));
-    const failed = await writeMissingPngs(root, work, draft, deps, opts);
-    const members = draft.members.filter((m) => !failed.has(m.png));
-    const { name: _name, label: _label, members: _members, ...header } = identity.header as Record<string, unknown>;
+    // Curation picks the members that become PNGs; the others stay members in the records, listed under `left`.
+    const curation = deps.curate ? await deps.curate(draft) : null;
+    const exported = curation ? { ...draft, members: draft.members.filter((m) => curation.exported.has(`${m.sha256}:${m.faceIndex}`)) } : draft;
+    const failed = await writeMissingPngs(root, work, exported, deps, opts);
+    const members = exported.members.filter((m) => !failed.has(m.png));
+    const { name: _name, label: _label, members: _members, left: _left, ...header } = identity.header as Record<string, unknown>;
+    const left = curation?.left ?? [];
     const file = {
       name: identity.name,
       ...(identity.label ? { label: identity.label } : {}),
       ...header,
       members: [...members.map((m) => m.entry), ...identity.foreignMembers],
+      ...(left.length ? { left: left.map(({ sha256, faceIndex, reason }) => ({ sha256, faceIndex, reason })) } : {}),
     };
     await writeFileAtomic(join(work, FACESET_FILE), serializeFaceset(file));
     const keep = new Set([...members.map((m) => m.png), ...identity.foreignMembers.map((m) => (m as { png?: string })?.png)]);
@@ -118,7 +128,11 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
     }
     if (!opts.keepStale) await writeIdentitySheet(root, identity.name, target, members, deps.log);
     for (const png of failed.keys()) deps.log.warn({ identity: identity.name, png, reason: failed.get(png) }, 'member crop could not be made');
-    return { count: members.length + identity.foreignMembers.length, written: true, removed: false, failed: [...failed.keys()] };
+    const nearDuplicate = left.filter((l) => l.duplicateOf !== undefined).length;
+    return {
+      count: members.length + identity.foreignMembers.length, left: { nearDuplicate, maxFaces: left.length - nearDuplicate },
+      written: true, removed: false, failed: [...failed.keys()],
+    };
   } finally {
     if (fresh) await rm(work, { recursive: true, force: true });
   }

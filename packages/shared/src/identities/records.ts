@@ -84,7 +84,11 @@ export function rejectFaces(d: IdentityDraft, keys: readonly FaceKey[], ids: (k:
  */
 export function assignFaces(target: IdentityDraft, moves: readonly { member: MemberRecord; from: IdentityDraft | null }[]): void {
   for (const { member, from } of moves) {
-    if (from === target) continue;
+    if (from === target) {
+      // Already a member (perhaps one curation leaves out): pinned now, so it is exported.
+      target.members = target.members.map((m) => (keyOf(m) === keyOf(member) ? { ...m, origin: 'assigned' } : m));
+      continue;
+    }
     if (from) from.members = from.members.filter((m) => keyOf(m) !== keyOf(member));
     target.members.push({ ...member, origin: 'assigned' });
   }

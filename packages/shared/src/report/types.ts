@@ -65,6 +65,9 @@ export interface FacesetOutcome {
   exported: number;
   /** Faces that passed every gate but whose crop could not be made (source unreadable at export time). */
   exportFailed?: number;
+  /** Members left out as near-duplicates of an exported face (the same shot again), and by maxFaces. */
+  nearDuplicates?: number;
+  maxFacesLeft?: number;
   thin: boolean;
   /** Why nothing was written, when nothing was. */
   skipped?: string;

@@ -93,10 +93,21 @@ export async function exportStep(input: ExportInput, deps: ExportDeps): Promise<
       ...(deps.afterCrops ? { afterCrops: deps.afterCrops } : {}),
     });
     // The folders are in place; their records follow (a crash in between leaves folders the next touch adopts).
-    await deps.identities.recordNewSets(root, written.sets, input.modelPack);
-    entries = written.entries;
+    const records = await deps.identities.recordNewSets(root, written.sets, input.modelPack);
+    // Then curation: one face per shot, maxFaces; the folders, entries and outcomes say what is exported.
+    const curated = await deps.identities.curateNewSets(root, records);
+    entries = {
+      facesets: written.entries.facesets.map((e) => ({ ...e, count: curated.get(e.name)?.count ?? e.count })),
+      thin_eras: written.entries.thin_eras.map((e) => ({ ...e, count: curated.get(e.name)?.count ?? e.count })),
+    };
     added = written.added;
-    discovery = { ...input.clusters.report, facesets: written.outcomes };
+    discovery = {
+      ...input.clusters.report,
+      facesets: written.outcomes.map((o) => {
+        const c = o.name ? curated.get(o.name) : undefined;
+        return c ? { ...o, exported: c.count, nearDuplicates: c.left.nearDuplicate, ...(c.left.maxFaces ? { maxFacesLeft: c.left.maxFaces } : {}) } : o;
+      }),
+    };
   }
   return { discovery, added, extended, entries, counts, changed };
 }

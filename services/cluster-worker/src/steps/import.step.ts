@@ -190,17 +190,22 @@ export async function importStep(input: ImportInput, deps: ImportDeps): Promise<
     ...(deps.afterCrops ? { afterCrops: deps.afterCrops } : {}),
   });
   // The folders are in place; their records follow (a crash in between leaves folders the next touch adopts).
-  await deps.identities.recordNewSets(root, written.sets, input.modelPack, 'imported');
+  const records = await deps.identities.recordNewSets(root, written.sets, input.modelPack, 'imported');
+  // Curation as for discovered sets: one face per shot, maxFaces.
+  const curated = await deps.identities.curateNewSets(root, records);
+  const countOf = <E extends { name: string; count: number }>(e: E): E => ({ ...e, count: curated.get(e.name)?.count ?? e.count });
+  const entries = { facesets: written.entries.facesets.map(countOf), thin_eras: written.entries.thin_eras.map(countOf) };
   const created: NewIdentity[] = [];
   written.outcomes.forEach((o, k) => {
     const { row, folder } = fresh[k]!;
-    Object.assign(row, { name: o.name, path: o.path, exported: o.exported, thin: o.thin, action: o.name ? 'created' : 'skipped' });
+    const exported = (o.name ? curated.get(o.name)?.count : undefined) ?? o.exported;
+    Object.assign(row, { name: o.name, path: o.path, exported, thin: o.thin, action: o.name ? 'created' : 'skipped' });
     if (o.skipped) row.skipped = o.skipped;
     if (o.name && o.path) created.push({ name: o.name, path: o.path, label: folder.label, plan: folder.plan });
   });
   const changed: IdentityManifestState[] = [];
   for (const [id, count] of touched) changed.push({ identity: (await deps.identities.identities.get(id))!, count });
-  return { folders: rows, added: written.added, extended, created, entries: written.entries, changed };
+  return { folders: rows, added: written.added, extended, created, entries, changed };
 }
 
 /** The identity (no era) whose centroid is nearest `c`, when it is within `threshold`. */
