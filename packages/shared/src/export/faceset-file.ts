@@ -66,3 +66,10 @@ export function facesetMember(m: {
 export function serializeFaceset(f: FacesetFile | Record<string, unknown>): string {
   return `${JSON.stringify(f, null, 2)}\n`;
 }
+
+/** A member entry's keys in the order facesetMember writes them (entries read back from jsonb come in its order). */
+const MEMBER_ORDER = ['png', 'sources', 'sha256', 'box', 'kps', 'detScore', 'faceShort', 'blur', 'distance', 'pose'];
+
+export function orderedMember(entry: Record<string, unknown>): Record<string, unknown> {
+  return { ...Object.fromEntries(MEMBER_ORDER.filter((k) => k in entry).map((k) => [k, entry[k]])), ...entry };
+}

@@ -4,7 +4,7 @@ import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/pr
 import { join } from 'node:path';
 import type { Point } from '../engine/types';
 import { fsyncDir, writeFileAtomic } from '../export/atomic-write';
-import { FACESET_FILE, serializeFaceset } from '../export/faceset-file';
+import { FACESET_FILE, orderedMember, serializeFaceset } from '../export/faceset-file';
 import { TEMP_PREFIX, THIN_DIR } from '../export/output-root';
 import { writeCrops, type CropRequest, type DecodeImage } from '../export/write-facesets';
 import type { Logger } from '../logger';
@@ -51,6 +51,9 @@ export interface MaterialiseResult {
   removed: boolean;
   failed: string[];
 }
+
+/** faceset.json's first keys after name and label, as a job writes them. */
+const HEADER_ORDER = ['source', 'jobId', 'createdAt', 'params'];
 
 const isDir = async (p: string): Promise<boolean> => (await stat(p).catch(() => null))?.isDirectory() ?? false;
 const exists = async (p: string): Promise<boolean> => (await stat(p).catch(() => null)) !== null;
@@ -114,8 +117,10 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
     const file = {
       name: identity.name,
       ...(identity.label ? { label: identity.label } : {}),
+      // The export's key order (the record's header comes back from jsonb in its own order).
+      ...Object.fromEntries(HEADER_ORDER.filter((k) => k in header).map((k) => [k, header[k]])),
       ...header,
-      members: [...members.map((m) => m.entry), ...identity.foreignMembers],
+      members: [...members.map((m) => orderedMember(m.entry)), ...identity.foreignMembers],
       ...(left.length ? { left: left.map(({ sha256, faceIndex, reason }) => ({ sha256, faceIndex, reason })) } : {}),
     };
     await writeFileAtomic(join(work, FACESET_FILE), serializeFaceset(file));
