@@ -358,7 +358,7 @@ export class IdentityService {
     const keys = draft!.members.filter((m) => gone.has(m.png));
     const before = [snapshot(draft!)];
     rejectFaces(draft!, keys, encodeFaceId);
-    updatePlacement(draft!, thinBelowOf(draft!));
+    await this.place(draft!);
     const faceIds = keys.map(encodeFaceId);
     const decisionId = await inTransaction(this.deps.db, async (client) => {
       const id = await this.decisions.insert(client, {
@@ -449,10 +449,17 @@ export class IdentityService {
    * Curation of sets a job just wrote and recorded (call under the output-root lock): each folder re-materialised
    * from its records, so it exports one face per shot and at most maxFaces; by name, what each holds now.
    */
-  async curateNewSets(root: string, identities: readonly IdentityRecord[]): Promise<Map<string, MaterialiseResult>> {
-    const out = new Map<string, MaterialiseResult>();
+  async curateNewSets(root: string, identities: readonly IdentityRecord[]): Promise<Map<string, MaterialiseResult & { path: string; thin: boolean }>> {
+    const out = new Map<string, MaterialiseResult & { path: string; thin: boolean }>();
     for (const draft of await this.drafts(identities.map((i) => i.id))) {
-      out.set(draft.identity.name, await materialiseIdentity(root, draft, { ...this.deps, curate: this.curate }));
+      const was = draft.identity.path;
+      // Fewer PNGs than thinBelow after curation: the folder moves under _thin/.
+      await this.place(draft);
+      if (draft.identity.path !== was) {
+        await inTransaction(this.deps.db, (client) => this.identities.update(client, draft.identity.id, { path: draft.identity.path, thin: draft.identity.thin }));
+      }
+      const done = await materialiseIdentity(root, draft, { ...this.deps, curate: this.curate });
+      out.set(draft.identity.name, { ...done, path: draft.identity.path, thin: draft.identity.thin });
     }
     return out;
   }
@@ -478,7 +485,7 @@ export class IdentityService {
     });
     draft.members.push(...fresh);
     if (label) draft.identity = { ...draft.identity, label };
-    updatePlacement(draft, thinBelowOf(draft));
+    await this.place(draft);
     const embeddings = await this.embeddingsOf(draft.members);
     const vs = draft.members.map((m) => embeddings.get(faceKeyOf(m))).filter((v): v is Float32Array => v !== undefined);
     await inTransaction(this.deps.db, async (client) => {
@@ -592,7 +599,7 @@ export class IdentityService {
     }
     const all = created ? [...drafts, created] : drafts;
     await this.refreshDistances(all);
-    for (const d of all) updatePlacement(d, thinBelowOf(d));
+    for (const d of all) await this.place(d);
 
     const decisionId = await inTransaction(this.deps.db, async (client) => {
       await this.identities.lockMany(client, involved);
@@ -654,6 +661,11 @@ export class IdentityService {
   }
 
   // ---- shared pieces -----------------------------------------------------------------------------------------
+
+  /** The draft's folder placement (thin or not) by the PNGs curation exports of it. */
+  private async place(d: IdentityDraft): Promise<void> {
+    updatePlacement(d, thinBelowOf(d), d.identity.state === 'active' ? (await this.curate(d)).exported.size : undefined);
+  }
 
   /** Identities with members and rejections, in the order asked. */
   async drafts(ids: readonly string[]): Promise<IdentityDraft[]> {

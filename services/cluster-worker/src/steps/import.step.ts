@@ -8,6 +8,7 @@ import type { ManifestEntry } from '@facesets/shared/export/manifest';
 import { nextFacesetNumber } from '@facesets/shared/export/numbering';
 import { removeStaleTemps, THIN_DIR } from '@facesets/shared/export/output-root';
 import { writeNewFacesets, type DecodeImage } from '@facesets/shared/export/write-facesets';
+import { curatedEntries } from './export.step';
 import { selectFolderFaces, type FolderSelection } from '@facesets/shared/import/consensus';
 import type { CoverageIdentity, CoverageState, IdentityService } from '@facesets/shared/identities/identity-service';
 import type { IdentityManifestState } from '@facesets/shared/identities/manifest-entries';
@@ -193,15 +194,14 @@ export async function importStep(input: ImportInput, deps: ImportDeps): Promise<
   const records = await deps.identities.recordNewSets(root, written.sets, input.modelPack, 'imported');
   // Curation as for discovered sets: one face per shot, maxFaces.
   const curated = await deps.identities.curateNewSets(root, records);
-  const countOf = <E extends { name: string; count: number }>(e: E): E => ({ ...e, count: curated.get(e.name)?.count ?? e.count });
-  const entries = { facesets: written.entries.facesets.map(countOf), thin_eras: written.entries.thin_eras.map(countOf) };
+  const entries = curatedEntries(written.entries, curated);
   const created: NewIdentity[] = [];
   written.outcomes.forEach((o, k) => {
     const { row, folder } = fresh[k]!;
-    const exported = (o.name ? curated.get(o.name)?.count : undefined) ?? o.exported;
-    Object.assign(row, { name: o.name, path: o.path, exported, thin: o.thin, action: o.name ? 'created' : 'skipped' });
+    const c = o.name ? curated.get(o.name) : undefined;
+    Object.assign(row, { name: o.name, path: c?.path ?? o.path, exported: c?.count ?? o.exported, thin: c?.thin ?? o.thin, action: o.name ? 'created' : 'skipped' });
     if (o.skipped) row.skipped = o.skipped;
-    if (o.name && o.path) created.push({ name: o.name, path: o.path, label: folder.label, plan: folder.plan });
+    if (o.name && o.path) created.push({ name: o.name, path: c?.path ?? o.path, label: folder.label, plan: folder.plan });
   });
   const changed: IdentityManifestState[] = [];
   for (const [id, count] of touched) changed.push({ identity: (await deps.identities.identities.get(id))!, count });
