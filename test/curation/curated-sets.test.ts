@@ -3,6 +3,7 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeSharedEngine, startApi, startWorkers, submit, waitForJob, type InProcessWorkers } from '../support/pipeline';
 import { createTestEnv, type TestEnv } from '../support/test-env';
@@ -111,6 +112,11 @@ describe('curated sets', () => {
     expect(row).toMatchObject({ exported: 5, nearDuplicates: 2 });
     const md = (await app.inject({ method: 'GET', url: `/jobs/${jobId}/report?format=md` })).body;
     expect(md).toContain('near-duplicates left out');
+    expect(md).toMatch(/poses yaw ← \d+ · \d+ · \d+ →, pitch ↓ \d+ · \d+ · \d+ ↑/);
+    expect(row.poseCoverage).toBeDefined();
+    // The contact sheet: five thumbnails of 128 px and the 256 px yaw × pitch plot beside them.
+    const sheet = await sharp(join(out, row.contactSheet)).metadata();
+    expect([sheet.width, sheet.height]).toEqual([5 * 128 + 256, 256]);
     const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
     expect(manifest.facesets.find((e: { name: string }) => e.name === obama.name).count).toBe(5);
 

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Pose } from '../curation/pose';
 import type { Point } from '../engine/types';
 import { fsyncDir, writeFileAtomic } from '../export/atomic-write';
 import { FACESET_FILE, orderedMember, serializeFaceset } from '../export/faceset-file';
@@ -197,10 +198,10 @@ export async function writeIdentitySheet(root: string, name: string, dir: string
       return;
     }
     // A label or a change beyond the sheet's first SHEET_MAX faces leaves the picture as it is: not drawn again.
-    const signature = pngs.slice(0, SHEET_MAX).join('\n');
+    const signature = `${pngs.slice(0, SHEET_MAX).join('\n')}\n${pngs.length}`;
     if (sheetsDrawn.get(file) === signature && (await exists(file))) return;
     await mkdir(join(root, IDENTITY_SHEETS_DIR), { recursive: true });
-    await writeFileAtomic(file, await renderContactSheet(pngs));
+    await writeFileAtomic(file, await renderContactSheet(pngs, members.map((m) => (m.entry as { pose?: Pose }).pose)));
     sheetsDrawn.set(file, signature);
   } catch (err) {
     log.warn({ err, identity: name }, 'identity contact sheet could not be written');

@@ -1,4 +1,5 @@
 // Shape of a job's report (SPEC.md step 8): the scan part for every job, coverage and discovery when they ran.
+import type { PoseCoverage } from './pose-coverage';
 import type { JobMode } from '../jobs/state';
 
 export interface Distribution {
@@ -73,6 +74,8 @@ export interface FacesetOutcome {
   skipped?: string;
   /** Contact sheet PNG, relative to the output root (`_reports/<jobId>/<name>.png`). */
   contactSheet?: string;
+  /** The exported faces by yaw and pitch side (report/pose-coverage.ts). */
+  poseCoverage?: PoseCoverage;
 }
 
 export interface DiscoveryReport {
