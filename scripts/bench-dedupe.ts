@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { REPO_ROOT } from '../packages/shared/src/config';
-import { DEFAULT_DEDUPE, shotEvidence, sameShot, type ShotFace } from '../packages/shared/src/curation/duplicates';
+import { DEFAULT_DEDUPE, mirrored, sameShotEither, shotEvidence, type ShotFace } from '../packages/shared/src/curation/duplicates';
 import { FaceEngine } from '../packages/shared/src/engine/engine';
 import type { Face } from '../packages/shared/src/engine/types';
 import { loadModelPack } from '../packages/shared/src/models/model-pack';
@@ -47,6 +47,12 @@ const COPIES: { name: string; make: (src: string, out: string) => Promise<void> 
   { name: 'rotation by 3°', make: async (src, out) => void (await sharp(src).rotate().rotate(3, { background: '#808080' }).png().toFile(out)) },
 ];
 
+/** Copies beyond the issue's three, printed apart: a mirror image and a larger rotation are the same shot too. */
+const MORE_COPIES: typeof COPIES = [
+  { name: 'mirror', make: async (src, out) => void (await sharp(src).rotate().flop().png().toFile(out)) },
+  { name: 'rotation by 15°', make: async (src, out) => void (await sharp(src).rotate().rotate(15, { background: '#808080' }).png().toFile(out)) },
+];
+
 try {
   const labels = (await readFile(join(fixtures, 'labels.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
   const photos: { path: string; who: string; face: Face & ShotFace; sha: string }[] = [];
@@ -66,35 +72,35 @@ try {
       const a = photos[i]!, b = photos[j]!;
       if (a.who !== b.who) continue;
       distinctPairs++;
-      const e = shotEvidence(a.face, b.face);
-      if (showPairs) rows.push(`distinct ${a.path} ~ ${b.path}: ${fmt(e)}`);
-      if (sameShot(e, DEFAULT_DEDUPE)) collapsed.push(`${a.path} ~ ${b.path} (${fmt(e)})`);
+      const e = shotEvidence(a.face, b.face), m = shotEvidence(a.face, mirrored(b.face));
+      if (showPairs) rows.push(`distinct ${a.path} ~ ${b.path}: ${fmt(e)}; mirrored: ${fmt(m)}`);
+      if (sameShotEither(a.face, b.face)) collapsed.push(`${a.path} ~ ${b.path} (${fmt(e)}; mirrored: ${fmt(m)})`);
     }
   }
   const caught = new Map<string, number>();
   let copies = 0;
   for (const p of photos) {
-    for (const [k, c] of COPIES.entries()) {
+    for (const [k, c] of [...COPIES, ...MORE_COPIES].entries()) {
       const out = join(tmp, `${p.path.replaceAll('/', '_')}.copy${k}.${k === 0 ? 'jpg' : 'png'}`);
       await c.make(join(fixtures, p.path), out);
       const face = await largest(out);
-      copies++;
+      if (k < COPIES.length) copies++;
       if (!face) {
         if (showPairs) rows.push(`copy     ${p.path} [${c.name}]: no face found`);
         continue;
       }
-      const e = shotEvidence(p.face, face);
-      if (showPairs) rows.push(`copy     ${p.path} [${c.name}]: ${fmt(e)}`);
-      if (sameShot(e, DEFAULT_DEDUPE)) caught.set(c.name, (caught.get(c.name) ?? 0) + 1);
+      const e = shotEvidence(p.face, face), m = shotEvidence(p.face, mirrored(face));
+      if (showPairs) rows.push(`copy     ${p.path} [${c.name}]: ${fmt(e)}; mirrored: ${fmt(m)}`);
+      if (sameShotEither(p.face, face)) caught.set(c.name, (caught.get(c.name) ?? 0) + 1);
     }
   }
-  const total = [...caught.values()].reduce((a, b) => a + b, 0);
   const lines = [
     ...rows,
-    `rule        embedding distance ≤ ${DEFAULT_DEDUPE.maxDistance} and shot-thumbnail correlation ≥ ${DEFAULT_DEDUPE.minSimilarity} and pose within ${DEFAULT_DEDUPE.maxPoseDelta}°`,
+    `rule        embedding distance ≤ ${DEFAULT_DEDUPE.maxDistance}, shot-thumbnail correlation ≥ ${DEFAULT_DEDUPE.minSimilarity} (of one flipped: ≥ ${DEFAULT_DEDUPE.minMirrorSimilarity}), yaw and pitch within ${DEFAULT_DEDUPE.maxPoseDelta}°`,
     `distinct    ${collapsed.length} of ${distinctPairs} pairs of distinct labelled photos of one person called one shot (${photos.length} photos, ${new Set(photos.map((p) => p.who)).size} people)`,
     ...collapsed.map((c) => `            ${c}`),
-    `copies      ${total} of ${copies} sharp-made copies caught: ${COPIES.map((c) => `${c.name} ${caught.get(c.name) ?? 0}/${photos.length}`).join(', ')}`,
+    `copies      ${COPIES.reduce((n, c) => n + (caught.get(c.name) ?? 0), 0)} of ${copies} sharp-made copies caught: ${COPIES.map((c) => `${c.name} ${caught.get(c.name) ?? 0}/${photos.length}`).join(', ')}`,
+    `more        ${MORE_COPIES.map((c) => `${c.name} ${caught.get(c.name) ?? 0}/${photos.length}`).join(', ')}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {

@@ -174,4 +174,44 @@ describe('curated sets', () => {
     expect(await pngsOf(plain, obama)).toHaveLength(7);
     expect(obama.left).toBeUndefined();
   });
+
+  it('copies made of photos (mirror, rotation, resize + JPEG, crop + brightness as PNG) are left out: each shot once', async () => {
+    const copies = join(env.bucketsDir, 'copies');
+    const shots = ['people/kit_harington/john1.jpeg', 'people/kit_harington/john2.jpeg', 'people/rose_leslie/img1.jpg', 'people/rose_leslie/img2.jpg'];
+    for (const [k, file] of shots.entries()) {
+      const dir = join(copies, `shot${k}`);
+      await mkdir(dir, { recursive: true });
+      const src = join(bucket, file);
+      const m = await sharp(src).rotate().metadata();
+      const [w, h] = [m.autoOrient?.width ?? m.width!, m.autoOrient?.height ?? m.height!];
+      await sharp(src).toFile(join(dir, 'original.jpg'));
+      await sharp(src).rotate().flop().png().toFile(join(dir, 'mirror.png'));
+      await sharp(src).rotate().rotate(15, { background: '#808080' }).jpeg().toFile(join(dir, 'rotated.jpg'));
+      await sharp(src).rotate().resize({ width: Math.round(w * 0.75) }).jpeg({ quality: 70 }).toFile(join(dir, 'small.jpg'));
+      const dx = Math.round(w * 0.04), dy = Math.round(h * 0.04);
+      await sharp(src).rotate().extract({ left: dx, top: dy, width: w - 2 * dx, height: h - 2 * dy }).modulate({ brightness: 1.08 }).png().toFile(join(dir, 'crop.png'));
+    }
+    const out = join(env.outputDir, 'copies');
+    await mkdir(out);
+    const job = await waitForJob(app, await submit(app, { bucket: copies, outputRoot: out, params: { minFaces: 3 } }));
+    expect(job.state).toBe('completed');
+    const all = await sets(out);
+    // Two people, two shots each: every shot exported once, its four copies left out as near-duplicates.
+    const shotOf = (p: string) => /\/(shot\d)\//.exec(p)![1]!;
+    const exported = all.map((s) => s.members.map((m) => shotOf(m.sources[0]!)).sort());
+    expect(exported.sort()).toEqual([['shot0', 'shot1'], ['shot2', 'shot3']]);
+    let left = 0;
+    for (const s of all) {
+      const d = await identityOf(out, s.name.replace('_thin/', ''));
+      // Every other face is a near-duplicate of the face exported for its own shot.
+      for (const f of d.faces.filter((x) => !x.exported)) {
+        const kept = d.faces.find((x) => x.id === f.left?.duplicateOf);
+        expect(kept && shotOf(kept.sources[0]!), f.sources[0]).toBe(shotOf(f.sources[0]!));
+        left++;
+      }
+      expect(s.left!.every((l) => l.reason.startsWith('near-duplicate of '))).toBe(true);
+    }
+    // 16 copies; the engine may miss a face on one (a rotated crop), never more here.
+    expect(left).toBeGreaterThanOrEqual(15);
+  });
 });

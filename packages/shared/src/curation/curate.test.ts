@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { curate, type CurationMember } from './curate';
-import { groupShots, sameShot, shotEvidence } from './duplicates';
+import { faceSize, groupShots, mirrored, sameShot, sameShotEither, shotEvidence } from './duplicates';
 import { poseBin, selectBest } from './select';
 
 /** A unit embedding at angle θ in the first two dimensions: cosine distance 1 − cos Δθ between two of them. */
@@ -12,7 +12,7 @@ const pose = (yaw: number, pitch = 0) => ({ yaw, pitch, roll: 0 });
 function member(key: string, o: Partial<CurationMember> & { theta?: number; seed?: number; yaw?: number; pitch?: number } = {}): CurationMember {
   const p = pose(o.yaw ?? 0, o.pitch ?? 0);
   return {
-    key, sha256: key, faceIndex: 0, png: `${key}.png`, faceShort: o.faceShort ?? 200, blur: o.blur ?? 100, pose: p, pinned: o.pinned ?? false,
+    key, sha256: key, faceIndex: 0, png: `${key}.png`, faceShort: o.faceShort ?? 200, size: o.size ?? o.faceShort ?? 200, blur: o.blur ?? 100, pose: p, pinned: o.pinned ?? false,
     evidence: { embedding: emb(o.theta ?? 0), shot: thumb(o.seed ?? 0), pose: p },
   };
 }
@@ -27,12 +27,24 @@ describe('near-duplicate shots', () => {
     expect(sameShot(shotEvidence(a, { ...a, pose: { yaw: 0, pitch: 0, roll: 20 } }))).toBe(true); // a tilted copy
   });
 
+  it('a mirrored copy is the same shot: thumbnail flipped, yaw and roll negated', () => {
+    const a = { embedding: emb(0), shot: thumb(3), pose: { yaw: 20, pitch: 5, roll: 4 } };
+    const flip = mirrored(a);
+    expect(mirrored(flip)).toEqual(a);
+    expect(flip.pose).toEqual({ yaw: -20, pitch: 5, roll: -4 });
+    // 8×8 thumbnail: pixel (x, y) of the flip is pixel (7 − x, y) of the original.
+    expect(flip.shot[0]).toBe(a.shot[7]);
+    expect(sameShot(shotEvidence(a, flip))).toBe(false);
+    expect(sameShotEither(a, flip)).toBe(true);
+    expect(sameShotEither(a, { ...flip, pose: { yaw: 20, pitch: 5, roll: 4 } })).toBe(false);
+  });
+
   it('groups connected pairs, never two faces of one photo, best face first', () => {
     const faces = [
-      { key: 'a', sha256: 'a', faceShort: 100, blur: 50, evidence: { embedding: emb(0), shot: thumb(), pose: pose(0) } },
-      { key: 'b', sha256: 'b', faceShort: 300, blur: 50, evidence: { embedding: emb(0.2), shot: thumb(), pose: pose(0) } },
-      { key: 'c', sha256: 'b', faceShort: 300, blur: 90, evidence: { embedding: emb(0.1), shot: thumb(), pose: pose(0) } },
-      { key: 'd', sha256: 'd', faceShort: 300, blur: 90 },
+      { key: 'a', sha256: 'a', size: 100, blur: 50, evidence: { embedding: emb(0), shot: thumb(), pose: pose(0) } },
+      { key: 'b', sha256: 'b', size: 300, blur: 50, evidence: { embedding: emb(0.2), shot: thumb(), pose: pose(0) } },
+      { key: 'c', sha256: 'b', size: 300, blur: 90, evidence: { embedding: emb(0.1), shot: thumb(), pose: pose(0) } },
+      { key: 'd', sha256: 'd', size: 300, blur: 90 },
     ];
     // b and c share a photo: not one shot, but both join a.
     expect(groupShots(faces).map((g) => g.map((f) => f.key))).toEqual([['c', 'b', 'a'], ['d']]);
@@ -40,6 +52,20 @@ describe('near-duplicate shots', () => {
 });
 
 describe('curate', () => {
+  it('sizes faces by their keypoints, so a tilt does not make a face larger', () => {
+    const kps: [number, number][] = [[0, 0], [10, 0], [5, 5], [0, 10], [10, 10]];
+    const t = Math.PI / 12;
+    const tilted = kps.map(([x, y]): [number, number] => [x * Math.cos(t) - y * Math.sin(t) + 50, x * Math.sin(t) + y * Math.cos(t)]);
+    expect(faceSize(kps, 99)).toBeCloseTo(Math.sqrt(40), 9); // four corners at √50 from the centre (5, 5), one on it: √(200 / 5)
+    expect(faceSize(tilted, 99)).toBeCloseTo(faceSize(kps, 99), 9);
+    expect(faceSize(undefined, 99)).toBe(99);
+  });
+
+  it('within 5 % of the largest, the sharpest face of a shot is kept', () => {
+    const c = curate([member('big', { size: 200, blur: 30 }), member('sharp', { size: 192, blur: 90, theta: 0.1 }), member('small', { size: 150, blur: 300, theta: 0.2 })], { dedupe: true });
+    expect([...c.exported]).toEqual(['sharp']);
+  });
+
   it('keeps the largest, then the sharpest face of a shot; the others are left as its near-duplicates', () => {
     const members = [member('small', { faceShort: 150 }), member('big', { faceShort: 300, blur: 20 }), member('big-sharp', { faceShort: 300, blur: 80, theta: 0.1 }), member('other', { seed: 7, theta: 1 })];
     const c = curate(members, { dedupe: true });

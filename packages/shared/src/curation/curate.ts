@@ -11,6 +11,8 @@ export interface CurationMember {
   faceIndex: number;
   /** The PNG name the face has (or would have) in the set: the `<file>` of a near-duplicate's reason. */
   png: string;
+  /** Size in its photo, px, tilt-independent (duplicates.ts faceSize): "largest" of a shot. */
+  size: number;
   faceShort: number;
   blur: number;
   pose?: Pose | undefined;
@@ -51,10 +53,10 @@ export function curate(members: readonly CurationMember[], opts: CurationOptions
   let candidates = [...members];
   if (opts.dedupe) {
     const byKey = new Map(members.map((m) => [m.key, m]));
-    const groups = groupShots(members.map((m) => ({ key: m.key, sha256: m.sha256, faceShort: m.faceShort, blur: m.blur, evidence: m.evidence })), opts.thresholds ?? DEFAULT_DEDUPE);
+    const groups = groupShots(members.map((m) => ({ key: m.key, sha256: m.sha256, size: m.size, blur: m.blur, evidence: m.evidence })), opts.thresholds ?? DEFAULT_DEDUPE);
     for (const g of groups) {
       if (g.length < 2) continue;
-      // The shot's face: a pinned one when a person assigned one (the best of them), else the largest, then sharpest.
+      // The shot's face: a pinned one when a person assigned one (the first in shot order), else the largest, then sharpest.
       const keep = byKey.get((g.find((c) => byKey.get(c.key)!.pinned) ?? g[0]!).key)!;
       for (const c of g) {
         const m = byKey.get(c.key)!;

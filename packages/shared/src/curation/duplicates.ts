@@ -22,11 +22,16 @@ export interface ShotEvidence {
 export interface DedupeThresholds {
   maxDistance: number;
   minSimilarity: number;
+  /**
+   * The thumbnail correlation a mirrored copy needs, the thumbnail flipped: lower, because aligning a flipped face is
+   * not exactly the flip of aligning it (the ArcFace template and the landmarks are not symmetric to the pixel).
+   */
+  minMirrorSimilarity: number;
   maxPoseDelta: number;
 }
 
 /** Measured on the fixtures by `npm run bench:dedupe -- --pairs` (README, "Near-duplicate shots"). */
-export const DEFAULT_DEDUPE: DedupeThresholds = { maxDistance: 0.1, minSimilarity: 0.9, maxPoseDelta: 8 };
+export const DEFAULT_DEDUPE: DedupeThresholds = { maxDistance: 0.1, minSimilarity: 0.9, minMirrorSimilarity: 0.8, maxPoseDelta: 8 };
 
 export function shotEvidence(a: ShotFace, b: ShotFace): ShotEvidence {
   let dot = 0;
@@ -40,36 +45,77 @@ export function sameShot(e: ShotEvidence, t: DedupeThresholds = DEFAULT_DEDUPE):
   return e.distance <= t.maxDistance && e.similarity >= t.minSimilarity && e.poseDelta <= t.maxPoseDelta;
 }
 
+/** The face as its mirror image would show it: thumbnail flipped left to right, yaw and roll negated. */
+export function mirrored(f: ShotFace): ShotFace {
+  const side = Math.round(Math.sqrt(f.shot.length));
+  const shot = new Uint8Array(f.shot.length);
+  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) shot[y * side + x] = f.shot[y * side + side - 1 - x]!;
+  return { embedding: f.embedding, shot, pose: { yaw: -f.pose.yaw, pitch: f.pose.pitch, roll: -f.pose.roll } };
+}
+
+/** One shot as it is, or one of them mirrored (a flipped copy is the same moment photographed). */
+export function sameShotEither(a: ShotFace, b: ShotFace, t: DedupeThresholds = DEFAULT_DEDUPE): boolean {
+  return sameShot(shotEvidence(a, b), t) || sameShot(shotEvidence(a, mirrored(b)), { ...t, minSimilarity: t.minMirrorSimilarity });
+}
+
 /** A face of one identity as shot grouping sees it; faces without evidence (not measured yet) are shots of their own. */
 export interface ShotCandidate {
   key: string;
   sha256: string;
-  faceShort: number;
+  /** Size of the face in its photo, px, whatever its tilt (faceSize). */
+  size: number;
   blur: number;
   evidence?: ShotFace | undefined;
 }
 
-/** Largest first, then sharpest, then by key (deterministic): the face a shot keeps. */
-export function betterShotFace(a: ShotCandidate, b: ShotCandidate): number {
-  return b.faceShort - a.faceShort || b.blur - a.blur || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+/**
+ * Faces within this fraction of the largest count as equally large: a copy 4 % cropped or re-encoded finds a box a
+ * few px off, and the sharpest of them should win, not the one whose box came out a pixel wider.
+ */
+export const SAME_SIZE = 0.05;
+
+/**
+ * A face's size for "largest": the RMS distance of its 5 keypoints from their centre, which a tilt does not change
+ * (the detector box of a face rotated by 15° is 20 % larger); the box's short side when keypoints are unknown.
+ */
+export function faceSize(kps: readonly (readonly [number, number])[] | undefined, faceShort: number): number {
+  if (!kps || kps.length !== 5) return faceShort;
+  const cx = kps.reduce((a, p) => a + p[0], 0) / 5, cy = kps.reduce((a, p) => a + p[1], 0) / 5;
+  return Math.sqrt(kps.reduce((a, p) => a + (p[0] - cx) ** 2 + (p[1] - cy) ** 2, 0) / 5);
+}
+
+const byKey = (a: ShotCandidate, b: ShotCandidate): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/** The face a shot keeps: the largest (within SAME_SIZE of it), then the sharpest, then by key (deterministic). */
+export function pickShotFace<T extends ShotCandidate>(group: readonly T[]): T {
+  const largest = Math.max(...group.map((c) => c.size));
+  return group.filter((c) => c.size >= largest * (1 - SAME_SIZE)).sort((a, b) => b.blur - a.blur || byKey(a, b))[0]!;
+}
+
+/** The group with its kept face first, the rest largest first, then sharpest. */
+function orderShot<T extends ShotCandidate>(group: T[]): T[] {
+  const keep = pickShotFace(group);
+  return [keep, ...group.filter((c) => c !== keep).sort((a, b) => b.size - a.size || b.blur - a.blur || byKey(a, b))];
 }
 
 /**
- * The faces grouped into shots (a pair joins when `sameShot`; groups are the connected pairs), each group in
- * betterShotFace order, groups in the order of their best face. Two faces of one photo are never one shot.
+ * The faces grouped into shots (a pair joins when `sameShotEither`; groups are the connected pairs), each group's
+ * kept face (pickShotFace) first, groups by the key of that face. Two faces of one photo are never one shot.
  */
 export function groupShots(faces: readonly ShotCandidate[], t: DedupeThresholds = DEFAULT_DEDUPE): ShotCandidate[][] {
   const parent = faces.map((_, i) => i);
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
-  // Pairs are looked at in yaw order and only within maxPoseDelta of yaw, pitch checked before anything costlier.
-  const order = faces.map((_, i) => i).filter((i) => faces[i]!.evidence).sort((x, y) => faces[x]!.evidence!.pose.yaw - faces[y]!.evidence!.pose.yaw);
+  // Pairs are looked at in order of |yaw| and only within maxPoseDelta of it (a pair of one shot, mirrored or not, is
+  // that close in |yaw|), pitch checked before anything costlier.
+  const absYaw = (i: number): number => Math.abs(faces[i]!.evidence!.pose.yaw);
+  const order = faces.map((_, i) => i).filter((i) => faces[i]!.evidence).sort((x, y) => absYaw(x) - absYaw(y));
   for (let oi = 0; oi < order.length; oi++) {
     const i = order[oi]!, a = faces[i]!, ea = a.evidence!;
     for (let oj = oi + 1; oj < order.length; oj++) {
       const j = order[oj]!, b = faces[j]!, eb = b.evidence!;
-      if (eb.pose.yaw - ea.pose.yaw > t.maxPoseDelta) break;
+      if (absYaw(j) - absYaw(i) > t.maxPoseDelta) break;
       if (Math.abs(eb.pose.pitch - ea.pose.pitch) > t.maxPoseDelta || a.sha256 === b.sha256 || find(i) === find(j)) continue;
-      if (sameShot(shotEvidence(ea, eb), t)) parent[find(j)] = find(i);
+      if (sameShotEither(ea, eb, t)) parent[find(j)] = find(i);
     }
   }
   const groups = new Map<number, ShotCandidate[]>();
@@ -79,5 +125,5 @@ export function groupShots(faces: readonly ShotCandidate[], t: DedupeThresholds 
     if (g) g.push(f);
     else groups.set(r, [f]);
   });
-  return [...groups.values()].map((g) => g.sort(betterShotFace)).sort((x, y) => betterShotFace(x[0]!, y[0]!));
+  return [...groups.values()].map(orderShot).sort((x, y) => byKey(x[0]!, y[0]!));
 }

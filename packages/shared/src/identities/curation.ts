@@ -2,6 +2,7 @@
 // face records, the job parameters (dedupe, maxFaces) from the set's header, the decision itself in curation/curate.ts.
 import { Value } from 'typebox/value';
 import { curate, type Curation, type CurationMember } from '../curation/curate';
+import { faceSize } from '../curation/duplicates';
 import type { FacesRepository } from '../db/faces.repository';
 import { JobParamsSchema } from '../params';
 import type { IdentityDraft } from './records';
@@ -35,8 +36,12 @@ export function curationFor(faces: Pick<FacesRepository, 'facesOfSources'>, shot
     }
     const members: CurationMember[] = draft.members.map((m) => {
       const key = `${m.sha256}:${m.faceIndex}`;
-      const e = m.entry as { faceShort?: unknown; blur?: unknown };
-      return { key, sha256: m.sha256, faceIndex: m.faceIndex, png: m.png, faceShort: num(e.faceShort), blur: num(e.blur), pose: poses.get(key), evidence: evidence.get(key), pinned: m.origin === 'assigned' };
+      const e = m.entry as { faceShort?: unknown; blur?: unknown; kps?: unknown };
+      const kps = Array.isArray(e.kps) && e.kps.every((p) => Array.isArray(p) && p.length === 2) ? (e.kps as [number, number][]) : undefined;
+      return {
+        key, sha256: m.sha256, faceIndex: m.faceIndex, png: m.png, size: faceSize(kps, num(e.faceShort)), faceShort: num(e.faceShort), blur: num(e.blur),
+        pose: poses.get(key), evidence: evidence.get(key), pinned: m.origin === 'assigned',
+      };
     });
     return curate(members, curationParams(draft.identity.header));
   };
