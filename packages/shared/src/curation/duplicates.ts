@@ -1,5 +1,7 @@
 // Near-duplicate shots inside one identity: which faces are the same moment photographed again (a resized,
 // re-compressed, cropped, brightened or converted copy, a burst frame), and which one of each shot is kept.
+import { pairsAtLeastJs } from '../clustering/threshold-graph';
+import { cosineDistance, packEmbeddings } from '../clustering/vectors';
 import type { Pose } from './pose';
 import { shotSimilarity } from './shot-thumb';
 
@@ -34,10 +36,8 @@ export interface DedupeThresholds {
 export const DEFAULT_DEDUPE: DedupeThresholds = { maxDistance: 0.1, minSimilarity: 0.9, minMirrorSimilarity: 0.8, maxPoseDelta: 8 };
 
 export function shotEvidence(a: ShotFace, b: ShotFace): ShotEvidence {
-  let dot = 0;
-  for (let i = 0; i < a.embedding.length; i++) dot += a.embedding[i]! * b.embedding[i]!;
   const poseDelta = Math.max(Math.abs(a.pose.yaw - b.pose.yaw), Math.abs(a.pose.pitch - b.pose.pitch));
-  return { distance: 1 - dot, similarity: shotSimilarity(a.shot, b.shot), poseDelta };
+  return { distance: cosineDistance(a.embedding, b.embedding), similarity: shotSimilarity(a.shot, b.shot), poseDelta };
 }
 
 /** One shot: the same face (embedding), the same picture of it (thumbnail) and the same head pose, all three. */
@@ -105,17 +105,16 @@ function orderShot<T extends ShotCandidate>(group: T[]): T[] {
 export function groupShots(faces: readonly ShotCandidate[], t: DedupeThresholds = DEFAULT_DEDUPE): ShotCandidate[][] {
   const parent = faces.map((_, i) => i);
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
-  // Pairs are looked at in order of |yaw| and only within maxPoseDelta of it (a pair of one shot, mirrored or not, is
-  // that close in |yaw|), pitch checked before anything costlier.
-  const absYaw = (i: number): number => Math.abs(faces[i]!.evidence!.pose.yaw);
-  const order = faces.map((_, i) => i).filter((i) => faces[i]!.evidence).sort((x, y) => absYaw(x) - absYaw(y));
-  for (let oi = 0; oi < order.length; oi++) {
-    const i = order[oi]!, a = faces[i]!, ea = a.evidence!;
-    for (let oj = oi + 1; oj < order.length; oj++) {
-      const j = order[oj]!, b = faces[j]!, eb = b.evidence!;
-      if (absYaw(j) - absYaw(i) > t.maxPoseDelta) break;
-      if (Math.abs(eb.pose.pitch - ea.pose.pitch) > t.maxPoseDelta || a.sha256 === b.sha256 || find(i) === find(j)) continue;
-      if (sameShotEither(ea, eb, t)) parent[find(j)] = find(i);
+  // Candidate pairs by embedding first (blocked dot products): most pairs of one person are farther apart than a copy.
+  const withEvidence = faces.map((_, i) => i).filter((i) => faces[i]!.evidence);
+  if (withEvidence.length > 1) {
+    const m = packEmbeddings(withEvidence.map((i) => faces[i]!.evidence!.embedding));
+    const edges = pairsAtLeastJs(m, 1 - t.maxDistance - 1e-6);
+    for (let k = 0; k < edges.length; k++) {
+      const i = withEvidence[edges.a[k]!]!, j = withEvidence[edges.b[k]!]!;
+      const a = faces[i]!, b = faces[j]!;
+      if (a.sha256 === b.sha256 || find(i) === find(j)) continue;
+      if (sameShotEither(a.evidence!, b.evidence!, t)) parent[find(j)] = find(i);
     }
   }
   const groups = new Map<number, ShotCandidate[]>();
