@@ -148,6 +148,23 @@ describe('curated sets', () => {
     expect(d.faces.find((f) => src(f)[0] === 'people/obama/obama2.jpg')).toMatchObject({ exported: true, origin: 'assigned' });
   });
 
+  it('sets recorded before pose existed: a re-scan measures it, the API shows it and the next rewrite writes it', async () => {
+    // What an output root and cache from before issue 15 look like: no pose on the faces, none in the member entries.
+    await env.db.query('UPDATE sources SET pose_version = 0');
+    await env.db.query('UPDATE faces SET pose = NULL, shot = NULL');
+    await env.db.query(`UPDATE identity_faces SET entry = entry - 'pose'`);
+    let d = await identityOf(out, obamaName);
+    expect(d.faces.every((f) => f.pose === null)).toBe(true);
+    const scan = await waitForJob(app, await submit(app, { bucket, mode: 'scan' }));
+    expect(scan.counters).toMatchObject({ embedded: 0 });
+    d = await identityOf(out, obamaName);
+    expect(d.faces.every((f) => f.pose !== null)).toBe(true);
+    const res = await app.inject({ method: 'PATCH', url: `/identities/${d.id}`, payload: { label: 'Barack' }, headers: { 'if-match': `"${(d as unknown as { version: number }).version}"` } });
+    expect(res.statusCode, res.body).toBe(200);
+    const set = (await sets(out)).find((x) => x.name === obamaName)!;
+    expect(set.members.every((m) => m.pose && Number.isFinite(m.pose.pitch))).toBe(true);
+  });
+
   it('maxFaces: 3 keeps three faces of different poses per set; the rest are left out by maxFaces', async () => {
     const { out: capped } = await discover('capped', { minFaces: 3, maxFaces: 3 });
     const all = await sets(capped);

@@ -43,6 +43,8 @@ export interface Curation {
   exported: Set<string>;
   /** The other members, in member order. */
   left: LeftOut[];
+  /** Pose of every member that has one, by key (members recorded before pose existed get it from their face record). */
+  poses: Map<string, Pose>;
 }
 
 export const MAX_FACES_REASON = 'maxFaces';
@@ -71,5 +73,6 @@ export function curate(members: readonly CurationMember[], opts: CurationOptions
     for (const m of candidates) if (!kept.has(m.key)) left.set(m.key, { key: m.key, sha256: m.sha256, faceIndex: m.faceIndex, reason: MAX_FACES_REASON });
     candidates = candidates.filter((m) => kept.has(m.key));
   }
-  return { exported: new Set(candidates.map((m) => m.key)), left: members.filter((m) => left.has(m.key)).map((m) => left.get(m.key)!) };
+  const poses = new Map(members.flatMap((m) => (m.pose ? [[m.key, m.pose] as const] : [])));
+  return { exported: new Set(candidates.map((m) => m.key)), left: members.filter((m) => left.has(m.key)).map((m) => left.get(m.key)!), poses };
 }

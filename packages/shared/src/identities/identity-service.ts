@@ -791,12 +791,15 @@ export class IdentityService {
     const embeddings = await this.embeddingsOf(draft.members);
     const vs = draft.members.map((m) => embeddings.get(faceKeyOf(m))).filter((v): v is Float32Array => v !== undefined);
     const c = vs.length ? centroid(vs) : null;
-    const left = new Map((await this.curate(draft)).left.map((l) => [l.key, l]));
+    const curation = await this.curate(draft);
+    const left = new Map(curation.left.map((l) => [l.key, l]));
     return {
       identity: draft.identity,
       members: draft.members.map((m) => {
-        const e = embeddings.get(faceKeyOf(m));
-        return { ...m, distance: e && c ? round4(cosineDistance(e, c)) : null, left: left.get(`${m.sha256}:${m.faceIndex}`) ?? null };
+        const e = embeddings.get(faceKeyOf(m)), key = `${m.sha256}:${m.faceIndex}`, pose = curation.poses.get(key);
+        // A member recorded before pose existed shows the pose its face record has now.
+        const entry = m.entry.pose || !pose ? m.entry : { ...m.entry, pose };
+        return { ...m, entry, distance: e && c ? round4(cosineDistance(e, c)) : null, left: left.get(key) ?? null };
       }),
     };
   }

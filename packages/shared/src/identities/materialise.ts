@@ -53,6 +53,13 @@ export interface MaterialiseResult {
   failed: string[];
 }
 
+/** A member entry with the pose its face record has, when the entry was written before pose existed. */
+function withPose(entry: Record<string, unknown>, pose: Pose | undefined): Record<string, unknown> {
+  if (entry.pose || !pose) return entry;
+  const r = (v: number) => Number(v.toFixed(1));
+  return { ...entry, pose: { yaw: r(pose.yaw), pitch: r(pose.pitch), roll: r(pose.roll) } };
+}
+
 /** faceset.json's first keys after name and label, as a job writes them. */
 const HEADER_ORDER = ['source', 'jobId', 'createdAt', 'params'];
 
@@ -121,7 +128,7 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
       // The export's key order (the record's header comes back from jsonb in its own order).
       ...Object.fromEntries(HEADER_ORDER.filter((k) => k in header).map((k) => [k, header[k]])),
       ...header,
-      members: [...members.map((m) => orderedMember(m.entry)), ...identity.foreignMembers],
+      members: [...members.map((m) => orderedMember(withPose(m.entry, curation?.poses.get(`${m.sha256}:${m.faceIndex}`)))), ...identity.foreignMembers],
       ...(left.length ? { left: left.map(({ sha256, faceIndex, reason }) => ({ sha256, faceIndex, reason })) } : {}),
     };
     await writeFileAtomic(join(work, FACESET_FILE), serializeFaceset(file));
