@@ -169,6 +169,13 @@ describe('curated sets', () => {
     const { out: capped } = await discover('capped', { minFaces: 3, maxFaces: 3 });
     const all = await sets(capped);
     expect(all.length).toBeGreaterThan(5);
+    // Three PNGs are under thinBelow (4): every set moved to _thin/, and the manifest lists it there with its count.
+    expect(all.every((s) => s.name.startsWith('_thin/'))).toBe(true);
+    const manifest = JSON.parse(await readFile(join(capped, 'manifest.json'), 'utf8'));
+    expect(manifest.facesets).toEqual([]);
+    for (const s of all) {
+      expect(manifest.thin_eras.find((e: { path: string }) => e.path === s.name), s.name).toMatchObject({ count: s.members.length });
+    }
     const bin = (p: { yaw: number; pitch: number } | null) => (p ? `${Math.floor((p.yaw + 7.5) / 15)},${Math.floor((p.pitch + 7.5) / 15)}` : '?');
     for (const s of all) {
       const pngs = await pngsOf(capped, s);
