@@ -105,8 +105,12 @@ describe('blur definition on a re-scan', () => {
     for (const [key, face] of fresh) {
       const now = after.get(key)!;
       expect(now.embedding, `embedding of ${key}`).toBe(face.embedding);
-      expect(now.shot, `shot of ${key}`).toBe(face.shot);
-      now.pose!.forEach((v, k) => expect(v, `pose ${k} of ${key}`).toBeCloseTo(face.pose![k]!, 3));
+      // The re-measure reads the pixels of the known boxes only (a large JPEG decodes another region than the full
+      // pass did), so a thumbnail may differ by a level here and there, and the pose by a hair.
+      const [a, b] = [Buffer.from(now.shot!, 'hex'), Buffer.from(face.shot!, 'hex')];
+      expect(a.length, `shot of ${key}`).toBe(1024);
+      expect(Math.max(...a.map((v, i) => Math.abs(v - b[i]!))), `shot of ${key}`).toBeLessThanOrEqual(2);
+      now.pose!.forEach((v, k) => expect(Math.abs(v - face.pose![k]!), `pose ${k} of ${key}`).toBeLessThan(0.05));
     }
     const versions = await env.db.query(`SELECT DISTINCT pose_version FROM sources WHERE status = 'ok'`);
     expect(versions.rows.map((r) => r.pose_version)).toEqual([POSE_VERSION]);
