@@ -102,7 +102,8 @@ async function main(): Promise<void> {
       const ok = results.filter((r): r is FileOk => r.ok);
       const faces = ok.reduce((n, r) => n + r.faces.length, 0);
       const mean = (key: keyof FileOk['timings']): string =>
-        (ok.reduce((s, r) => s + r.timings[key], 0) / Math.max(1, ok.length)).toFixed(1);
+        (ok.reduce((s, r) => s + (r.timings[key] ?? 0), 0) / Math.max(1, ok.length)).toFixed(1);
+      const perFace = (key: keyof FileOk['timings']): number => ok.reduce((s, r) => s + (r.timings[key] ?? 0), 0) / Math.max(1, faces);
       const mp = ok.reduce((s, r) => s + (r.width * r.height) / 1e6, 0) / Math.max(1, ok.length);
       const lines = [
         `folder      ${synthetic ? `synthetic (${args.syntheticCount} JPEGs of ~${args.syntheticMp} MP)` : dir}`,
@@ -113,6 +114,7 @@ async function main(): Promise<void> {
         `throughput  ${(results.length / seconds).toFixed(1)} images/s, ${(faces / seconds).toFixed(1)} faces/s (${seconds.toFixed(2)} s)`,
         `cpu         ${cpuMsPerImage.toFixed(1)} ms per image (all threads; ${availableParallelism()} idle cores would allow ≤ ${((availableParallelism() * 1000) / cpuMsPerImage).toFixed(1)} images/s)`,
         `stage ms    decode ${mean('decode')}, detect ${mean('detect')}, landmark ${mean('landmark')}, embed ${mean('embed')} (mean per image, per worker)`,
+        `pose        ${perFace('pose').toFixed(2)} ms per face (of landmark), ${((100 * perFace('pose')) / Math.max(1e-9, perFace('embed'))).toFixed(1)} % of embed's ${perFace('embed').toFixed(1)} ms per face`,
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     } finally {

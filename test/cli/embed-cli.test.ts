@@ -12,7 +12,7 @@ interface Line {
   path: string;
   error?: string;
   width?: number;
-  faces?: { box: number[]; detScore: number; embedding: number[] }[];
+  faces?: { box: number[]; detScore: number; embedding: number[]; pose?: { yaw: number; pitch: number; roll: number } }[];
 }
 
 let dir: string;
@@ -52,6 +52,9 @@ async function expectSameAsEngine(line: Line, file: string): Promise<void> {
   line.faces!.forEach((f, i) => {
     expect(cosineDistance(Float32Array.from(f.embedding), local.faces[i]!.embedding)).toBeLessThan(1e-5);
     expect(f.box[0]).toBeCloseTo(local.faces[i]!.box[0], 1);
+    // The pose printed per face, rounded to 0.1°.
+    expect(Math.abs(f.pose!.yaw - local.faces[i]!.pose!.yaw)).toBeLessThanOrEqual(0.051);
+    expect(Math.abs(f.pose!.roll - local.faces[i]!.pose!.roll)).toBeLessThanOrEqual(0.051);
   });
 }
 

@@ -196,7 +196,7 @@ describe('discover and extend jobs through the API', () => {
     expect(Object.keys(file)).toEqual(['name', 'source', 'jobId', 'createdAt', 'params', 'members']);
     expect(file).toMatchObject({ name: 'faceset_001', source: bucketA, jobId: jobA, params: PARAMS });
     expect(Object.keys(file.members[0]).sort()).toEqual(
-      ['png', 'sources', 'sha256', 'box', 'kps', 'detScore', 'faceShort', 'blur', 'distance'].sort(),
+      ['png', 'sources', 'sha256', 'box', 'kps', 'detScore', 'faceShort', 'blur', 'distance', 'pose'].sort(),
     );
     expect(await readFile(join(outA, sets[0]!.path, 'a.txt'), 'utf8')).toContain(`job: ${jobA}`);
 

@@ -230,7 +230,7 @@ describe('discovery on fixture photos', () => {
         expect(await readFile(join(dir, 'tv.txt'), 'utf8')).toContain(`bucket: ${tv.bucket}\njob: job-1\n`);
         const identities = new Set<string>();
         for (const m of file.members) {
-          expect(Object.keys(m)).toEqual(['png', 'sources', 'sha256', 'box', 'kps', 'detScore', 'faceShort', 'blur', 'distance']);
+          expect(Object.keys(m)).toEqual(['png', 'sources', 'sha256', 'box', 'kps', 'detScore', 'faceShort', 'blur', 'distance', 'pose']);
           expect(m.png).toMatch(new RegExp(`^${basename(m.sources[0]).replace(/\.png$/, '')}_${m.sha256.slice(0, 8)}_\\d+\\.png$`));
           expect(m.faceShort).toBeGreaterThanOrEqual(PARAMS.exportMinFaceShort);
           expect(m.distance).toBeLessThanOrEqual(PARAMS.exportOutlierThreshold);

@@ -88,7 +88,7 @@ describe('facesets embed', () => {
     expect(face.kps).toHaveLength(5);
     expect(face.embedding).toHaveLength(512);
     expect(face.detScore).toBeGreaterThanOrEqual(0.6);
-    expect(Object.keys(face)).toEqual(['box', 'kps', 'detScore', 'faceShort', 'blur', 'embedding']);
+    expect(Object.keys(face)).toEqual(['box', 'kps', 'detScore', 'faceShort', 'blur', 'pose', 'embedding']);
     Object.values(broken).forEach((reason, i) => {
       expect(Object.keys(lines[i + 1]!)).toEqual(['path', 'error']);
       expect(lines[i + 1]!.error).toMatch(reason);

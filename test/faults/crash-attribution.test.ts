@@ -82,7 +82,7 @@ describe('crash attribution in the embed stage', () => {
     await sources.markStarted(job.id, sha(5), false);
 
     const gate = new FileGate();
-    const deps = { jobs, sources, faces, engine, gate, log: createLogger('test', 'silent'), remeasureBlur: () => Promise.reject(new Error('no re-measure here')) };
+    const deps = { jobs, sources, faces, engine, gate, log: createLogger('test', 'silent') };
     const first = processEmbed({ jobId: job.id, batch: 0, files: batches[0] ?? [] }, deps);
     await engine.slowRunning;
     const second = processEmbed({ jobId: job.id, batch: 1, files: batches[1] ?? [] }, deps);

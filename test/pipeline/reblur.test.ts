@@ -1,9 +1,10 @@
-// A re-scan re-measures the blur of faces cached under the old definition, without re-embedding, and no job
+// A re-scan re-measures the blur (and pose, shot thumbnail) of faces cached under an old definition, without re-embedding, and no job
 // ever sees both definitions: the cluster stage's gates get only new scores.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POSE_VERSION } from '@facesets/shared/curation/pose';
 import { BLUR_VERSION } from '@facesets/shared/engine/blur';
 import { FacesRepository } from '@facesets/shared/db/faces.repository';
 import { ReportsRepository } from '@facesets/shared/db/reports.repository';
@@ -33,11 +34,14 @@ interface StoredFace {
   key: string;
   blur: number;
   embedding: string;
+  pose: number[] | null;
+  shot: string | null;
 }
 
 async function storedFaces(): Promise<Map<string, StoredFace>> {
   const { rows } = await env.db.query(
-    `SELECT encode(sha256, 'hex') || ':' || face_index AS key, blur, encode(embedding, 'hex') AS embedding FROM faces`,
+    `SELECT encode(sha256, 'hex') || ':' || face_index AS key, blur, encode(embedding, 'hex') AS embedding, pose,
+       encode(shot, 'hex') AS shot FROM faces`,
   );
   return new Map(rows.map((r) => [r.key as string, r as StoredFace]));
 }
@@ -86,6 +90,32 @@ describe('blur definition on a re-scan', () => {
     expect(report.scan.faces.blur.min).toBeGreaterThan(1);
   });
 
+  it('a re-scan measures pose and shot thumbnails of faces cached before them, without re-embedding', async () => {
+    expect([...fresh.values()].every((f) => f.pose?.length === 3 && f.shot !== null)).toBe(true);
+    const { rows } = await env.db.query('SELECT DISTINCT pose_version FROM sources');
+    expect(rows.map((r) => r.pose_version)).toEqual([POSE_VERSION]);
+    // What a cache written before issue 15 looks like.
+    await env.db.query('UPDATE sources SET pose_version = 0');
+    await env.db.query('UPDATE faces SET pose = NULL, shot = NULL');
+    const id = await submit(app, { bucket, mode: 'scan' });
+    const job = await waitForJob(app, id);
+    expect(job.state).toBe('completed');
+    expect(job.counters).toMatchObject({ embedded: 0, faces: fresh.size });
+    const after = await storedFaces();
+    for (const [key, face] of fresh) {
+      const now = after.get(key)!;
+      expect(now.embedding, `embedding of ${key}`).toBe(face.embedding);
+      // The re-measure reads the pixels of the known boxes only (a large JPEG decodes another region than the full
+      // pass did), so a thumbnail may differ by a level here and there, and the pose by a hair.
+      const [a, b] = [Buffer.from(now.shot!, 'hex'), Buffer.from(face.shot!, 'hex')];
+      expect(a.length, `shot of ${key}`).toBe(1024);
+      expect(Math.max(...a.map((v, i) => Math.abs(v - b[i]!))), `shot of ${key}`).toBeLessThanOrEqual(2);
+      now.pose!.forEach((v, k) => expect(Math.abs(v - face.pose![k]!), `pose ${k} of ${key}`).toBeLessThan(0.05));
+    }
+    const versions = await env.db.query(`SELECT DISTINCT pose_version FROM sources WHERE status = 'ok'`);
+    expect(versions.rows.map((r) => r.pose_version)).toEqual([POSE_VERSION]);
+  });
+
   it('keeps the faces of a source whose re-measure failed out of that job, and reports it as an error', async () => {
     const faces = new FacesRepository(env.db);
     const { rows: src } = await env.db.query(
@@ -103,12 +133,12 @@ describe('blur definition on a re-scan', () => {
       [jobId, sha],
     );
     expect((await faces.facesOfJob(jobId, pack)).length).toBe(0);
-    const outcome = await faces.recordBlur(jobId, pack, sha, { ok: false, error: 'read: ENOENT' });
+    const outcome = await faces.recordRemeasure(jobId, pack, sha, { ok: false, path: '/gone.jpg', error: 'read: ENOENT' });
     expect(outcome).toEqual({ status: 'error', faces: 0, counted: true });
     expect((await faces.facesOfJob(jobId, pack)).length).toBe(0);
     const facts = await new ReportsRepository(env.db).scanFacts(jobId, pack);
     expect(facts.errorFiles).toEqual([{ path: '/gone.jpg', reason: 'read: ENOENT' }]);
     // A retry converges: the verdict is not recorded twice.
-    expect((await faces.recordBlur(jobId, pack, sha, { ok: false, error: 'read: ENOENT' })).counted).toBe(false);
+    expect((await faces.recordRemeasure(jobId, pack, sha, { ok: false, path: '/gone.jpg', error: 'read: ENOENT' })).counted).toBe(false);
   });
 });

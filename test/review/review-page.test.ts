@@ -268,4 +268,55 @@ describe('the review page', () => {
     expect(all.find((e) => e.name === firstAmy)?.count).toBe(3);
     expect(all.find((e) => e.name === newName)?.count).toBe(1);
   });
+
+  it('shows each face’s pose and the set’s pose coverage, orders by yaw, folds near-duplicates and brings one back', async () => {
+    // Obama's photos with their copies: obama4.jpg is obama.jpg again, misc/32bit.png is obama2.jpg again.
+    const curated = join(env.outputDir, 'curated');
+    await mkdir(curated);
+    const files = ['people/obama/obama.jpg', 'people/obama/obama2.jpg', 'people/obama/obama4.jpg', 'misc/32bit.png', 'groups/obama_and_biden.jpg'];
+    await waitForJob(await submitJob({ bucket: await bucketOf('curated', files), outputRoot: curated, params: PARAMS }));
+    const list = await api<{ items: { id: string; name: string }[] }>('GET', `/identities?outputRoot=${encodeURIComponent(curated)}`);
+    const details = await Promise.all(list.items.map((i) => api<{ id: string; name: string; faces: { id: string; png: string; sources: string[]; exported: boolean; pose: { yaw: number } | null; left: { duplicateOf: string | null } | null }[] }>('GET', `/identities/${i.id}`)));
+    const obama = details.find((d) => d.faces.some((f) => f.sources.some((p) => p.endsWith('obama2.jpg'))))!;
+    await page.goto(`${baseUrl}/ui?identity=${obama.id}`);
+    await page.getByTestId('identity-title').filter({ hasText: obama.name }).waitFor();
+    const tiles = page.getByTestId('face');
+    await expect.poll(() => tiles.count()).toBe(obama.faces.length);
+    // Every face says its pose; the plot has a dot per face.
+    for (const text of await page.getByTestId('face-pose').allTextContents()) expect(text).toMatch(/^yaw −?\d+° · pitch −?\d+°$/);
+    expect(await page.getByTestId('pose-dot').count()).toBe(obama.faces.filter((f) => f.pose).length);
+    // Near-duplicates folded under the face kept for their shot, with their reason.
+    const dups = obama.faces.filter((f) => f.left?.duplicateOf);
+    expect(dups).toHaveLength(2);
+    expect(await page.getByTestId('shot').count()).toBe(2);
+    for (const d of dups) {
+      const shot = page.getByTestId('shot').filter({ has: page.locator(`[data-face-id="${d.left!.duplicateOf}"]`) });
+      await shot.locator('summary').click();
+      const tile = shot.locator(`[data-face-id="${d.id}"]`);
+      await tile.waitFor();
+      expect(await tile.getAttribute('data-exported')).toBe('false');
+      expect(await tile.getByTestId('left-reason').textContent()).toBe(`near-duplicate of ${obama.faces.find((f) => f.id === d.left!.duplicateOf)!.png}`);
+    }
+    // Ordered by yaw: the kept faces' tiles go left to right.
+    await page.getByLabel('order').selectOption('yaw');
+    const shown = await page.locator('[data-testid="faces"] > [data-testid="face"], [data-testid="shot"] > [data-testid="face"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-face-id')));
+    const kept = obama.faces.filter((f) => !f.left?.duplicateOf);
+    expect(shown).toEqual([...kept].sort((a, b) => (a.pose?.yaw ?? 999) - (b.pose?.yaw ?? 999)).map((f) => f.id));
+
+    // Bring obama2.jpg's face back: it is exported, and the copy it duplicates (32bit.png) is left out instead.
+    const obama2 = obama.faces.find((f) => f.sources.some((p) => p.endsWith('obama2.jpg')))!;
+    const shot = page.getByTestId('shot').filter({ has: page.locator(`[data-face-id="${obama2.left!.duplicateOf}"]`) });
+    if (!(await shot.locator(`[data-face-id="${obama2.id}"]`).isVisible())) await shot.locator('summary').click();
+    await shot.locator(`[data-face-id="${obama2.id}"]`).click();
+    await page.getByRole('button', { name: 'Export (bring back)' }).click();
+    await page.getByTestId('notice').filter({ hasText: 'Exported 1 left-out face' }).waitFor();
+    await expect.poll(async () => page.locator(`[data-face-id="${obama2.id}"]`).getAttribute('data-exported')).toBe('true');
+    const dir = join(curated, (await readdir(curated)).includes(obama.name) ? obama.name : `_thin/${obama.name}`);
+    const file = await readJson(join(dir, 'faceset.json'));
+    expect(file.members.map((m: { png: string }) => m.png)).toContain(obama2.png);
+    expect((await readdir(dir)).filter((n) => n.endsWith('.png')).sort()).toEqual(file.members.map((m: { png: string }) => m.png).sort());
+    const thirtyTwo = obama.faces.find((f) => f.sources.some((p) => p.endsWith('32bit.png')))!;
+    expect(file.left).toContainEqual(expect.objectContaining({ reason: `near-duplicate of ${obama2.png}`, sha256: expect.any(String) }));
+    expect(file.members.map((m: { png: string }) => m.png)).not.toContain(thirtyTwo.png);
+  });
 });

@@ -36,6 +36,13 @@ export const JobParamsSchema = Type.Object(
     }),
     eraGapYears: num(3, 0.01, 200, 'date eras: a gap of at least this many years between two photos starts a new era'),
     eraThreshold: num(0.45, 0, 2, 'appearance eras: average-linkage merge distance inside one identity (tighter than clusterThreshold)'),
+    dedupe: Type.Boolean({
+      default: true,
+      description: 'export one face per shot: near-duplicates (resized, re-compressed, cropped, brightened, converted copies, bursts) are left out, listed in faceset.json `left`',
+    }),
+    maxFaces: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'export at most this many faces per set, chosen to cover yaw × pitch first, then by sharpness and size [no limit]' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -59,6 +66,7 @@ export const DEFAULT_PARAMS: JobParams = {
   eras: 'none',
   eraGapYears: 3,
   eraThreshold: 0.45,
+  dedupe: true,
 };
 
 export function withDefaults(params: Partial<JobParams> | undefined): JobParams {

@@ -20,7 +20,7 @@ export interface ScanPayload {
 export interface EmbedFile {
   sha256: string;
   path: string;
-  /** A cached source whose faces carry an older blur definition: re-measure blur only (boxes kept, no embedding). */
+  /** A cached source whose faces carry an older blur or pose definition: re-measure those (boxes kept, no embedding). */
   reblur?: true;
 }
 

@@ -1,5 +1,6 @@
 // How identity records look on the wire: summaries, details with faces, decisions.
 import type { DecisionRecord } from '@facesets/shared/db/decisions.repository';
+import type { LeftOut } from '@facesets/shared/curation/curate';
 import type { IdentityRecord, MemberRecord } from '@facesets/shared/db/identities.repository';
 import type { Decision, IdentityDetail, IdentityFace } from '@facesets/shared/identities/contracts';
 import { encodeFaceId } from '@facesets/shared/identities/face-id';
@@ -7,8 +8,15 @@ import { summaryOf } from '@facesets/shared/identities/identity-service';
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
-export function faceView(m: MemberRecord & { distance: number | null }): IdentityFace {
-  const e = m.entry as { sources?: unknown; box?: unknown; detScore?: unknown; faceShort?: unknown; blur?: unknown };
+function poseOf(v: unknown): IdentityFace['pose'] {
+  const p = v as { yaw?: unknown; pitch?: unknown; roll?: unknown } | null | undefined;
+  return p && typeof p.yaw === 'number' && typeof p.pitch === 'number' && typeof p.roll === 'number' ? { yaw: p.yaw, pitch: p.pitch, roll: p.roll } : null;
+}
+
+type MemberView = MemberRecord & { distance: number | null; left?: LeftOut | null };
+
+export function faceView(m: MemberView, others: ReadonlyMap<string, MemberRecord> = new Map()): IdentityFace {
+  const e = m.entry as { sources?: unknown; box?: unknown; detScore?: unknown; faceShort?: unknown; blur?: unknown; pose?: unknown };
   const id = encodeFaceId(m);
   return {
     id,
@@ -20,19 +28,23 @@ export function faceView(m: MemberRecord & { distance: number | null }): Identit
     detScore: num(e.detScore),
     faceShort: num(e.faceShort),
     blur: num(e.blur),
+    pose: poseOf(e.pose),
     distance: m.distance,
+    exported: !m.left,
+    left: m.left ? { reason: m.left.reason, duplicateOf: m.left.duplicateOf && others.has(m.left.duplicateOf) ? encodeFaceId(others.get(m.left.duplicateOf)!) : null } : null,
     origin: m.origin,
     thumb: `/faces/${id}/thumb`,
   };
 }
 
-export function detailView(d: { identity: IdentityRecord; members: (MemberRecord & { distance: number | null })[] }): IdentityDetail {
+export function detailView(d: { identity: IdentityRecord; members: MemberView[] }): IdentityDetail {
+  const byKey = new Map(d.members.map((m) => [`${m.sha256}:${m.faceIndex}`, m]));
   const distances = d.members.map((m) => m.distance).filter((x): x is number => x !== null).sort((a, b) => a - b);
   const p90 = distances.length ? distances[Math.min(distances.length - 1, Math.ceil(0.9 * distances.length) - 1)]! : undefined;
   return {
     ...summaryOf(d.identity, d.members.length),
     ...(p90 !== undefined ? { centroidDistanceP90: p90 } : {}),
-    faces: d.members.map(faceView),
+    faces: d.members.map((m) => faceView(m, byKey)),
     foreignMembers: d.identity.foreignMembers.length,
   };
 }

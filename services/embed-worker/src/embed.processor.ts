@@ -1,12 +1,11 @@
 // Embed stage: run each file of a batch through the face engine and record face / noface / error per file
-// (cached files whose blur has an older definition get their blur re-measured instead).
+// (cached files whose blur, pose or shot thumbnail has an older definition get those re-measured instead).
 import { UnrecoverableError } from 'bullmq';
 import type { FacesRepository, RecordOutcome } from '@facesets/shared/db/faces.repository';
 import { FileGate } from './file-gate';
 import type { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { SourcesRepository } from '@facesets/shared/db/sources.repository';
-import type { BlurRemeasure } from '@facesets/shared/engine/remeasure';
-import type { Box, FileResult, ProcessOptions } from '@facesets/shared/engine/types';
+import type { FileResult, ProcessOptions } from '@facesets/shared/engine/types';
 import { isTerminal } from '@facesets/shared/jobs/state';
 import type { Logger } from '@facesets/shared/logger';
 import type { EmbedMetrics } from '@facesets/shared/metrics/metrics';
@@ -23,8 +22,6 @@ export interface EmbedDeps {
   sources: SourcesRepository;
   faces: FacesRepository;
   engine: Engine;
-  /** Blur of known boxes of a file (cached sources whose faces carry an older blur definition). */
-  remeasureBlur: (path: string, boxes: Box[]) => Promise<BlurRemeasure>;
   log: Logger;
   /** True once the process is shutting down: the batch stops at the next file and is released. */
   stopping?: () => boolean;
@@ -73,13 +70,15 @@ export async function processEmbed(payload: EmbedPayload, deps: EmbedDeps): Prom
       return { ...outcome, stopped: 'cancelled' };
     }
     if (file.reblur) {
-      const result = await deps.remeasureBlur(file.path, await deps.faces.boxesOf(file.sha256, modelPack));
-      const recorded = await deps.faces.recordBlur(jobId, modelPack, file.sha256, result);
+      // The engine on the cached boxes: keypoints, pose, shot thumbnail and blur again; no detection, no embedding.
+      const knownBoxes = await deps.faces.boxesOf(file.sha256, modelPack);
+      const result = await deps.engine.process(file.path, { knownBoxes });
+      const recorded = await deps.faces.recordRemeasure(jobId, modelPack, file.sha256, result);
       outcome.recorded += 1;
       if (recorded.status === 'error') {
-        log.warn({ file: file.path, reason: result.ok ? 'sha256 changed' : result.error }, 'cached faces left out: blur re-measure failed');
+        log.warn({ file: file.path, reason: result.ok ? 'sha256 changed' : result.error }, 'cached faces left out: re-measure failed');
       } else {
-        log.debug({ file: file.path, faces: recorded.faces }, 'blur re-measured');
+        log.debug({ file: file.path, faces: recorded.faces }, 'blur, pose and shot re-measured');
       }
       continue;
     }

@@ -5,7 +5,6 @@ import { FacesRepository } from '@facesets/shared/db/faces.repository';
 import { JobsRepository } from '@facesets/shared/db/jobs.repository';
 import type { Db } from '@facesets/shared/db/pool';
 import { SourcesRepository } from '@facesets/shared/db/sources.repository';
-import { remeasureBlur } from '@facesets/shared/engine/remeasure';
 import {
   MAX_STALLED_COUNT,
   closeWorker,
@@ -90,7 +89,6 @@ export function startEmbedWorkers({ config, db, engine, log, metrics }: EmbedWor
             sources,
             faces,
             engine,
-            remeasureBlur: (path, boxes) => remeasureBlur(path, boxes, { maxPixels: config.maxImagePixels }),
             log,
             gate,
             stopping: () => stopping,

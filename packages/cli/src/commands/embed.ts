@@ -60,6 +60,7 @@ function faceJson(f: Face): Record<string, unknown> {
     detScore: round(f.detScore, 4),
     faceShort: round(f.faceShort, 2),
     blur: round(f.blur, 2),
+    ...(f.pose ? { pose: { yaw: round(f.pose.yaw, 1), pitch: round(f.pose.pitch, 1), roll: round(f.pose.roll, 1) } } : {}),
     // 6 significant digits: distances stay exact to ~1e-6, lines stay ~5 kB per face.
     embedding: Array.from(f.embedding, (v) => Number(v.toPrecision(6))),
   };

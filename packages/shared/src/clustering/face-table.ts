@@ -19,6 +19,8 @@ export interface FaceTable {
   detScore: Float32Array;
   faceShort: Float32Array;
   blur: Float32Array;
+  /** 3 per row: yaw, pitch, roll in degrees (NaN: not measured). */
+  pose: Float32Array;
 }
 
 /** An empty table with room for n faces of `dim` dimensions (filled by a loader). */
@@ -34,6 +36,7 @@ export function allocateFaceTable(n: number, dim: number): FaceTable {
     detScore: new Float32Array(n),
     faceShort: new Float32Array(n),
     blur: new Float32Array(n),
+    pose: new Float32Array(n * 3).fill(Number.NaN),
   };
 }
 
@@ -68,6 +71,7 @@ export function faceTableOf<T extends Face & { sha256: string; faceIndex: number
     t.detScore[i] = f.detScore;
     t.faceShort[i] = f.faceShort;
     t.blur[i] = f.blur;
+    if (f.pose) t.pose.set([f.pose.yaw, f.pose.pitch, f.pose.roll], i * 3);
     if (!shared) t.embeddings.data.set(f.embedding, i * dim);
   });
   return { table: t, faces };
@@ -75,7 +79,7 @@ export function faceTableOf<T extends Face & { sha256: string; faceIndex: number
 
 /** Row i as a face record (its embedding a view into the table, not a copy). */
 export function tableFace(t: FaceTable, i: number): Face & { sha256: string; faceIndex: number } {
-  const b = t.box, k = t.kps, dim = t.embeddings.dim;
+  const b = t.box, k = t.kps, dim = t.embeddings.dim, yaw = t.pose[i * 3]!;
   const p = (j: number): Point => [k[i * 10 + 2 * j]!, k[i * 10 + 2 * j + 1]!];
   return {
     sha256: t.shas[t.source[i]!]!,
@@ -86,5 +90,6 @@ export function tableFace(t: FaceTable, i: number): Face & { sha256: string; fac
     faceShort: t.faceShort[i]!,
     blur: t.blur[i]!,
     embedding: t.embeddings.data.subarray(i * dim, (i + 1) * dim),
+    ...(Number.isNaN(yaw) ? {} : { pose: { yaw, pitch: t.pose[i * 3 + 1]!, roll: t.pose[i * 3 + 2]! } }),
   };
 }

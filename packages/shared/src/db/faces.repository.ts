@@ -3,8 +3,8 @@ import { endianness } from 'node:os';
 import { to as copyTo } from 'pg-copy-streams';
 import { allocateFaceTable, tableFace, type FaceTable } from '../clustering/face-table';
 import type { DiscoveryFace } from '../clustering/types';
+import { POSE_VERSION, type Pose } from '../curation/pose';
 import { BLUR_VERSION } from '../engine/blur';
-import type { BlurRemeasure } from '../engine/remeasure';
 import type { Box, Face, FileResult } from '../engine/types';
 import { readCopyBinary } from './copy-binary';
 import { JobsRepository } from './jobs.repository';
@@ -76,12 +76,12 @@ export class FacesRepository {
     return inTransaction(this.db, async (client) => {
       if (confirmed) {
         await client.query(
-          `INSERT INTO sources (sha256, model_pack, size, format, width, height, status, reason, face_count, job_id, captured_at, blur_version)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+          `INSERT INTO sources (sha256, model_pack, size, format, width, height, status, reason, face_count, job_id, captured_at, blur_version, pose_version)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
            ON CONFLICT (sha256, model_pack) DO UPDATE SET size = EXCLUDED.size, format = EXCLUDED.format,
              width = EXCLUDED.width, height = EXCLUDED.height, status = EXCLUDED.status, reason = EXCLUDED.reason,
              face_count = EXCLUDED.face_count, job_id = EXCLUDED.job_id, captured_at = EXCLUDED.captured_at,
-             embedded_at = now(), blur_version = EXCLUDED.blur_version`,
+             embedded_at = now(), blur_version = EXCLUDED.blur_version, pose_version = EXCLUDED.pose_version`,
           [
             sha,
             modelPack,
@@ -95,6 +95,7 @@ export class FacesRepository {
             jobId,
             result.ok ? (result.capturedAt ?? null) : null,
             BLUR_VERSION,
+            POSE_VERSION,
           ],
         );
         await client.query('DELETE FROM faces WHERE sha256 = $1 AND model_pack = $2', [sha, modelPack]);
@@ -123,12 +124,13 @@ export class FacesRepository {
   }
 
   /**
-   * Records a blur re-measure of a cached source for a job in ONE transaction: the faces' new blur and the
-   * source's blur_version, then the job's verdict (ok, or error when the file changed or failed to decode,
-   * which leaves the cache as it was and keeps its old-definition faces out of this job). Counters are left
-   * alone: the source was counted as cached by the scan. A re-run converges (processed_at guard).
+   * Records a re-measure of a cached source for a job in ONE transaction (the engine run on its known boxes:
+   * `ProcessOptions.knownBoxes`): the faces' new blur, keypoints, pose and shot thumbnail, the source's blur_version
+   * and pose_version, then the job's verdict (ok, or error when the file changed or failed to decode, which leaves
+   * the cache as it was and keeps its old-definition faces out of this job). Counters are left alone: the source was
+   * counted as cached by the scan. A re-run converges (processed_at guard).
    */
-  async recordBlur(jobId: string, modelPack: string, sha256: string, result: BlurRemeasure): Promise<RecordOutcome> {
+  async recordRemeasure(jobId: string, modelPack: string, sha256: string, result: FileResult): Promise<RecordOutcome> {
     const sha = shaToBytes(sha256);
     return inTransaction(this.db, async (client) => {
       const { rows } = await client.query<{ n: number }>(
@@ -140,16 +142,19 @@ export class FacesRepository {
         ? result.error
         : result.sha256 !== sha256
           ? `file changed after the scan (sha256 is now ${result.sha256})`
-          : result.blur.length !== n
-            ? `blur re-measure: ${result.blur.length} values for ${n} faces`
+          : result.faces.length !== n
+            ? `re-measure: ${result.faces.length} values for ${n} faces`
             : null;
       if (reason === null && result.ok) {
-        await client.query(
-          `UPDATE faces f SET blur = u.blur FROM unnest($3::smallint[], $4::real[]) AS u(face_index, blur)
-           WHERE f.sha256 = $1 AND f.model_pack = $2 AND f.face_index = u.face_index`,
-          [sha, modelPack, result.blur.map((_, i) => i), result.blur],
-        );
-        await client.query('UPDATE sources SET blur_version = $3 WHERE sha256 = $1 AND model_pack = $2', [sha, modelPack, BLUR_VERSION]);
+        // One statement per face: a source holds a handful, and this runs once per cached source and definition.
+        for (const [i, f] of result.faces.entries()) {
+          await client.query(
+            `UPDATE faces SET blur = $4, kps = $5::real[], pose = $6::real[], shot = $7
+             WHERE sha256 = $1 AND model_pack = $2 AND face_index = $3`,
+            [sha, modelPack, i, f.blur, f.kps.flat(), poseArray(f.pose), f.shot ? Buffer.from(f.shot) : null],
+          );
+        }
+        await client.query('UPDATE sources SET blur_version = $3, pose_version = $4 WHERE sha256 = $1 AND model_pack = $2', [sha, modelPack, BLUR_VERSION, POSE_VERSION]);
       }
       const status: SourceStatus = reason === null ? 'ok' : 'error';
       const faces = reason === null ? n : 0;
@@ -162,10 +167,26 @@ export class FacesRepository {
     });
   }
 
+  /** Shot thumbnails of these faces (those that have one), by face key `sha256:faceIndex`. */
+  async shotsOf(keys: readonly { sha256: string; faceIndex: number }[], modelPack: string): Promise<Map<string, Uint8Array>> {
+    const out = new Map<string, Uint8Array>();
+    for (let i = 0; i < keys.length; i += SHAS_PER_QUERY) {
+      const part = keys.slice(i, i + SHAS_PER_QUERY);
+      const { rows } = await this.db.query<{ sha256: Buffer; face_index: number; shot: Buffer }>(
+        `SELECT f.sha256, f.face_index, f.shot FROM faces f
+         JOIN unnest($2::bytea[], $3::smallint[]) AS k(sha256, face_index) ON k.sha256 = f.sha256 AND k.face_index = f.face_index
+         WHERE f.model_pack = $1 AND f.shot IS NOT NULL`,
+        [modelPack, part.map((k) => shaToBytes(k.sha256)), part.map((k) => k.faceIndex)],
+      );
+      for (const r of rows) out.set(`${shaToHex(r.sha256)}:${r.face_index}`, new Uint8Array(r.shot));
+    }
+    return out;
+  }
+
   /** Faces of the given sources for one model pack, embeddings decoded. */
   async facesOf(sha256s: string[], modelPack: string): Promise<FaceRecord[]> {
     const { rows } = await this.db.query(
-      `SELECT sha256, face_index, box, kps, det_score, face_short, blur, embedding FROM faces
+      `SELECT sha256, face_index, box, kps, det_score, face_short, blur, embedding, pose FROM faces
        WHERE model_pack = $1 AND sha256 = ANY($2::bytea[]) ORDER BY sha256, face_index`,
       [modelPack, sha256s.map(shaToBytes)],
     );
@@ -178,7 +199,7 @@ export class FacesRepository {
    */
   async facesOfJob(jobId: string, modelPack: string): Promise<FaceRecord[]> {
     const { rows } = await this.db.query(
-      `SELECT f.sha256, f.face_index, f.box, f.kps, f.det_score, f.face_short, f.blur, f.embedding
+      `SELECT f.sha256, f.face_index, f.box, f.kps, f.det_score, f.face_short, f.blur, f.embedding, f.pose
        FROM job_sources js JOIN faces f ON f.sha256 = js.sha256 AND f.model_pack = $2
        JOIN sources s ON s.sha256 = f.sha256 AND s.model_pack = f.model_pack AND s.blur_version = $3
        WHERE js.job_id = $1 ORDER BY f.sha256, f.face_index`,
@@ -207,6 +228,8 @@ export class FacesRepository {
         ...[1, 2, 3, 4].map((k) => `f.box[${k}]`),
         ...[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((k) => `f.kps[${k}]`),
         'f.det_score', 'f.face_short', 'f.blur', 'f.embedding',
+        // No pose yet (cached before it was measured): NaN, which tableFace reads as absent.
+        ...[1, 2, 3].map((k) => `COALESCE(f.pose[${k}], 'NaN'::real)`),
       ];
       const emb = new Uint8Array(table.embeddings.data.buffer);
       const bytesPerRow = dim * 4;
@@ -230,6 +253,7 @@ export class FacesRepository {
         const e = buf.subarray(start[19]!, start[19]! + bytesPerRow);
         if (LITTLE_ENDIAN) emb.set(e, row * bytesPerRow);
         else for (let k = 0; k < dim; k++) table.embeddings.data[row * dim + k] = e.readFloatLE(k * 4);
+        for (let k = 0; k < 3; k++) table.pose[row * 3 + k] = buf.readFloatBE(start[20 + k]!);
         row++;
       });
       return read === table.n ? table : truncateTable(table, read);
@@ -298,11 +322,11 @@ async function insertFaces(
   const args: unknown[] = [sha, modelPack];
   faces.forEach((f, i) => {
     const p = args.length;
-    values.push(`($1, $2, $${p + 1}, $${p + 2}::real[], $${p + 3}::real[], $${p + 4}, $${p + 5}, $${p + 6}, $${p + 7})`);
-    args.push(firstIndex + i, f.box, f.kps.flat(), f.detScore, f.faceShort, f.blur, embeddingToBytes(f.embedding));
+    values.push(`($1, $2, $${p + 1}, $${p + 2}::real[], $${p + 3}::real[], $${p + 4}, $${p + 5}, $${p + 6}, $${p + 7}, $${p + 8}::real[], $${p + 9})`);
+    args.push(firstIndex + i, f.box, f.kps.flat(), f.detScore, f.faceShort, f.blur, embeddingToBytes(f.embedding), poseArray(f.pose), f.shot ? Buffer.from(f.shot) : null);
   });
   await client.query(
-    `INSERT INTO faces (sha256, model_pack, face_index, box, kps, det_score, face_short, blur, embedding)
+    `INSERT INTO faces (sha256, model_pack, face_index, box, kps, det_score, face_short, blur, embedding, pose, shot)
      VALUES ${values.join(', ')}`,
     args,
   );
@@ -324,7 +348,13 @@ function truncateTable(t: FaceTable, n: number): FaceTable {
     detScore: t.detScore.subarray(0, n),
     faceShort: t.faceShort.subarray(0, n),
     blur: t.blur.subarray(0, n),
+    pose: t.pose.subarray(0, n * 3),
   };
+}
+
+/** A pose as the faces.pose column holds it: [yaw, pitch, roll], or NULL. */
+function poseArray(p: Pose | undefined): number[] | null {
+  return p ? [p.yaw, p.pitch, p.roll] : null;
 }
 
 function toFaceRecord(r: Record<string, unknown>): FaceRecord {
@@ -338,5 +368,6 @@ function toFaceRecord(r: Record<string, unknown>): FaceRecord {
     faceShort: r.face_short as number,
     blur: r.blur as number,
     embedding: bytesToEmbedding(r.embedding as Buffer),
+    ...(Array.isArray(r.pose) ? { pose: { yaw: (r.pose as number[])[0]!, pitch: (r.pose as number[])[1]!, roll: (r.pose as number[])[2]! } } : {}),
   };
 }

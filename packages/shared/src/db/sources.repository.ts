@@ -1,4 +1,5 @@
 // Paths and sources a job saw: aliases (every path, globally), job_paths / job_sources (per job), cache look-up.
+import { POSE_VERSION } from '../curation/pose';
 import { BLUR_VERSION } from '../engine/blur';
 import type { EmbedFile } from '../queues';
 import type { Db } from './pool';
@@ -19,7 +20,7 @@ export interface CachedCounts {
   cachedNoface: number;
   cachedErrors: number;
   cachedFaces: number;
-  /** Cached sources whose faces carry an older blur definition: the embed stage re-measures their blur only. */
+  /** Cached sources whose faces carry an older blur or pose definition: the embed stage re-measures those only. */
   reblur: number;
 }
 
@@ -54,19 +55,19 @@ export class SourcesRepository {
 
   /**
    * Adds the job's distinct sources (first path seen for each), marking each cached when the model pack
-   * already recorded it (unless `force`), and to re-measure blur when its faces carry an older definition of
-   * it. First writer wins, so a retried scan keeps the original verdicts.
+   * already recorded it (unless `force`), and to re-measure when its faces carry an older definition of blur or
+   * of the curation measures (pose, shot thumbnail). First writer wins, so a retried scan keeps the original verdicts.
    */
   async addJobSources(jobId: string, modelPack: string, force: boolean, files: EmbedFile[]): Promise<void> {
     if (files.length === 0) return;
     await this.db.query(
       `INSERT INTO job_sources (job_id, sha256, path, cached, reblur)
        SELECT $1, u.sha, u.path, (NOT $2::boolean AND s.sha256 IS NOT NULL),
-              COALESCE(NOT $2::boolean AND s.status = 'ok' AND s.blur_version < $6, false)
+              COALESCE(NOT $2::boolean AND s.status = 'ok' AND (s.blur_version < $6 OR s.pose_version < $7), false)
        FROM unnest($3::bytea[], $4::text[]) AS u(sha, path)
        LEFT JOIN sources s ON s.sha256 = u.sha AND s.model_pack = $5
        ON CONFLICT (job_id, sha256) DO NOTHING`,
-      [jobId, force, files.map((f) => shaToBytes(f.sha256)), files.map((f) => f.path), modelPack, BLUR_VERSION],
+      [jobId, force, files.map((f) => shaToBytes(f.sha256)), files.map((f) => f.path), modelPack, BLUR_VERSION, POSE_VERSION],
     );
   }
 

@@ -12,7 +12,9 @@ import { arcfaceTransform, ARCFACE_SIZE, warpFootprint } from './align';
 import { DETECTOR_INPUT_DIMS, FaceDetector, needsVerify, verifyWindow, type Detection } from './detect';
 import { FaceEmbedder, FEATURE_INPUT_DIMS } from './embed';
 import { blurOf, facePixels, faceMinScale, openForEngine, viewBox } from './face-pixels';
-import { LANDMARK_INPUT_DIMS, landmarkFootprint, LandmarkModel, type FivePoints } from './landmark';
+import { estimatePose, type Pose } from '../curation/pose';
+import { SHOT_SIDE, shotThumb, shotTransform } from '../curation/shot-thumb';
+import { fivePoints, LANDMARK_INPUT_DIMS, landmarkFootprint, LandmarkModel, type FivePoints } from './landmark';
 import type { MessagePort } from 'node:worker_threads';
 import { SessionModel, type OnnxModel } from './onnx-model';
 import { RemoteModels, type ModelName } from './remote-model';
@@ -209,36 +211,60 @@ export class FaceEngine {
       detThreshold: opts.detThreshold ?? DEFAULT_DET_THRESHOLD,
       minFaceSize: opts.minFaceSize ?? DEFAULT_MIN_FACE_SIZE,
     };
-    const detections = await this.stage('detect', src, t, async () => {
-      const candidates = await this.detector.candidates(src, detectOpts);
-      // One pass over the full-resolution pixels every later step of every candidate reads.
-      await src.preload(
-        candidates.flatMap((c): PixelRequest[] => {
-          const face = { rect: facePixels(c.box), minScale: faceMinScale(c.box) };
-          if (!needsVerify(c)) return [face];
-          const w = verifyWindow(c.box, src.width, src.height);
-          return [face, { rect: w, minScale: w.scale }];
-        }),
-      );
-      return this.detector.verify(src, candidates, detectOpts);
-    });
+    const known = opts.knownBoxes;
+    const detections: Detection[] = known
+      ? await this.stage('detect', src, t, async () => {
+          await src.preload(known.map((box): PixelRequest => ({ rect: facePixels(box), minScale: faceMinScale(box) })));
+          return known.map((box) => ({ box, score: Number.NaN }));
+        })
+      : await this.stage('detect', src, t, async () => {
+          const candidates = await this.detector.candidates(src, detectOpts);
+          // One pass over the full-resolution pixels every later step of every candidate reads.
+          await src.preload(
+            candidates.flatMap((c): PixelRequest[] => {
+              const face = { rect: facePixels(c.box), minScale: faceMinScale(c.box) };
+              if (!needsVerify(c)) return [face];
+              const w = verifyWindow(c.box, src.width, src.height);
+              return [face, { rect: w, minScale: w.scale }];
+            }),
+          );
+          return this.detector.verify(src, candidates, detectOpts);
+        });
     const minScales = detections.map((d) => faceMinScale(d.box));
     // All faces of the image go through landmarks together, then through the embedder together; each reads
     // its own pixels (a full-resolution region, or the scaled view for large faces).
-    const kps = await this.stage('landmark', src, t, async () => {
+    const { kps, poses } = await this.stage('landmark', src, t, async () => {
       const pxs: Pixels[] = [];
       for (const [i, d] of detections.entries()) pxs.push(await src.pixels(landmarkFootprint(d.box), minScales[i]));
-      const local = await this.landmarker.fivePoints(detections.map((d, i) => ({ img: pxs[i]!.img, box: viewBox(pxs[i]!, d.box) })));
-      return local.map((pts, i) => pts.map((p): Point => fromView(pxs[i]!, p)) as FivePoints);
+      const local = await this.landmarker.landmarks68(detections.map((d, i) => ({ img: pxs[i]!.img, box: viewBox(pxs[i]!, d.box) })));
+      const p0 = performance.now();
+      // The fit is position and scale free: the view's own coordinates give the pose of the source's.
+      const poses: Pose[] = local.map(estimatePose);
+      t.pose = (t.pose ?? 0) + performance.now() - p0;
+      return { kps: local.map((pts, i) => fivePoints(pts).map((p): Point => fromView(pxs[i]!, p)) as FivePoints), poses };
     });
-    const { embeddings, blurs } = await this.stage('embed', src, t, async () => {
+    if (known) {
+      const blurs: number[] = [], shots: Uint8Array[] = [];
+      for (const [i, d] of detections.entries()) {
+        blurs.push(await blurOf(src, d.box));
+        shots.push(await this.shotOf(src, kps[i]!, minScales[i]!));
+      }
+      return detections.map(({ box }, i) => ({
+        box, kps: kps[i]!, detScore: Number.NaN, faceShort: Math.min(box[2] - box[0], box[3] - box[1]), blur: blurs[i]!,
+        embedding: new Float32Array(0), pose: poses[i]!, shot: shots[i]!,
+      }));
+    }
+    const { embeddings, blurs, shots } = await this.stage('embed', src, t, async () => {
       const pxs: Pixels[] = [];
       // The warp's footprint is known only now; it is almost always inside the pixels already read.
       for (const [i, k] of kps.entries()) pxs.push(await src.pixels(warpFootprint(arcfaceTransform(k), ARCFACE_SIZE, ARCFACE_SIZE), minScales[i]));
       const embeddings = await this.embedder.embed(kps.map((k, i) => ({ img: pxs[i]!.img, kps: k.map((p) => toView(pxs[i]!, p)) })));
-      const blurs: number[] = [];
-      for (const d of detections) blurs.push(await blurOf(src, d.box));
-      return { embeddings, blurs };
+      const blurs: number[] = [], shots: Uint8Array[] = [];
+      for (const [i, d] of detections.entries()) {
+        blurs.push(await blurOf(src, d.box));
+        shots.push(await this.shotOf(src, kps[i]!, minScales[i]!));
+      }
+      return { embeddings, blurs, shots };
     });
     return detections.map(({ box, score }, i) => ({
       // The detector's own box (clipped to the image), not squared: faceShort is its width for most faces.
@@ -248,7 +274,15 @@ export class FaceEngine {
       faceShort: Math.min(box[2] - box[0], box[3] - box[1]),
       blur: blurs[i]!,
       embedding: embeddings[i]!,
+      pose: poses[i]!,
+      shot: shots[i]!,
     }));
+  }
+
+  /** The face's shot thumbnail, read from the pixels its aligned crop covers. */
+  private async shotOf(src: PixelSource, k: FivePoints, minScale: number): Promise<Uint8Array> {
+    const px = await src.pixels(warpFootprint(shotTransform(k), SHOT_SIDE, SHOT_SIDE), minScale);
+    return shotThumb(px.img, k.map((p) => toView(px, p)));
   }
 
   /** Times one stage of a file; pixels the source decodes meanwhile count under `decode`. */

@@ -1,5 +1,5 @@
 // Which pixels the steps of one face read (footprints, the least scale they need) and its blur measured on them,
-// shared by the engine and the cached-blur re-measure so both read the same pixels and give the same score.
+// shared by the engine's detection pass and its re-measure of cached boxes, so both give the same score.
 import { openImage, toView, type Pixels, type PixelSource, type Rect } from '../image/source-image';
 import { BLUR_SIZE, faceBlur } from './blur';
 import { planPyramid } from './pyramid';

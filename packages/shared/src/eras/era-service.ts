@@ -7,6 +7,7 @@ import { appendEntries, readManifest, writeManifest, type ManifestEntry } from '
 import { facesetName, facesetNumber, nextFacesetNumber } from '../export/numbering';
 import { faceKeyOf } from '../identities/face-id';
 import { IdentityConflictError, IdentityNotFoundError, placement, type IdentityService, type IdentityServiceDeps } from '../identities/identity-service';
+import { curationFor } from '../identities/curation';
 import { materialiseIdentity, type PngSources } from '../identities/materialise';
 import type { IdentityDraft } from '../identities/records';
 import { DEFAULT_PARAMS } from '../params';
@@ -24,7 +25,7 @@ export interface EraSplitOutcome {
 }
 
 export class EraService {
-  private readonly faces: Pick<FacesRepository, 'facesOfSources' | 'captureTimesOf'>;
+  private readonly faces: Pick<FacesRepository, 'facesOfSources' | 'captureTimesOf' | 'shotsOf'>;
 
   constructor(private readonly deps: IdentityServiceDeps & { identities: IdentityService }) {
     this.faces = new FacesRepository(deps.db);
@@ -90,7 +91,7 @@ export class EraService {
       });
       const entries: ManifestEntry[] = [];
       for (const d of drafts) {
-        const done = await materialiseIdentity(root, d, { decodeImage: this.deps.decodeImage, log: this.deps.log, bucketRoots: this.deps.bucketRoots }, { pngSources });
+        const done = await materialiseIdentity(root, d, { decodeImage: this.deps.decodeImage, log: this.deps.log, bucketRoots: this.deps.bucketRoots, curate: curationFor(this.faces, this.faces) }, { pngSources });
         const { identity: e } = d;
         entries.push({
           name: e.name, path: e.path, count: done.count, source: String(parent.header.source ?? ''), jobId: String(parent.header.jobId ?? ''),

@@ -1,4 +1,5 @@
 // faceset.json: the member list of one face set, as the export writes it.
+import type { Pose } from '../curation/pose';
 import type { Box, Point } from '../engine/types';
 
 export const FACESET_FILE = 'faceset.json';
@@ -15,6 +16,8 @@ export interface FacesetMember {
   blur: number;
   /** Cosine distance to the set's centroid when it was written. */
   distance: number;
+  /** Head pose in degrees (curation/pose.ts), 0.1° steps; absent for faces measured before it existed. */
+  pose?: Pose;
 }
 
 export interface FacesetFile {
@@ -44,6 +47,7 @@ export function facesetMember(m: {
   faceShort: number;
   blur: number;
   distance: number;
+  pose?: Pose | undefined;
 }): FacesetMember {
   return {
     png: m.png,
@@ -55,9 +59,17 @@ export function facesetMember(m: {
     faceShort: round(m.faceShort, 2),
     blur: round(m.blur, 2),
     distance: round(m.distance, 4),
+    ...(m.pose ? { pose: { yaw: round(m.pose.yaw, 1), pitch: round(m.pose.pitch, 1), roll: round(m.pose.roll, 1) } } : {}),
   };
 }
 
 export function serializeFaceset(f: FacesetFile | Record<string, unknown>): string {
   return `${JSON.stringify(f, null, 2)}\n`;
+}
+
+/** A member entry's keys in the order facesetMember writes them (entries read back from jsonb come in its order). */
+const MEMBER_ORDER = ['png', 'sources', 'sha256', 'box', 'kps', 'detScore', 'faceShort', 'blur', 'distance', 'pose'];
+
+export function orderedMember(entry: Record<string, unknown>): Record<string, unknown> {
+  return { ...Object.fromEntries(MEMBER_ORDER.filter((k) => k in entry).map((k) => [k, entry[k]])), ...entry };
 }

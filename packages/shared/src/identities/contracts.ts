@@ -53,7 +53,23 @@ export const IdentityFaceSchema = Type.Object({
   detScore: Type.Number(),
   faceShort: Type.Number(),
   blur: Type.Number(),
+  pose: nullable(
+    Type.Object(
+      { yaw: Type.Number(), pitch: Type.Number(), roll: Type.Number() },
+      { description: 'head pose in degrees: yaw > 0 nose to the image right, pitch > 0 looking up, roll > 0 turned clockwise; null when not measured' },
+    ),
+  ),
   distance: nullable(Type.Number({ description: 'cosine distance to the identity centroid now' })),
+  exported: Type.Boolean({ description: 'a PNG of the set; false: curation leaves it out (see `left`)' }),
+  left: nullable(
+    Type.Object(
+      {
+        reason: Type.String({ description: '`near-duplicate of <png>` or `maxFaces`' }),
+        duplicateOf: nullable(Type.String({ description: 'face id of the exported face of the same shot' })),
+      },
+      { description: 'why curation leaves the face out of the export; `assign` brings it back' },
+    ),
+  ),
   origin: FaceOriginSchema,
   thumb: Type.String({ description: 'URL of the thumbnail' }),
 });

@@ -30,7 +30,9 @@ import { labelFromFile, labelProblem } from './label';
 import type { DecisionKind, FaceOrigin, IdentitySummary, Suggestions, SyncResult } from './contracts';
 import { decodeFaceId, encodeFaceId, faceKeyOf, type FaceKey } from './face-id';
 import { applyIdentities, type IdentityManifestState } from './manifest-entries';
-import { contactSheetPath, findFolder, IDENTITY_SHEETS_DIR, listedPngs, materialiseIdentity, sheetsSettled, writeIdentitySheet, type PngSources } from './materialise';
+import type { LeftOut } from '../curation/curate';
+import { curationFor, type CurateDraft } from './curation';
+import { contactSheetPath, findFolder, IDENTITY_SHEETS_DIR, listedPngs, materialiseIdentity, sheetsSettled, writeIdentitySheet, type MaterialiseResult, type PngSources } from './materialise';
 import {
   assignFaces,
   FaceNotInIdentityError,
@@ -226,12 +228,15 @@ export class IdentityService {
   readonly decisions: DecisionsRepository;
   private readonly sources: SourcesRepository;
   private readonly faces: Pick<FacesRepository, 'facesOfSources'>;
+  /** Which members each folder exports (issue 15): applied on every re-materialisation. */
+  private readonly curate: CurateDraft;
 
   constructor(private readonly deps: IdentityServiceDeps) {
     this.identities = new IdentitiesRepository(deps.db);
     this.decisions = new DecisionsRepository(deps.db);
     this.sources = new SourcesRepository(deps.db);
     this.faces = deps.faces ?? new FacesRepository(deps.db);
+    this.curate = curationFor(this.faces, new FacesRepository(deps.db));
   }
 
   // ---- output roots ------------------------------------------------------------------------------------------
@@ -470,7 +475,7 @@ export class IdentityService {
     const keys = draft!.members.filter((m) => gone.has(m.png));
     const before = [snapshot(draft!)];
     rejectFaces(draft!, keys, encodeFaceId);
-    updatePlacement(draft!, thinBelowOf(draft!));
+    await this.place(draft!);
     const faceIds = keys.map(encodeFaceId);
     const decisionId = await inTransaction(this.deps.db, async (client) => {
       const id = await this.decisions.insert(client, {
@@ -559,6 +564,25 @@ export class IdentityService {
   }
 
   /**
+   * Curation of sets a job just wrote and recorded (call under the output-root lock): each folder re-materialised
+   * from its records, so it exports one face per shot and at most maxFaces; by name, what each holds now.
+   */
+  async curateNewSets(root: string, identities: readonly IdentityRecord[]): Promise<Map<string, MaterialiseResult & { path: string; thin: boolean }>> {
+    const out = new Map<string, MaterialiseResult & { path: string; thin: boolean }>();
+    for (const draft of await this.drafts(identities.map((i) => i.id))) {
+      const was = draft.identity.path;
+      // Fewer PNGs than thinBelow after curation: the folder moves under _thin/.
+      await this.place(draft);
+      if (draft.identity.path !== was) {
+        await inTransaction(this.deps.db, (client) => this.identities.update(client, draft.identity.id, { path: draft.identity.path, thin: draft.identity.thin }));
+      }
+      const done = await materialiseIdentity(root, draft, { ...this.deps, curate: this.curate });
+      out.set(draft.identity.name, { ...done, path: draft.identity.path, thin: draft.identity.thin });
+    }
+    return out;
+  }
+
+  /**
    * Extend: the faces join the identity (origin `routed`) and its folder is re-materialised (new crops from their
    * sources, faceset.json rewritten). Returns the members the folder holds now and how many joined.
    */
@@ -579,7 +603,7 @@ export class IdentityService {
     });
     draft.members.push(...fresh);
     if (label) draft.identity = { ...draft.identity, label };
-    updatePlacement(draft, thinBelowOf(draft));
+    await this.place(draft);
     const embeddings = await this.embeddingsOf(draft.members);
     const vs = draft.members.map((m) => embeddings.get(faceKeyOf(m))).filter((v): v is Float32Array => v !== undefined);
     await inTransaction(this.deps.db, async (client) => {
@@ -590,7 +614,7 @@ export class IdentityService {
         ...(vs.length ? { centroid: centroid(vs), centroidModelPack: modelPack } : {}),
       });
     });
-    const out = await materialiseIdentity(root, draft, this.materialiseDeps(this.deps.log));
+    const out = await materialiseIdentity(root, draft, { ...this.materialiseDeps(this.deps.log), curate: this.curate });
     if (out.failed.length) {
       // Crops that could not be made are no members: the folder and the records must agree.
       const failed = new Set(out.failed);
@@ -653,7 +677,8 @@ export class IdentityService {
       if (retired.length) throw new IdentityConflictError(`cannot merge identities that are ${retired.map((o) => `${o.name} (${o.state})`).join(', ')}`);
       involved = [target.id, ...input.from];
     }
-    if (input.kind === 'assign') involved = [target.id, ...new Set(holders.values())];
+    // A face the target holds already (one curation leaves out) is assigned in place: each identity once.
+    if (input.kind === 'assign') involved = [...new Set([target.id, ...holders.values()])];
     const drafts = await this.drafts(involved);
     const byId = new Map(drafts.map((d) => [d.identity.id, d]));
     const main = byId.get(target.id)!;
@@ -712,7 +737,7 @@ export class IdentityService {
     }
     const all = created ? [...drafts, created] : drafts;
     await this.refreshDistances(all);
-    for (const d of all) updatePlacement(d, thinBelowOf(d));
+    for (const d of all) await this.place(d);
     // A folder that is a symlink is refused before anything is recorded.
     for (const d of all) await findFolder(root, d.identity.name);
 
@@ -781,6 +806,11 @@ export class IdentityService {
 
   // ---- shared pieces -----------------------------------------------------------------------------------------
 
+  /** The draft's folder placement (thin or not) by the PNGs curation exports of it. */
+  private async place(d: IdentityDraft): Promise<void> {
+    updatePlacement(d, thinBelowOf(d), d.identity.state === 'active' ? (await this.curate(d)).exported.size : undefined);
+  }
+
   /** Identities with members and rejections, in the order asked. */
   async drafts(ids: readonly string[]): Promise<IdentityDraft[]> {
     const rows = await this.identities.getMany(ids);
@@ -827,7 +857,7 @@ export class IdentityService {
   }
 
   private async writeOut(root: string, drafts: readonly IdentityDraft[], pngSources: PngSources, log: Logger, event: Omit<ManifestEvent, 'outputRoot'>): Promise<void> {
-    const deps = this.materialiseDeps(log);
+    const deps = { ...this.materialiseDeps(log), curate: this.curate };
     const active = drafts.filter((d) => d.identity.state === 'active');
     const listed = new Map<string, Set<string>>();
     for (const d of drafts) {
@@ -911,18 +941,22 @@ export class IdentityService {
 
   // ---- reads for the API ------------------------------------------------------------------------------------
 
-  /** The identity with its members and each member's distance to the centroid now. */
-  async detail(id: string): Promise<{ identity: IdentityRecord; members: (MemberRecord & { distance: number | null })[] }> {
+  /** The identity with its members, each member's distance to the centroid now and, if curation leaves it out, why. */
+  async detail(id: string): Promise<{ identity: IdentityRecord; members: (MemberRecord & { distance: number | null; left: LeftOut | null })[] }> {
     const [draft] = await this.drafts([id]);
     if (!draft) throw new IdentityNotFoundError(id);
     const embeddings = await this.embeddingsOf(draft.members);
     const vs = draft.members.map((m) => embeddings.get(faceKeyOf(m))).filter((v): v is Float32Array => v !== undefined);
     const c = vs.length ? centroid(vs) : null;
+    const curation = await this.curate(draft);
+    const left = new Map(curation.left.map((l) => [l.key, l]));
     return {
       identity: draft.identity,
       members: draft.members.map((m) => {
-        const e = embeddings.get(faceKeyOf(m));
-        return { ...m, distance: e && c ? round4(cosineDistance(e, c)) : null };
+        const e = embeddings.get(faceKeyOf(m)), key = `${m.sha256}:${m.faceIndex}`, pose = curation.poses.get(key);
+        // A member recorded before pose existed shows the pose its face record has now.
+        const entry = m.entry.pose || !pose ? m.entry : { ...m.entry, pose };
+        return { ...m, entry, distance: e && c ? round4(cosineDistance(e, c)) : null, left: left.get(key) ?? null };
       }),
     };
   }

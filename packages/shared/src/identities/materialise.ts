@@ -4,15 +4,17 @@ import { lstat, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
+import type { Pose } from '../curation/pose';
 import type { Point } from '../engine/types';
 import { fsyncDir, writeFileAtomic } from '../export/atomic-write';
-import { FACESET_FILE, serializeFaceset } from '../export/faceset-file';
+import { FACESET_FILE, orderedMember, serializeFaceset } from '../export/faceset-file';
 import { TEMP_PREFIX, THIN_DIR } from '../export/output-root';
 import { ensureRealDir, isPlainMemberName, memberPath, readFileNoFollow, realDirState, realPathUnder, regularFiles } from '../export/root-guard';
 import { writeCrops, type CropRequest, type DecodeImage } from '../export/write-facesets';
 import type { Logger } from '../logger';
 import { renderContactSheet, SHEET_MAX, SHEET_THUMB } from '../report/contact-sheet';
 import { REPORTS_DIR } from '../report/markdown';
+import type { CurateDraft } from './curation';
 import { faceKeyOf } from './face-id';
 import type { IdentityDraft } from './records';
 
@@ -73,6 +75,8 @@ export interface MaterialiseDeps {
   bucketRoots: readonly string[];
   /** Paths the scans recorded for a photo (trusted, tried first) [only the member's listed sources]. */
   sourcesOf?: (sha256: string) => Promise<string[]>;
+  /** Which members are exported (one per shot, maxFaces) and which left out, and why [all exported]. */
+  curate?: CurateDraft;
 }
 
 export interface MaterialiseOptions {
@@ -94,12 +98,24 @@ export type PngSources = Map<string, { folder: string; png: string }>;
 export interface MaterialiseResult {
   /** PNGs the folder holds now (members whose crop could not be made are left out of faceset.json). */
   count: number;
+  /** Members curation left out, by reason (`near-duplicate of …` counted as `nearDuplicate`). */
+  left: { nearDuplicate: number; maxFaces: number };
   written: boolean;
   removed: boolean;
   failed: string[];
 }
 
 const isFile = async (p: string): Promise<boolean> => (await stat(p).catch(() => null))?.isFile() ?? false;
+/** A member entry with the pose its face record has, when the entry was written before pose existed. */
+function withPose(entry: Record<string, unknown>, pose: Pose | undefined): Record<string, unknown> {
+  if (entry.pose || !pose) return entry;
+  const r = (v: number) => Number(v.toFixed(1));
+  return { ...entry, pose: { yaw: r(pose.yaw), pitch: r(pose.pitch), roll: r(pose.roll) } };
+}
+
+/** faceset.json's first keys after name and label, as a job writes them. */
+const HEADER_ORDER = ['source', 'jobId', 'createdAt', 'params'];
+
 
 /**
  * Where the identity's folder is on disk now: <name> or _thin/<name>, or null. A folder that is a symlink (or sits
@@ -153,7 +169,7 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
       await rm(sheet, { force: true });
       sheetsDrawn.delete(sheet);
     }, opts.sheet ?? 'now');
-    return { count: 0, written: false, removed: current !== null, failed: [] };
+    return { count: 0, left: { nearDuplicate: 0, maxFaces: 0 }, written: false, removed: current !== null, failed: [] };
   }
 
   const target = join(root, identity.path);
@@ -170,14 +186,21 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
   }
   try {
     const before = opts.listedBefore ?? (await listedPngs(work));
-    const failed = await writeMissingPngs(root, work, draft, deps, opts);
-    const members = draft.members.filter((m) => !failed.has(m.png));
-    const { name: _name, label: _label, members: _members, ...header } = identity.header as Record<string, unknown>;
+    // Curation picks the members that become PNGs; the others stay members in the records, listed under `left`.
+    const curation = deps.curate ? await deps.curate(draft) : null;
+    const exported = curation ? { ...draft, members: draft.members.filter((m) => curation.exported.has(`${m.sha256}:${m.faceIndex}`)) } : draft;
+    const failed = await writeMissingPngs(root, work, exported, deps, opts);
+    const members = exported.members.filter((m) => !failed.has(m.png));
+    const { name: _name, label: _label, members: _members, left: _left, ...header } = identity.header as Record<string, unknown>;
+    const left = curation?.left ?? [];
     const file = {
       name: identity.name,
       ...(identity.label ? { label: identity.label } : {}),
+      // The export's key order (the record's header comes back from jsonb in its own order).
+      ...Object.fromEntries(HEADER_ORDER.filter((k) => k in header).map((k) => [k, header[k]])),
       ...header,
-      members: [...members.map((m) => m.entry), ...identity.foreignMembers],
+      members: [...members.map((m) => orderedMember(withPose(m.entry, curation?.poses.get(`${m.sha256}:${m.faceIndex}`)))), ...identity.foreignMembers],
+      ...(left.length ? { left: left.map(({ sha256, faceIndex, reason }) => ({ sha256, faceIndex, reason })) } : {}),
     };
     await writeFileAtomic(join(work, FACESET_FILE), serializeFaceset(file));
     const keep = new Set([...members.map((m) => m.png), ...identity.foreignMembers.map((m) => (m as { png?: unknown })?.png).filter((p) => isPlainMemberName(p))]);
@@ -194,7 +217,11 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
       await queueSheet(sheet, () => writeIdentitySheet(root, identity.name, target, members, deps.log), opts.sheet ?? 'now');
     }
     for (const png of failed.keys()) deps.log.warn({ identity: identity.name, png, reason: failed.get(png) }, 'member crop could not be made');
-    return { count: members.length + identity.foreignMembers.length, written: true, removed: false, failed: [...failed.keys()] };
+    const nearDuplicate = left.filter((l) => l.duplicateOf !== undefined).length;
+    return {
+      count: members.length + identity.foreignMembers.length, left: { nearDuplicate, maxFaces: left.length - nearDuplicate },
+      written: true, removed: false, failed: [...failed.keys()],
+    };
   } finally {
     if (fresh) await rm(work, { recursive: true, force: true });
   }
@@ -298,12 +325,12 @@ export async function writeIdentitySheet(root: string, name: string, dir: string
       return;
     }
     // A label or a change beyond the sheet's first SHEET_MAX faces leaves the picture as it is: not drawn again.
-    const signature = pngs.slice(0, SHEET_MAX).join('\n');
+    const signature = `${pngs.slice(0, SHEET_MAX).join('\n')}\n${pngs.length}`;
     if (sheetsDrawn.get(file) === signature && (await isFile(file))) return;
     await ensureRealDir(root, IDENTITY_SHEETS_DIR);
     const images = (await Promise.all(pngs.slice(0, SHEET_MAX).map((p) => sheetCell(p)))).filter((b): b is Buffer => b !== null);
     if (!images.length) return;
-    await writeFileAtomic(file, await renderContactSheet(images));
+    await writeFileAtomic(file, await renderContactSheet(images, members.map((m) => (m.entry as { pose?: Pose }).pose)));
     sheetsDrawn.set(file, signature);
   } catch (err) {
     log.warn({ err, identity: name }, 'identity contact sheet could not be written');

@@ -84,7 +84,11 @@ export function rejectFaces(d: IdentityDraft, keys: readonly FaceKey[], ids: (k:
  */
 export function assignFaces(target: IdentityDraft, moves: readonly { member: MemberRecord; from: IdentityDraft | null }[]): void {
   for (const { member, from } of moves) {
-    if (from === target) continue;
+    if (from === target) {
+      // Already a member (perhaps one curation leaves out): pinned now, so it is exported.
+      target.members = target.members.map((m) => (keyOf(m) === keyOf(member) ? { ...m, origin: 'assigned' } : m));
+      continue;
+    }
     if (from) from.members = from.members.filter((m) => keyOf(m) !== keyOf(member));
     target.members.push({ ...member, origin: 'assigned' });
   }
@@ -111,9 +115,12 @@ export function splitOff(source: IdentityDraft, fresh: IdentityDraft, keys: read
   fresh.members.push(...takeMembers(source, keys, ids));
 }
 
-/** The draft's placement after its member count changed; merged and deleted identities keep their last path. */
-export function updatePlacement(d: IdentityDraft, thinBelow: number): void {
+/**
+ * The draft's placement after its member count changed (`exported`: how many of the members curation exports, all
+ * by default); merged and deleted identities keep their last path.
+ */
+export function updatePlacement(d: IdentityDraft, thinBelow: number, exported = d.members.length): void {
   if (d.identity.state !== 'active') return;
-  const count = d.members.length + d.identity.foreignMembers.length;
+  const count = exported + d.identity.foreignMembers.length;
   d.identity = { ...d.identity, ...placement(d.identity.name, count, thinBelow) };
 }

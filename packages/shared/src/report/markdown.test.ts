@@ -91,9 +91,9 @@ describe('renderReportMarkdown', () => {
     expect(md).toContain('centroid distance > 0.55): 0 faces dropped.');
     expect(md).toContain('130 clusters with fewer than 6 distinct source files dropped.');
     expect(md).toContain('**3 clusters kept.**');
-    expect(md).toContain('| [faceset_020](../faceset_020/) | 28 | 28 | 2 | 0 | 26 | [sheet](job-42/faceset_020.png) |');
-    expect(md).toContain('| [faceset_021](../_thin/faceset_021/) | 6 | 6 | 3 | 0 | 2 | thin; 1 crop(s) failed |');
-    expect(md).toContain('| — | 6 | 6 | 6 | 0 | 0 (skipped: empty after export gates) |  |');
+    expect(md).toContain('| [faceset_020](../faceset_020/) | 28 | 28 | 2 | 0 | 0 | 26 | [sheet](job-42/faceset_020.png) |');
+    expect(md).toContain('| [faceset_021](../_thin/faceset_021/) | 6 | 6 | 3 | 0 | 0 | 2 | thin; 1 crop(s) failed |');
+    expect(md).toContain('| — | 6 | 6 | 6 | 0 | 0 | 0 (skipped: empty after export gates) |  |');
     expect(md).toContain('| `exportSize` | 512 |');
   });
 

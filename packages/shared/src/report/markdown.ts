@@ -1,4 +1,5 @@
 // Renders a job's report (SPEC.md step 8) as Markdown in the shape of the hand-run seed report.
+import { poseCoverageText } from './pose-coverage';
 import { displayPath } from '../jobs/fs-path';
 import { posix } from 'node:path';
 import type { CoverageReport, DiscoveryReport, Distribution, EraSplitReport, ImportReport, JobReport, ScanReport } from './types';
@@ -168,14 +169,17 @@ function renderFacesets(report: JobReport, d: DiscoveryReport): string {
     const name = f.name && f.path ? `[${f.name}](${href(posix.join('..', f.path))}/)` : '—';
     const sheet = f.contactSheet ? `[sheet](${href(posix.relative(REPORTS_DIR, f.contactSheet))})` : '';
     const exported = f.name ? String(f.exported) : `0 (skipped: ${f.skipped ?? 'nothing exported'})`;
-    const notes = [f.thin ? 'thin' : '', f.exportFailed ? `${f.exportFailed} crop(s) failed` : '', sheet].filter(Boolean).join('; ');
-    return [name, String(f.inputFaces), String(f.sources), String(f.exportGateDropped), String(f.outliersDropped), exported, notes];
+    const notes = [
+      f.thin ? 'thin' : '', f.exportFailed ? `${f.exportFailed} crop(s) failed` : '', f.maxFacesLeft ? `${f.maxFacesLeft} left out by maxFaces` : '',
+      f.poseCoverage ? `poses ${poseCoverageText(f.poseCoverage)}` : '', sheet,
+    ].filter(Boolean).join('; ');
+    return [name, String(f.inputFaces), String(f.sources), String(f.exportGateDropped), String(f.outliersDropped), String(f.nearDuplicates ?? 0), exported, notes];
   });
   lines.push(
     table(
-      ['name', 'input', 'sources', 'size gate drop', 'outlier drop', 'exported PNGs', 'notes'],
+      ['name', 'input', 'sources', 'size gate drop', 'outlier drop', 'near-duplicates left out', 'exported PNGs', 'notes'],
       rows,
-      ['l', 'r', 'r', 'r', 'r', 'r', 'l'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
     ),
   );
   return lines.join('\n');

@@ -1,4 +1,5 @@
 // Shape of a job's report (SPEC.md step 8): the scan part for every job, coverage and discovery when they ran.
+import type { PoseCoverage } from './pose-coverage';
 import type { JobMode } from '../jobs/state';
 
 export interface Distribution {
@@ -65,11 +66,16 @@ export interface FacesetOutcome {
   exported: number;
   /** Faces that passed every gate but whose crop could not be made (source unreadable at export time). */
   exportFailed?: number;
+  /** Members left out as near-duplicates of an exported face (the same shot again), and by maxFaces. */
+  nearDuplicates?: number;
+  maxFacesLeft?: number;
   thin: boolean;
   /** Why nothing was written, when nothing was. */
   skipped?: string;
   /** Contact sheet PNG, relative to the output root (`_reports/<jobId>/<name>.png`). */
   contactSheet?: string;
+  /** The exported faces by yaw and pitch side (report/pose-coverage.ts). */
+  poseCoverage?: PoseCoverage;
 }
 
 export interface DiscoveryReport {

@@ -5,8 +5,10 @@ import type { Decision, IdentityDetail, IdentityFace, IdentitySummary, Suggestio
 import { identityTitle } from '../components/identity-card';
 import { Link } from '../components/link';
 import { Notice, type NoticeValue } from '../components/notice';
+import { PosePlot } from '../components/pose-plot';
 import { Thumb } from '../components/thumb';
 import { navigate } from '../route';
+import { foldDuplicates, poseLabel, sortFaces, type FaceSort } from '../face-order';
 import { clickFace, emptySelection, keepShown, type Selection } from '../selection';
 
 const FACE_SIZE = 112;
@@ -47,17 +49,20 @@ function FaceTile({
   return (
     <button
       type="button"
-      class={`face${selected ? ' selected' : ''}${nearer ? ' uncertain' : ''}`}
+      class={`face${selected ? ' selected' : ''}${nearer ? ' uncertain' : ''}${face.exported ? '' : ' left-out'}`}
       aria-pressed={selected}
       data-testid="face"
       data-face-id={face.id}
-      title={`${face.sources.join('\n')}\n${face.origin} · ${face.faceShort} px · blur ${Math.round(face.blur)} · det ${face.detScore.toFixed(2)}${hint}`}
+      data-exported={String(face.exported)}
+      title={`${face.sources.join('\n')}\n${face.origin} · ${face.faceShort} px · blur ${Math.round(face.blur)} · det ${face.detScore.toFixed(2)} · ${poseLabel(face)}${face.left ? `\nnot exported: ${face.left.reason}` : ''}${hint}`}
       onClick={(e) => onClick(e.shiftKey)}
     >
       <Thumb faceId={face.id} size={FACE_SIZE} alt={source} />
       <span class="face-meta">
         {face.distance === null ? '' : face.distance.toFixed(2)} · {face.origin}
       </span>
+      <span class="face-meta" data-testid="face-pose">{poseLabel(face)}</span>
+      {face.left ? <span class="face-meta left-reason" data-testid="left-reason">{face.left.reason}</span> : null}
     </button>
   );
 }
@@ -69,7 +74,7 @@ export function IdentityPage({ id }: { id: string }) {
   const [notice, setNotice] = useState<NoticeValue | null>(null);
   const [busy, setBusy] = useState(false);
   const [labelDraft, setLabelDraft] = useState('');
-  const [sort, setSort] = useState<'listed' | 'uncertain'>('listed');
+  const [sort, setSort] = useState<FaceSort>('listed');
   const [targets, setTargets] = useState<IdentitySummary[]>([]);
   const [moveTo, setMoveTo] = useState('');
 
@@ -111,16 +116,17 @@ export function IdentityPage({ id }: { id: string }) {
     () => new Map((data?.suggestions?.uncertain ?? []).flatMap((u) => (u.reason === 'nearer-other' && u.nearestOther ? [[u.faceId, u.nearestOther] as const] : []))),
     [data],
   );
-  const faces = useMemo(() => {
-    const list = [...(data?.identity.faces ?? [])];
+  const groups = useMemo(() => {
+    let list = [...(data?.identity.faces ?? [])];
     if (sort === 'uncertain') {
       const rank = new Map((data?.suggestions?.uncertain ?? []).map((u, i) => [u.faceId, i]));
       const at = (id: string) => rank.get(id) ?? Number.MAX_SAFE_INTEGER;
       list.sort((a, b) => at(a.id) - at(b.id) || (b.distance ?? 0) - (a.distance ?? 0));
-    }
-    return list;
+    } else list = sortFaces(list, sort);
+    // Near-duplicates are folded under the face exported for their shot.
+    return foldDuplicates(list);
   }, [data, sort]);
-  const order = useMemo(() => faces.map((f) => f.id), [faces]);
+  const order = useMemo(() => groups.flatMap((g) => [g.face.id, ...g.duplicates.map((d) => d.id)]), [groups]);
 
   if (error && !data) return <p class="error">Could not load identity {id}: {error}</p>;
   if (!data) return <p>Loading…</p>;
@@ -185,6 +191,13 @@ export function IdentityPage({ id }: { id: string }) {
       };
     }, false);
   };
+  // A face curation leaves out (near-duplicate, maxFaces) comes back by assigning it to its own identity: pinned, exported.
+  const leftOutSelected = selected.length > 0 && selected.every((fid) => identity.faces.find((f) => f.id === fid)?.exported === false);
+  const bringBack = () =>
+    change(async () => {
+      await call('POST', `${idPath(id)}/assign`, { body: { faceIds: selected }, ifMatch: version });
+      return `Exported ${plural(selected.length, 'left-out face')}: pinned to ${identity.name}, they stay in the set.`;
+    });
   const merge = (fromId: string, fromName: string) =>
     change(async () => {
       await call('POST', `${idPath(id)}/merge`, { body: { from: [fromId] }, ifMatch: version });
@@ -300,6 +313,10 @@ export function IdentityPage({ id }: { id: string }) {
           <button type="button" disabled={busy || !selected.length || selected.length === identity.faces.length} onClick={() => void split()}>
             Split into a new identity
           </button>
+          <button type="button" disabled={busy || !leftOutSelected} onClick={() => void bringBack()}
+            title="export the selected left-out faces (near-duplicates, over maxFaces): they are pinned to this identity">
+            Export (bring back)
+          </button>
           <select aria-label="move to" value={moveTo} onChange={(e) => setMoveTo(e.currentTarget.value)}>
             <option value="">move to…</option>
             {targets.map((t) => (
@@ -319,24 +336,49 @@ export function IdentityPage({ id }: { id: string }) {
           </button>
           <label class="sort">
             order{' '}
-            <select value={sort} onChange={(e) => setSort(e.currentTarget.value as 'listed' | 'uncertain')}>
+            <select aria-label="order" value={sort} onChange={(e) => setSort(e.currentTarget.value as FaceSort)}>
               <option value="listed">as exported</option>
               <option value="uncertain">least certain first</option>
+              <option value="yaw">by yaw (left to right)</option>
+              <option value="pitch">by pitch (down to up)</option>
+              <option value="sharpness">sharpest first</option>
+              <option value="size">largest first</option>
             </select>
           </label>
         </div>
       ) : null}
 
+      <div class="panel pose-panel">
+        <h2>Pose coverage</h2>
+        <PosePlot faces={identity.faces} />
+        <p class="muted">
+          {plural(identity.faces.filter((f) => f.exported).length, 'face')} exported (filled dots)
+          {identity.faces.some((f) => !f.exported) ? `, ${identity.faces.filter((f) => !f.exported).length} left out (rings): near-duplicates of a kept shot or over maxFaces. Select one and move it to this identity to export it.` : '.'}
+        </p>
+      </div>
+
       <div class="faces" data-testid="faces">
-        {faces.map((f) => (
-          <FaceTile
-            key={f.id}
-            face={f}
-            selected={selection.selected.has(f.id)}
-            nearer={nearer.get(f.id)}
-            onClick={(shift) => active && setSelection((s) => clickFace(s, order, f.id, shift))}
-          />
-        ))}
+        {groups.map(({ face: f, duplicates }) => {
+          const tile = (x: typeof f) => (
+            <FaceTile
+              key={x.id}
+              face={x}
+              selected={selection.selected.has(x.id)}
+              nearer={nearer.get(x.id)}
+              onClick={(shift) => active && setSelection((s) => clickFace(s, order, x.id, shift))}
+            />
+          );
+          if (!duplicates.length) return tile(f);
+          return (
+            <div class="shot" data-testid="shot" key={f.id}>
+              {tile(f)}
+              <details class="duplicates" data-testid="duplicates">
+                <summary>{plural(duplicates.length, 'near-duplicate')} (not exported)</summary>
+                {duplicates.map(tile)}
+              </details>
+            </div>
+          );
+        })}
       </div>
 
       <div class="panel">

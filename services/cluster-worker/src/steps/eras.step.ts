@@ -9,6 +9,7 @@ import type { FaceOrigin } from '@facesets/shared/identities/contracts';
 import type { IdentityService } from '@facesets/shared/identities/identity-service';
 import { nextFacesetNumber } from '@facesets/shared/export/numbering';
 import { writeNewFacesets, type DecodeImage } from '@facesets/shared/export/write-facesets';
+import { curatedEntries } from './export.step';
 import type { JobParams } from '@facesets/shared/params';
 import type { EraSplitReport } from '@facesets/shared/report/types';
 
@@ -39,7 +40,7 @@ export interface ErasDeps {
   captureTimesOf(sha256s: string[]): Promise<Map<string, Date>>;
   decodeImage: DecodeImage;
   /** Era sets are recorded as identities with their parent and span. */
-  identities: Pick<IdentityService, 'recordNewSets'>;
+  identities: Pick<IdentityService, 'recordNewSets' | 'curateNewSets'>;
   kernel?: DotKernel;
   afterCrops?: () => Promise<void>;
 }
@@ -90,18 +91,22 @@ export async function erasStep(input: ErasInput, deps: ErasDeps): Promise<ErasRe
       decodeImage: deps.decodeImage,
       ...(deps.afterCrops ? { afterCrops: deps.afterCrops } : {}),
     });
+    const records = await deps.identities.recordNewSets(input.root, written.sets, input.modelPack, input.origin);
+    // Curated as every new set: one face per shot, maxFaces.
+    const curated = await deps.identities.curateNewSets(input.root, records);
     written.outcomes.forEach((o, k) => {
       const d = eraDescriptor(split.eras[k]!);
+      const c = o.name ? curated.get(o.name) : undefined;
       report.eras.push({
-        name: o.name, path: o.path, from: d.from, to: d.to, faces: plans[k]!.inputFaces, exported: o.exported, thin: o.thin,
+        name: o.name, path: c?.path ?? o.path, from: d.from, to: d.to, faces: plans[k]!.inputFaces, exported: c?.count ?? o.exported, thin: c?.thin ?? o.thin,
         ...(o.skipped ? { skipped: o.skipped } : {}),
       });
     });
-    await deps.identities.recordNewSets(input.root, written.sets, input.modelPack, input.origin);
     added.push(...written.added);
     used.push(...written.added);
-    entries.facesets.push(...written.entries.facesets);
-    entries.thin_eras.push(...written.entries.thin_eras);
+    const curatedList = curatedEntries(written.entries, curated);
+    entries.facesets.push(...curatedList.facesets);
+    entries.thin_eras.push(...curatedList.thin_eras);
   }
   return { splits, added, entries };
 }

@@ -93,10 +93,32 @@ export async function exportStep(input: ExportInput, deps: ExportDeps): Promise<
       ...(deps.afterCrops ? { afterCrops: deps.afterCrops } : {}),
     });
     // The folders are in place; their records follow (a crash in between leaves folders the next touch adopts).
-    await deps.identities.recordNewSets(root, written.sets, input.modelPack);
-    entries = written.entries;
+    const records = await deps.identities.recordNewSets(root, written.sets, input.modelPack);
+    // Then curation: one face per shot, maxFaces; the folders, entries and outcomes say what is exported.
+    const curated = await deps.identities.curateNewSets(root, records);
+    entries = curatedEntries(written.entries, curated);
     added = written.added;
-    discovery = { ...input.clusters.report, facesets: written.outcomes };
+    discovery = {
+      ...input.clusters.report,
+      facesets: written.outcomes.map((o) => {
+        const c = o.name ? curated.get(o.name) : undefined;
+        return c
+          ? { ...o, path: c.path, thin: c.thin, exported: c.count, nearDuplicates: c.left.nearDuplicate, ...(c.left.maxFaces ? { maxFacesLeft: c.left.maxFaces } : {}) }
+          : o;
+      }),
+    };
   }
   return { discovery, added, extended, entries, counts, changed };
+}
+
+/** Manifest entries of new sets as curation left them: their PNG count, and under thin_eras when that fell below thinBelow. */
+export function curatedEntries(
+  written: { facesets: ManifestEntry[]; thin_eras: ManifestEntry[] },
+  curated: ReadonlyMap<string, { count: number; path: string; thin: boolean }>,
+): { facesets: ManifestEntry[]; thin_eras: ManifestEntry[] } {
+  const all = [...written.facesets, ...written.thin_eras].map((e) => {
+    const c = curated.get(e.name);
+    return { entry: c ? { ...e, count: c.count, path: c.path } : e, thin: c ? c.thin : written.thin_eras.includes(e) };
+  });
+  return { facesets: all.filter((x) => !x.thin).map((x) => x.entry), thin_eras: all.filter((x) => x.thin).map((x) => x.entry) };
 }

@@ -9,6 +9,7 @@ import { nextFacesetNumber } from '@facesets/shared/export/numbering';
 import { removeStaleTemps, THIN_DIR } from '@facesets/shared/export/output-root';
 import { writeNewFacesets, type DecodeImage } from '@facesets/shared/export/write-facesets';
 import { labelFromName } from '@facesets/shared/identities/label';
+import { curatedEntries } from './export.step';
 import { selectFolderFaces, type FolderSelection } from '@facesets/shared/import/consensus';
 import type { CoverageIdentity, CoverageState, IdentityService } from '@facesets/shared/identities/identity-service';
 import type { IdentityManifestState } from '@facesets/shared/identities/manifest-entries';
@@ -192,17 +193,21 @@ export async function importStep(input: ImportInput, deps: ImportDeps): Promise<
     ...(deps.afterCrops ? { afterCrops: deps.afterCrops } : {}),
   });
   // The folders are in place; their records follow (a crash in between leaves folders the next touch adopts).
-  await deps.identities.recordNewSets(root, written.sets, input.modelPack, 'imported');
+  const records = await deps.identities.recordNewSets(root, written.sets, input.modelPack, 'imported');
+  // Curation as for discovered sets: one face per shot, maxFaces.
+  const curated = await deps.identities.curateNewSets(root, records);
+  const entries = curatedEntries(written.entries, curated);
   const created: NewIdentity[] = [];
   written.outcomes.forEach((o, k) => {
     const { row, folder } = fresh[k]!;
-    Object.assign(row, { name: o.name, path: o.path, exported: o.exported, thin: o.thin, action: o.name ? 'created' : 'skipped' });
+    const c = o.name ? curated.get(o.name) : undefined;
+    Object.assign(row, { name: o.name, path: c?.path ?? o.path, exported: c?.count ?? o.exported, thin: c?.thin ?? o.thin, action: o.name ? 'created' : 'skipped' });
     if (o.skipped) row.skipped = o.skipped;
-    if (o.name && o.path) created.push({ name: o.name, path: o.path, label: folder.label, plan: folder.plan });
+    if (o.name && o.path) created.push({ name: o.name, path: c?.path ?? o.path, label: folder.label, plan: folder.plan });
   });
   const changed: IdentityManifestState[] = [];
   for (const [id, count] of touched) changed.push({ identity: (await deps.identities.identities.get(id))!, count });
-  return { folders: rows, added: written.added, extended, created, entries: written.entries, changed };
+  return { folders: rows, added: written.added, extended, created, entries, changed };
 }
 
 /** The identity (no era) whose centroid is nearest `c`, when it is within `threshold`. */

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@facesets/shared/export/atomic-write';
 import { FACESET_FILE } from '@facesets/shared/export/faceset-file';
 import type { Logger } from '@facesets/shared/logger';
+import type { Pose } from '@facesets/shared/curation/pose';
 import { renderContactSheet } from '@facesets/shared/report/contact-sheet';
+import { poseCoverage, type PoseCoverage } from '@facesets/shared/report/pose-coverage';
 import { renderReportMarkdown, REPORTS_DIR } from '@facesets/shared/report/markdown';
 import type { CoverageReport, DiscoveryReport, EraSplitReport, ImportReport, JobReport } from '@facesets/shared/report/types';
 
@@ -44,7 +46,7 @@ export async function reportStep(input: ReportInput, deps: ReportDeps): Promise<
 }
 
 /** A new set of the job's report that gets a contact sheet (its `contactSheet` is filled in). */
-type SheetTarget = { name: string | null; path: string | null; contactSheet?: string };
+type SheetTarget = { name: string | null; path: string | null; contactSheet?: string; poseCoverage?: PoseCoverage };
 
 /** _reports/<jobId>/<name>.png per new set: its PNGs nearest the centroid first, written atomically. */
 async function writeContactSheets(root: string, jobId: string, outcomes: SheetTarget[], log: Logger): Promise<void> {
@@ -54,12 +56,14 @@ async function writeContactSheets(root: string, jobId: string, outcomes: SheetTa
     try {
       const setDir = join(root, o.path);
       const file = JSON.parse(await readFile(join(setDir, FACESET_FILE), 'utf8')) as {
-        members: { png: string; distance: number }[];
+        members: { png: string; distance: number; pose?: Pose }[];
       };
       const pngs = [...file.members].sort((a, b) => a.distance - b.distance).map((m) => join(setDir, m.png));
+      const poses = file.members.map((m) => m.pose);
       await mkdir(dir, { recursive: true });
-      await writeFileAtomic(join(dir, `${o.name}.png`), await renderContactSheet(pngs));
+      await writeFileAtomic(join(dir, `${o.name}.png`), await renderContactSheet(pngs, poses));
       o.contactSheet = `${REPORTS_DIR}/${jobId}/${o.name}.png`;
+      o.poseCoverage = poseCoverage(poses);
     } catch (err) {
       // A report picture is not worth failing a job whose sets are already written.
       log.warn({ err, faceset: o.name }, 'contact sheet could not be written');
