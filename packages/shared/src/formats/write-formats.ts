@@ -1,0 +1,410 @@
+// Formats of an output root, rebuilt from the records: _formats/<format>/..., each format built under a temp name,
+// renamed into place and the old one removed. Files whose face and settings did not change are linked from the old
+// build (no decode, no render); only new faces are rendered. Call under the output-root lock.
+import { randomBytes } from 'node:crypto';
+import { link, lstat, readdir, rename, rm } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import sharp from 'sharp';
+import { fsyncDir } from '../export/atomic-write';
+import { renderCropPng } from '../export/crops';
+import { cropFileName, sanitizeStem } from '../export/naming';
+import { TEMP_PREFIX } from '../export/output-root';
+import { ensureRealDir, readFileNoFollow, realDirState } from '../export/root-guard';
+import { writeDurable, type DecodeImage } from '../export/write-facesets';
+import type { Box, Point, RgbImage } from '../engine/types';
+import { DecodeError } from '../image/decode-error';
+import { isInside } from '../jobs/paths';
+import type { Logger } from '../logger';
+import { DFL_FACE_TYPES, renderDflJpeg, type DflFaceType } from './dfl';
+import { FACESWAP_ALIGNMENTS_FILE, faceswapAlignmentsFile, faceswapFileName, renderFaceswapPng, type FaceswapFace } from './faceswap';
+import { LORA_DEFAULTS, loraCaption, loraFolderName, loraToken } from './lora';
+import { displayedSize, xmpSidecar, type XmpRegion } from './xmp';
+
+export const FORMATS = ['dfl', 'faceswap', 'lora', 'xmp'] as const;
+export type FormatName = (typeof FORMATS)[number];
+/** Formats an identity's archive can be downloaded in (xmp is per photo, not per set). */
+export const ARCHIVE_FORMATS = ['facesets', 'dfl', 'faceswap', 'lora'] as const;
+export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
+
+export const FORMATS_DIR = '_formats';
+/** What each build remembers of its files: face key and settings per file, so the next build can reuse them. */
+const INDEX_FILE = '.facesets-index.json';
+
+export interface FormatParams {
+  dflFaceType: DflFaceType;
+  /** Side of DeepFaceLab and faceswap faces, px (the job's exportSize). */
+  faceSize: number;
+  loraSize: number;
+  loraRepeats: number;
+  loraClass: string;
+}
+
+export const DEFAULT_FORMAT_PARAMS: FormatParams = {
+  dflFaceType: 'whole_face',
+  faceSize: 512,
+  loraSize: LORA_DEFAULTS.size,
+  loraRepeats: LORA_DEFAULTS.repeats,
+  loraClass: LORA_DEFAULTS.className,
+};
+
+/** Reads format params from anything (a stored jsonb, job params); what is missing or wrong takes its default. */
+export function formatParamsOf(v: unknown): FormatParams {
+  const o = (v && typeof v === 'object' ? v : {}) as Record<string, unknown>;
+  const int = (x: unknown, lo: number, hi: number, d: number) => (typeof x === 'number' && Number.isInteger(x) && x >= lo && x <= hi ? x : d);
+  return {
+    dflFaceType: DFL_FACE_TYPES.includes(o.dflFaceType as DflFaceType) ? (o.dflFaceType as DflFaceType) : DEFAULT_FORMAT_PARAMS.dflFaceType,
+    faceSize: int(o.faceSize ?? o.exportSize, 64, 4096, DEFAULT_FORMAT_PARAMS.faceSize),
+    loraSize: int(o.loraSize, 64, 4096, DEFAULT_FORMAT_PARAMS.loraSize),
+    loraRepeats: int(o.loraRepeats, 1, 10_000, DEFAULT_FORMAT_PARAMS.loraRepeats),
+    loraClass: typeof o.loraClass === 'string' && o.loraClass.trim() ? o.loraClass.trim() : DEFAULT_FORMAT_PARAMS.loraClass,
+  };
+}
+
+/** One face a set exports, with what every format needs. */
+export interface FormatFace {
+  sha256: string;
+  faceIndex: number;
+  box: Box;
+  kps: readonly Point[];
+  /** Real paths of the source photo under BUCKET_ROOTS, tried in order. */
+  paths: readonly string[];
+}
+
+/** A set as the formats see it: its name, its label, the bucket its photos are in, and the faces it exports. */
+export interface FormatSet {
+  name: string;
+  label: string | null;
+  bucket: string;
+  faces: readonly FormatFace[];
+}
+
+export interface FormatDeps {
+  decodeImage: DecodeImage;
+  /** 68 iBUG landmarks of the face with this detector box, in the image's pixels. */
+  landmarks68: (img: RgbImage, box: Box) => Promise<Point[]>;
+  log: Logger;
+}
+
+export interface FormatsResult {
+  written: FormatName[];
+  removed: FormatName[];
+  /** Files rendered / linked from the previous build, per format. */
+  rendered: Partial<Record<FormatName, number>>;
+  reused: Partial<Record<FormatName, number>>;
+  failed: string[];
+}
+
+const faceKey = (f: Pick<FormatFace, 'sha256' | 'faceIndex'>): string => `${f.sha256}:${f.faceIndex}`;
+
+/** One file of a build: where it goes, the face and settings it shows (its reuse key), and how to make it. */
+interface PlannedFile {
+  rel: string;
+  reuseKey: string | null;
+  face: FormatFace | null;
+  make: ((img: RgbImage, lm: Point[]) => Promise<Buffer>) | null;
+  data: Buffer | string | null;
+  /** Told the face's landmarks and frame size (height, width) once its file is rendered or reused. */
+  onReady?: (lm: Point[], dims: [number, number]) => void;
+  /** faceswap's alignments.fsa: written last, from the faces that were written. */
+  alignments?: FaceswapFace[];
+}
+
+/** What a build's index remembers per file: its reuse key, and the landmarks and frame size it was made from. */
+interface IndexEntry {
+  k: string;
+  lm: Point[];
+  d: [number, number];
+}
+
+/**
+ * Makes `_formats/<format>` equal to the sets for every format in `formats`, and removes the folders of formats not
+ * in it. `sets` are all active sets of the root: a set that is not there (retired, merged away) has no files after.
+ */
+export async function writeFormats(root: string, formats: readonly FormatName[], sets: readonly FormatSet[], params: FormatParams, deps: FormatDeps): Promise<FormatsResult> {
+  const result: FormatsResult = { written: [], removed: [], rendered: {}, reused: {}, failed: [] };
+  const state = await realDirState(root, FORMATS_DIR);
+  for (const f of FORMATS) {
+    if (formats.includes(f) || state === 'missing') continue;
+    if ((await realDirState(root, `${FORMATS_DIR}/${f}`)) === 'dir') {
+      await swapOut(join(root, FORMATS_DIR), f);
+      result.removed.push(f);
+    }
+  }
+  if (!formats.length) return result;
+  await ensureRealDir(root, FORMATS_DIR);
+  const lm = new Map<string, Point[]>();
+  const imgs = new ImageCache(deps.decodeImage);
+  try {
+    for (const f of FORMATS.filter((x) => formats.includes(x))) {
+      const plan = f === 'xmp' ? await planXmp(sets) : planSetFormat(f, sets, params);
+      await build(root, f, plan, deps, lm, imgs, result);
+      result.written.push(f);
+    }
+  } finally {
+    imgs.clear();
+  }
+  return result;
+}
+
+function planSetFormat(format: Exclude<FormatName, 'xmp'>, sets: readonly FormatSet[], p: FormatParams): PlannedFile[] {
+  const files: PlannedFile[] = [];
+  for (const set of sets) {
+    if (!set.faces.length) continue;
+    const dir = sanitizeStem(`${set.name}.x`);
+    if (format === 'dfl') {
+      for (const face of set.faces) {
+        const name = cropFileName({ paths: face.paths, sha256: face.sha256, faceIndex: face.faceIndex }).replace(/\.png$/, '.jpg');
+        files.push({
+          rel: `${dir}/${name}`, reuseKey: `${faceKey(face)}|dfl|${p.dflFaceType}|${p.faceSize}|${basename(face.paths[0] ?? '')}`, face, data: null,
+          make: async (img, lm) => (await renderDflJpeg(img, { sourceFilename: basename(face.paths[0] ?? ''), box: face.box, landmarks: lm }, p.faceSize, p.dflFaceType)).jpeg,
+        });
+      }
+    } else if (format === 'faceswap') {
+      // faceswap keys frames by file name: a second photo of the same name in one set is left out (logged).
+      const frames = new Map<string, { sha: string; next: number }>();
+      const fsFaces: { face: FormatFace; fs: FaceswapFace }[] = [];
+      for (const face of [...set.faces].sort((a, b) => (a.sha256 === b.sha256 ? a.faceIndex - b.faceIndex : a.sha256 < b.sha256 ? -1 : 1))) {
+        const frame = basename(face.paths[0] ?? `${face.sha256.slice(0, 8)}.jpg`);
+        const seen = frames.get(frame) ?? frames.set(frame, { sha: face.sha256, next: 0 }).get(frame)!;
+        if (seen.sha !== face.sha256) continue;
+        fsFaces.push({ face, fs: { frame, faceIndex: seen.next++, box: face.box, landmarks: [], frameDims: [0, 0] } });
+      }
+      for (const { face, fs } of fsFaces) {
+        files.push({
+          rel: `${dir}/${faceswapFileName(fs)}`, reuseKey: `${faceKey(face)}|faceswap|${p.faceSize}|${fs.frame}|${fs.faceIndex}`, face, data: null,
+          make: async (img, lm) => (await renderFaceswapPng(img, { ...fs, landmarks: lm, frameDims: [img.height, img.width] }, p.faceSize)).png,
+          onReady: (lm, dims) => {
+            fs.landmarks = lm;
+            fs.frameDims = dims;
+          },
+        });
+      }
+      // Written after every face (its landmarks and frame sizes are known then): see build().
+      files.push({ rel: `${dir}/${FACESWAP_ALIGNMENTS_FILE}`, reuseKey: null, face: null, make: null, data: null, alignments: fsFaces.map((x) => x.fs) });
+    } else {
+      const token = loraToken(set.label, set.name);
+      const sub = `${dir}/${loraFolderName(p.loraRepeats, token, p.loraClass)}`;
+      for (const face of set.faces) {
+        const stem = cropFileName({ paths: face.paths, sha256: face.sha256, faceIndex: face.faceIndex }).replace(/\.png$/, '');
+        files.push({ rel: `${sub}/${stem}.png`, reuseKey: `${faceKey(face)}|lora|${p.loraSize}`, face, data: null, make: (img) => renderCropPng(img, face.kps, p.loraSize) });
+        files.push({ rel: `${sub}/${stem}.txt`, reuseKey: null, face: null, make: null, data: loraCaption(token, p.loraClass) });
+      }
+    }
+  }
+  return files;
+}
+
+/** Displayed sizes of photos by sha256 (read from their headers once per process). */
+const sizes = new Map<string, { width: number; height: number }>();
+
+async function displayedSizeOf(face: FormatFace): Promise<{ width: number; height: number } | null> {
+  const hit = sizes.get(face.sha256);
+  if (hit) return hit;
+  for (const p of face.paths) {
+    try {
+      const m = await sharp(p).metadata();
+      if (!m.width || !m.height) continue;
+      const s = displayedSize(m.width, m.height, m.orientation);
+      if (sizes.size > 100_000) sizes.clear();
+      sizes.set(face.sha256, s);
+      return s;
+    } catch {
+      // unreadable at this path: try the next
+    }
+  }
+  return null;
+}
+
+/** One sidecar per source photo path inside its set's bucket: `<bucket folder name>/<path inside bucket>.xmp`. */
+async function planXmp(sets: readonly FormatSet[]): Promise<PlannedFile[]> {
+  const byPath = new Map<string, { face: FormatFace; regions: XmpRegion[] }>();
+  for (const set of sets) {
+    const name = set.label ?? set.name;
+    for (const face of set.faces) {
+      for (const p of face.paths) {
+        if (!isInside(set.bucket, p) || p === set.bucket) continue;
+        const rel = `${sanitizeStem(`${basename(set.bucket.replace(/[\\/]+$/, '')) || 'bucket'}.x`)}/${relative(set.bucket, p).split(/[\\/]/).join('/')}.xmp`;
+        if (rel.split('/').some((part) => part === '' || part === '.' || part === '..' || part.startsWith('.'))) continue;
+        const at = byPath.get(rel) ?? byPath.set(rel, { face, regions: [] }).get(rel)!;
+        at.regions.push({ name, box: face.box });
+      }
+    }
+  }
+  const files: PlannedFile[] = [];
+  for (const [rel, { face, regions }] of [...byPath].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const size = await displayedSizeOf(face);
+    if (!size) continue;
+    files.push({ rel, reuseKey: null, face: null, make: null, data: xmpSidecar(size.width, size.height, regions) });
+  }
+  return files;
+}
+
+/** Decoded sources, kept only while one format's build needs them (a set's faces of one photo decode it once). */
+class ImageCache {
+  private readonly map = new Map<string, RgbImage | null>();
+  constructor(private readonly decode: DecodeImage) {}
+  async get(face: FormatFace): Promise<RgbImage | null> {
+    if (this.map.has(face.sha256)) return this.map.get(face.sha256)!;
+    let img: RgbImage | null = null;
+    for (const p of face.paths) {
+      try {
+        img = await this.decode(p);
+        break;
+      } catch (err) {
+        if (!(err instanceof DecodeError)) throw err;
+      }
+    }
+    if (this.map.size >= 4) this.map.delete(this.map.keys().next().value!);
+    this.map.set(face.sha256, img);
+    return img;
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+const isPoint = (p: unknown): p is Point => Array.isArray(p) && p.length === 2 && p.every((x) => typeof x === 'number' && Number.isFinite(x));
+
+/** reuse key → file of the previous build, read from its index (only plain relative paths, well-formed entries). */
+async function previousFiles(dir: string): Promise<Map<string, { rel: string; entry: IndexEntry }>> {
+  const out = new Map<string, { rel: string; entry: IndexEntry }>();
+  try {
+    const index = JSON.parse((await readFileNoFollow(join(dir, INDEX_FILE))).toString('utf8')) as unknown;
+    if (!index || typeof index !== 'object') return out;
+    for (const [rel, v] of Object.entries(index as Record<string, unknown>)) {
+      const e = v as Partial<IndexEntry> | null;
+      if (!e || typeof e.k !== 'string' || !Array.isArray(e.lm) || e.lm.length !== 68 || !e.lm.every(isPoint) || !isPoint(e.d)) continue;
+      if (rel.split('/').some((p) => !p || p === '.' || p === '..' || p.startsWith('.'))) continue;
+      out.set(e.k, { rel, entry: e as IndexEntry });
+    }
+  } catch {
+    // no previous build, or an unreadable index: everything is rendered
+  }
+  return out;
+}
+
+async function build(root: string, format: FormatName, plan: PlannedFile[], deps: FormatDeps, lms: Map<string, Point[]>, imgs: ImageCache, result: FormatsResult): Promise<void> {
+  const base = join(root, FORMATS_DIR);
+  const current = join(base, format);
+  const hasOld = (await realDirState(root, `${FORMATS_DIR}/${format}`)) === 'dir';
+  const old = hasOld ? await previousFiles(current) : new Map<string, { rel: string; entry: IndexEntry }>();
+  const tmpName = `${TEMP_PREFIX}${format}-${randomBytes(4).toString('hex')}`;
+  const tmp = join(base, tmpName);
+  const index: Record<string, IndexEntry> = {};
+  let rendered = 0, reused = 0;
+  try {
+    await ensureRealDir(root, `${FORMATS_DIR}/${tmpName}`);
+    const made = new Set<string>();
+    const ensureParent = async (rel: string) => {
+      const parent = rel.split('/').slice(0, -1).join('/');
+      if (parent && !made.has(parent)) {
+        await ensureRealDir(root, `${FORMATS_DIR}/${tmpName}/${parent}`);
+        made.add(parent);
+      }
+    };
+    // Faces first, grouped by photo so each is decoded once; then data files (captions, sidecars, alignments).
+    const faces = plan.filter((f) => f.make).sort((a, b) => (a.face!.sha256 < b.face!.sha256 ? -1 : a.face!.sha256 > b.face!.sha256 ? 1 : 0));
+    const okFaces = new Set<PlannedFile>();
+    for (const f of faces) {
+      await ensureParent(f.rel);
+      const out = join(tmp, f.rel);
+      const prev = f.reuseKey ? old.get(f.reuseKey) : undefined;
+      if (prev && (await linkRegular(join(current, prev.rel), out))) {
+        reused++;
+        index[f.rel] = prev.entry;
+        f.onReady?.(prev.entry.lm, prev.entry.d);
+        okFaces.add(f);
+        continue;
+      }
+      const img = await imgs.get(f.face!);
+      if (!img) {
+        result.failed.push(`${format}/${f.rel}: source unreadable`);
+        continue;
+      }
+      const lm = await landmarksOf(f.face!, img, deps, lms);
+      await writeDurable(out, await f.make!(img, lm));
+      rendered++;
+      if (f.reuseKey) index[f.rel] = { k: f.reuseKey, lm, d: [img.height, img.width] };
+      f.onReady?.(lm, [img.height, img.width]);
+      okFaces.add(f);
+    }
+    for (const f of plan.filter((x) => !x.make)) {
+      await ensureParent(f.rel);
+      const alignments = f.alignments;
+      if (alignments) {
+        const dir = f.rel.slice(0, f.rel.lastIndexOf('/') + 1);
+        const written = new Set(plan.filter((x) => okFaces.has(x)).map((x) => x.rel));
+        const kept = alignments.filter((a) => written.has(`${dir}${faceswapFileName(a)}`));
+        if (!kept.length) continue;
+        await writeDurable(join(tmp, f.rel), faceswapAlignmentsFile(kept));
+      } else if (f.data !== null) {
+        await writeDurable(join(tmp, f.rel), f.data);
+      }
+    }
+    await writeDurable(join(tmp, INDEX_FILE), `${JSON.stringify(index)}\n`);
+    await fsyncDir(tmp);
+    if (hasOld) {
+      const gone = join(base, `${TEMP_PREFIX}gone-${format}-${randomBytes(4).toString('hex')}`);
+      await rename(current, gone);
+      await rename(tmp, current);
+      await rm(gone, { recursive: true, force: true });
+    } else {
+      await rename(tmp, current);
+    }
+    await fsyncDir(base);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  result.rendered[format] = rendered;
+  result.reused[format] = reused;
+}
+
+async function landmarksOf(face: FormatFace, img: RgbImage, deps: FormatDeps, cache: Map<string, Point[]>): Promise<Point[]> {
+  const k = faceKey(face);
+  const hit = cache.get(k);
+  if (hit) return hit;
+  const lm = await deps.landmarks68(img, face.box);
+  cache.set(k, lm);
+  return lm;
+}
+
+/** Hard-links a regular file of the previous build (never a symlink: checked with lstat); false when it cannot. */
+async function linkRegular(from: string, to: string): Promise<boolean> {
+  const info = await lstat(from).catch(() => null);
+  if (!info?.isFile()) return false;
+  try {
+    await link(from, to);
+    return true;
+  } catch {
+    try {
+      await writeDurable(to, await readFileNoFollow(from));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Renames `<base>/<name>` away, then removes it: readers never see a half-removed format. */
+async function swapOut(base: string, name: string): Promise<void> {
+  const gone = join(base, `${TEMP_PREFIX}gone-${name}-${randomBytes(4).toString('hex')}`);
+  await rename(join(base, name), gone);
+  await fsyncDir(base);
+  await rm(gone, { recursive: true, force: true });
+}
+
+/** Names of the files of one set in one format, for the archive: relative to `_formats/<format>/`. */
+export async function formatSetFiles(root: string, format: Exclude<FormatName, 'xmp'>, setName: string): Promise<string[]> {
+  const rel = `${FORMATS_DIR}/${format}/${sanitizeStem(`${setName}.x`)}`;
+  if ((await realDirState(root, rel)) !== 'dir') return [];
+  const out: string[] = [];
+  const walk = async (dir: string, prefix: string): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      if (e.isDirectory()) await walk(join(dir, e.name), `${prefix}${e.name}/`);
+      else if (e.isFile()) out.push(`${prefix}${e.name}`);
+    }
+  };
+  await walk(join(root, rel), `${sanitizeStem(`${setName}.x`)}/`);
+  return out.sort();
+}
