@@ -232,6 +232,8 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
         exported.entries.thin_eras.push(...eras.entries.thin_eras);
       }
       await manifestStep(root, manifest, exported);
+      // Formats step: formats the job names are enabled on the root; every enabled one follows the records.
+      await deps.identities.refreshFormats(root, log, input.params);
       return { coverage: covered.coverage, ...exported, eras: eras?.splits ?? [] };
     });
   } catch (err) {

@@ -21,7 +21,11 @@ import { isPlainMemberName, memberPath, OutputRootRefusedError, readFileNoFollow
 import { REPORTS_DIR } from '../report/markdown';
 import type { DecodeImage, WrittenSet } from '../export/write-facesets';
 import type { Logger } from '../logger';
-import { DEFAULT_PARAMS } from '../params';
+import { DEFAULT_PARAMS, type JobParams } from '../params';
+import { REPO_ROOT } from '../config';
+import { landmarks68Provider } from '../formats/landmarks';
+import { RootFormatsKeeper } from '../formats/root-formats';
+import { formatSetFiles, FORMATS_DIR, type ArchiveFormat, type FormatDeps, type FormatName, type FormatParams } from '../formats/write-formats';
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 import { renderCropPng } from '../export/crops';
@@ -62,6 +66,10 @@ export interface IdentityServiceDeps {
   outputRoots: readonly string[];
   /** How long a decision waits for a root that a job or another decision holds before it answers busy [10 s]. */
   decisionLockWaitMs?: number;
+  /** 68-point landmarks for the formats [the engine's landmark model from modelDir, loaded on first use]. */
+  landmarks68?: FormatDeps['landmarks68'];
+  /** Where the models are [MODEL_DIR's default, <repo>/models]. */
+  modelDir?: string;
 }
 
 /** Decisions wait this long for their output root's turn by default. */
@@ -226,12 +234,33 @@ export class IdentityService {
   readonly decisions: DecisionsRepository;
   private readonly sources: SourcesRepository;
   private readonly faces: Pick<FacesRepository, 'facesOfSources'>;
+  /** The formats of each root (_formats/), kept equal to the records after every write. */
+  readonly formats: RootFormatsKeeper;
 
   constructor(private readonly deps: IdentityServiceDeps) {
     this.identities = new IdentitiesRepository(deps.db);
     this.decisions = new DecisionsRepository(deps.db);
     this.sources = new SourcesRepository(deps.db);
     this.faces = deps.faces ?? new FacesRepository(deps.db);
+    this.formats = new RootFormatsKeeper({
+      db: deps.db, identities: this.identities, sources: this.sources, bucketRoots: deps.bucketRoots, decodeImage: deps.decodeImage,
+      landmarks68: deps.landmarks68 ?? landmarks68Provider(deps.modelDir ?? join(REPO_ROOT, 'models')),
+    });
+  }
+
+  /**
+   * After a job's writes (under its lock): formats the job names are enabled on the root, then every enabled format
+   * is rebuilt from the records. A failure is logged, not thrown: the sets are written, and the next job or
+   * decision on the root rebuilds the formats again.
+   */
+  async refreshFormats(root: string, log: Logger, params?: Partial<JobParams>): Promise<void> {
+    try {
+      if (params) await this.formats.enableFromJob(root, params);
+      await this.formats.refresh(root, log);
+    } catch (err) {
+      if (err instanceof OutputRootRefusedError) throw err;
+      log.error({ err, outputRoot: root }, 'formats could not be written; the next job or decision on the root rewrites them');
+    }
   }
 
   // ---- output roots ------------------------------------------------------------------------------------------
@@ -239,6 +268,35 @@ export class IdentityService {
   /** Adopts the root's unknown folders and records hand-deleted PNGs, under the output-root lock (bounded wait). */
   async sync(root: string): Promise<SyncResult> {
     return this.deps.lock.withLock(root, () => this.syncLocked(root), { waitMs: this.lockWaitMs });
+  }
+
+  /**
+   * PUT /output-roots/formats: under the root's lock (bounded wait), after a sync, the root keeps exactly `formats`
+   * (settings merged into what it had); what was enabled is written, what was disabled removed.
+   */
+  async configureFormats(root: string, formats: readonly FormatName[], params: Partial<FormatParams> | undefined): Promise<{ formats: FormatName[]; params: FormatParams; written: FormatName[]; removed: FormatName[] }> {
+    return this.deps.lock.withLock(root, async () => {
+      await this.syncLocked(root);
+      const { stored, result } = await this.formats.configure(root, formats, params, this.deps.log.child({ outputRoot: root }));
+      return { ...stored, written: result.written, removed: result.removed };
+    }, { waitMs: this.lockWaitMs });
+  }
+
+  /** Files of the identity's archive in `format`: [absolute path, name inside the zip]; null when it has none. */
+  async archiveFiles(id: string, format: ArchiveFormat): Promise<{ name: string; files: [string, string][] } | null> {
+    const identity = await this.identities.get(id);
+    if (!identity) throw new IdentityNotFoundError(id);
+    if (identity.state !== 'active') return null;
+    const root = identity.outputRoot;
+    if (format === 'facesets') {
+      if ((await realDirState(root, identity.path)) !== 'dir') return null;
+      const dir = join(root, identity.path);
+      const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort();
+      return { name: identity.name, files: names.map((n) => [join(dir, n), `${identity.name}/${n}`]) };
+    }
+    const rel = await formatSetFiles(root, format, identity.name);
+    if (!rel.length) return null;
+    return { name: identity.name, files: rel.map((r) => [join(root, FORMATS_DIR, format, r), r]) };
   }
 
   private materialiseDeps(log: Logger) {
@@ -836,6 +894,7 @@ export class IdentityService {
     }
     await this.writeManifestFor(root, drafts.map((d) => d.identity), counts);
     await this.identities.clearDiskPending(drafts.map((d) => d.identity.id));
+    await this.refreshFormats(root, log);
     await this.deps.publish({ outputRoot: root, ...event }).catch((err: unknown) => log.warn({ err }, 'manifest event could not be published'));
   }
 
