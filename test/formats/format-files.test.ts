@@ -2,6 +2,7 @@
 // DFLIMG/DFLJPG.py load_raw walks the JPEG), ast.literal_eval on faceswap's iTXt (as lib/image.py png_read_meta
 // finds it), zlib + pickle on alignments.fsa, exiftool on the XMP sidecars (MWG and Microsoft regions).
 import { execFileSync } from 'node:child_process';
+import { DFL_READ, FS_READ, FSA_READ, py } from './readers';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,58 +20,6 @@ import { decodeImage } from '../../packages/shared/src/image/decode';
 import { createLogger } from '../../packages/shared/src/logger';
 import { bestFace, createEngine, MODEL_DIR } from '../engine/helpers';
 import { FIXTURES_DIR } from '../support/fixtures';
-
-const py = (script: string, ...args: string[]): string => execFileSync('python3', ['-c', script, ...args], { encoding: 'utf8' });
-
-/** DFLJPG.load_raw's chunk walk, then pickle.loads of the APP15 chunk: what DeepFaceLab does on loading a face. */
-const DFL_READ = String.raw`
-import pickle, struct, sys, json
-data = open(sys.argv[1], 'rb').read()
-c = 0; d = None; names = []
-while c < len(data):
-    ml, mh = struct.unpack('BB', data[c:c+2]); c += 2
-    assert ml == 0xFF
-    size = None; name = None
-    if mh & 0xF0 == 0xD0:
-        n = mh & 0x0F
-        if n <= 7 or n in (8, 9): size = 0
-        if n == 8: name = 'SOI'
-        if n == 9: name = 'EOI'
-        if n == 0xA: name = 'SOS'
-        if n == 0xD: size = 2
-    elif mh & 0xF0 == 0xE0: name = 'APP%d' % (mh & 0x0F)
-    if size is None:
-        size, = struct.unpack('>H', data[c:c+2]); size -= 2; c += 2
-    chunk = data[c:c+size] if size > 0 else None
-    c += max(size, 0)
-    if name == 'SOS':
-        while c < len(data) and (data[c] != 0xFF or data[c+1] != 0xD9): c += 1
-    names.append(name)
-    if name == 'APP15': d = pickle.loads(chunk)
-print(json.dumps({'names': [n for n in names if n], 'dict': d}))
-`;
-
-/** png_read_meta of faceswap's lib/image.py. */
-const FS_READ = String.raw`
-import struct, sys, json
-from ast import literal_eval
-image = open(sys.argv[1], 'rb').read()
-pointer = image.find(b"iTXt") - 4
-length = struct.unpack(">I", image[pointer:pointer + 4])[0]
-pointer += 8
-keyword, value = image[pointer:pointer + length].split(b"\0", 1)
-assert keyword == b"faceswap"
-meta = literal_eval(value[4:].decode("utf-8", errors="ignore"))
-assert isinstance(meta["source"]["source_frame_dims"], tuple)
-assert isinstance(meta["source"]["alignments_version"], float)
-print(json.dumps(meta))
-`;
-
-/** _CompressedSerializer._unmarshal of faceswap's lib/serializer.py. */
-const FSA_READ = String.raw`
-import pickle, zlib, sys, json
-print(json.dumps(pickle.loads(zlib.decompress(open(sys.argv[1], 'rb').read()))))
-`;
 
 let engine: FaceEngine;
 let dir: string;

@@ -44,7 +44,7 @@ export class RootFormatsKeeper {
     const wanted = (params.formats ?? []).filter((f): f is FormatName => (FORMATS as readonly string[]).includes(f));
     if (!wanted.length) return;
     const now = await this.repo.get(root);
-    await this.repo.set(root, [...new Set([...now.formats, ...wanted])], formatParamsOf({ ...now.params, ...params }));
+    await this.repo.set(root, [...new Set([...now.formats, ...wanted])], formatParamsOf({ ...now.params, ...params, faceSize: params.exportSize ?? now.params.faceSize }));
   }
 
   /** The sets of the root as the formats see them: active identities, each with the faces it exports. */
