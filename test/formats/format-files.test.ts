@@ -21,6 +21,8 @@ import { createLogger } from '../../packages/shared/src/logger';
 import { bestFace, createEngine, MODEL_DIR } from '../engine/helpers';
 import { FIXTURES_DIR } from '../support/fixtures';
 
+const visible = async (dir: string): Promise<string[]> => (await readdir(dir)).filter((n) => !n.startsWith('.'));
+
 let engine: FaceEngine;
 let dir: string;
 let bucket: string;
@@ -128,7 +130,7 @@ describe('formats written from records', () => {
   });
 
   it('lora: <repeats>_<token> <class>/ with an image and a caption of the same stem each', async () => {
-    const sub = await readdir(join(out, '_formats/lora/faceset_001'));
+    const sub = await visible(join(out, '_formats/lora/faceset_001'));
     expect(sub).toEqual(['10_amy_farrah_fowler person']);
     const files = (await readdir(join(out, '_formats/lora/faceset_001', sub[0]!))).sort();
     const stems = files.filter((f) => f.endsWith('.png')).map((f) => f.slice(0, -4));
@@ -136,7 +138,7 @@ describe('formats written from records', () => {
     expect(stems).toHaveLength(4);
     expect(await readFile(join(out, '_formats/lora/faceset_001', sub[0]!, `${stems[0]}.txt`), 'utf8')).toBe('amy_farrah_fowler person\n');
     expect((await sharp(join(out, '_formats/lora/faceset_001', sub[0]!, `${stems[0]}.png`)).metadata()).width).toBe(256);
-    expect(await readdir(join(out, '_formats/lora/faceset_002'))).toEqual(['10_faceset_002 person']);
+    expect(await visible(join(out, '_formats/lora/faceset_002'))).toEqual(['10_faceset_002 person']);
   });
 
   it('xmp: exiftool reads MWG regions (centre, normalised) and MP regions (top-left), sized as the photo is shown', async () => {
@@ -180,7 +182,7 @@ describe('formats written from records', () => {
     expect(res.removed).toEqual(['xmp']);
     expect((await readdir(join(out, '_formats'))).sort()).toEqual(['dfl', 'faceswap', 'lora']);
     expect((await readdir(join(out, '_formats/dfl/faceset_001'))).filter((n) => n.endsWith('.jpg'))).toHaveLength(3);
-    expect(await readdir(join(out, '_formats/lora/faceset_001'))).toEqual(['10_amy person']);
+    expect(await visible(join(out, '_formats/lora/faceset_001'))).toEqual(['10_amy person']);
     const fsa = JSON.parse(py(FSA_READ, join(out, '_formats/faceswap/faceset_001/alignments.fsa')));
     expect(Object.keys(fsa.__data__).sort()).toEqual(['amy2.png', 'turned6.jpg', 'turned8.jpg']);
   }, 60_000);

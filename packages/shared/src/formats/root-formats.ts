@@ -60,8 +60,11 @@ export class RootFormatsKeeper {
         const box = validBox(e.box), kps = validKps(e.kps);
         if (!box || !kps) continue;
         const listed = Array.isArray(e.sources) ? e.sources.filter((p): p is string => typeof p === 'string') : [];
-        const recorded = (await this.deps.sources.aliasesOf(m.sha256)).map((a) => a.path);
-        const paths = [...new Set((await Promise.all([...recorded, ...listed].map((p) => realPathUnder(p, this.deps.bucketRoots)))).filter((p): p is string => p !== null))];
+        // faceset.json's sources (every path of the photo in its bucket), judged by real path under BUCKET_ROOTS;
+        // the scans' paths only when none is left (one query per such face, not per face).
+        const real = async (list: readonly string[]) => [...new Set((await Promise.all(list.map((p) => realPathUnder(p, this.deps.bucketRoots)))).filter((p): p is string => p !== null))];
+        let paths = await real(listed);
+        if (!paths.length) paths = await real((await this.deps.sources.aliasesOf(m.sha256)).map((a) => a.path));
         if (!paths.length) continue;
         faces.push({ sha256: m.sha256, faceIndex: m.faceIndex, box, kps, paths });
       }
@@ -78,11 +81,11 @@ export class RootFormatsKeeper {
     return (first && this.deps.bucketRoots.find((r) => isInside(r, first))) ?? (typeof src === 'string' ? src : basename(first ?? 'bucket'));
   }
 
-  /** Rebuilds every enabled format of the root (and removes disabled ones); null when the root keeps none. */
-  async refresh(root: string, log: Logger, stored?: RootFormats): Promise<FormatsResult> {
+  /** Rebuilds the enabled formats of the root (only the `touched` sets' files when given) and removes disabled ones. */
+  async refresh(root: string, log: Logger, stored?: RootFormats, touched?: ReadonlySet<string>): Promise<FormatsResult> {
     const { formats, params } = stored ?? (await this.repo.get(root));
     const sets = formats.length ? (await this.setsOf(root)).map((s) => s.set) : [];
-    const res = await writeFormats(root, formats, sets, params, { decodeImage: this.deps.decodeImage, landmarks68: this.deps.landmarks68, log });
+    const res = await writeFormats(root, formats, sets, params, { decodeImage: this.deps.decodeImage, landmarks68: this.deps.landmarks68, log }, touched ? { touched } : {});
     if (res.failed.length) log.warn({ failed: res.failed.slice(0, 20), count: res.failed.length }, 'some format files could not be written');
     if (res.written.length || res.removed.length) log.info({ written: res.written, removed: res.removed, rendered: res.rendered, reused: res.reused }, 'formats refreshed');
     return res;

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { link, lstat, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import sharp from 'sharp';
-import { fsyncDir } from '../export/atomic-write';
+import { fsyncDir, writeFileAtomic } from '../export/atomic-write';
 import { renderCropPng } from '../export/crops';
 import { cropFileName, sanitizeStem } from '../export/naming';
 import { TEMP_PREFIX } from '../export/output-root';
@@ -116,11 +116,21 @@ interface IndexEntry {
   d: [number, number];
 }
 
+export interface WriteFormatsOptions {
+  /**
+   * Names of the sets a decision touched (either side of a merge, a retired one included): only their folders and
+   * the sidecars of their photos are rewritten. Absent: everything is rebuilt (jobs, PUT /output-roots/formats).
+   */
+  touched?: ReadonlySet<string>;
+}
+
 /**
  * Makes `_formats/<format>` equal to the sets for every format in `formats`, and removes the folders of formats not
  * in it. `sets` are all active sets of the root: a set that is not there (retired, merged away) has no files after.
+ * Per-set formats rewrite `_formats/<format>/<set>/` (built under a temp name, renamed into place, the old one
+ * removed); xmp rewrites its sidecars atomically one by one, or the whole tree when nothing says what changed.
  */
-export async function writeFormats(root: string, formats: readonly FormatName[], sets: readonly FormatSet[], params: FormatParams, deps: FormatDeps): Promise<FormatsResult> {
+export async function writeFormats(root: string, formats: readonly FormatName[], sets: readonly FormatSet[], params: FormatParams, deps: FormatDeps, opts: WriteFormatsOptions = {}): Promise<FormatsResult> {
   const result: FormatsResult = { written: [], removed: [], rendered: {}, reused: {}, failed: [] };
   const state = await realDirState(root, FORMATS_DIR);
   for (const f of FORMATS) {
@@ -136,8 +146,10 @@ export async function writeFormats(root: string, formats: readonly FormatName[],
   const imgs = new ImageCache(deps.decodeImage);
   try {
     for (const f of FORMATS.filter((x) => formats.includes(x))) {
-      const plan = f === 'xmp' ? await planXmp(sets) : planSetFormat(f, sets, params);
-      await build(root, f, plan, deps, lm, imgs, result);
+      const counts = f === 'xmp' ? await writeXmp(root, sets, opts.touched) : await writeSetFormat(root, f, sets, params, opts.touched, deps, lm, imgs);
+      result.rendered[f] = counts.rendered;
+      result.reused[f] = counts.reused;
+      result.failed.push(...counts.failed);
       result.written.push(f);
     }
   } finally {
@@ -146,16 +158,63 @@ export async function writeFormats(root: string, formats: readonly FormatName[],
   return result;
 }
 
-function planSetFormat(format: Exclude<FormatName, 'xmp'>, sets: readonly FormatSet[], p: FormatParams): PlannedFile[] {
+interface BuildCounts {
+  rendered: number;
+  reused: number;
+  failed: string[];
+  /** The old folder, renamed away; removed by the caller once no later build of the call can take files from it. */
+  gone?: string;
+}
+
+const setDirName = (name: string): string => sanitizeStem(`${name}.x`);
+
+/** One per-set format: the touched (or all) sets' folders rebuilt, folders of sets no longer active removed. */
+async function writeSetFormat(
+  root: string, f: Exclude<FormatName, 'xmp'>, sets: readonly FormatSet[], params: FormatParams, touched: ReadonlySet<string> | undefined,
+  deps: FormatDeps, lms: Map<string, Point[]>, imgs: ImageCache,
+): Promise<BuildCounts> {
+  const counts: BuildCounts = { rendered: 0, reused: 0, failed: [] };
+  const base = `${FORMATS_DIR}/${f}`;
+  await ensureRealDir(root, base);
+  const present = new Map((await readdir(join(root, base), { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).map((e) => [e.name, e]));
+  const active = new Set(sets.filter((s) => s.faces.length).map((s) => setDirName(s.name)));
+  const build = sets.filter((s) => s.faces.length && (!touched || touched.has(s.name) || !present.get(setDirName(s.name))?.isDirectory()));
+  // Files a build may take over: those of every folder being rebuilt or removed (a merge moves them between sets).
+  const pool = new Map<string, { abs: string; entry: IndexEntry }>();
+  for (const [name, e] of present) {
+    if (!e.isDirectory()) continue;
+    if (touched && !touched.has(name) && active.has(name) && !build.some((s) => setDirName(s.name) === name)) continue;
+    for (const [k, v] of await previousFiles(join(root, base, name))) pool.set(k, { abs: join(root, base, name, v.rel), entry: v.entry });
+  }
+  const gone: string[] = [];
+  try {
+    for (const set of build) {
+      const c = await buildDir(root, `${base}/${setDirName(set.name)}`, planSetFormat(f, set, params), pool, deps, lms, imgs);
+      counts.rendered += c.rendered;
+      counts.reused += c.reused;
+      counts.failed.push(...c.failed.map((x) => `${f}/${setDirName(set.name)}/${x}`));
+      if (c.gone) gone.push(c.gone);
+    }
+  } finally {
+    for (const g of gone) await rm(g, { recursive: true, force: true });
+  }
+  for (const [name, e] of present) {
+    if (active.has(name)) continue;
+    if (e.isDirectory()) await swapOut(join(root, base), name);
+    else await rm(join(root, base, name), { force: true }); // a file or link where a set folder would be: the entry goes, never its target
+  }
+  return counts;
+}
+
+/** The files of one set in one format, relative to its folder. */
+function planSetFormat(format: Exclude<FormatName, 'xmp'>, set: FormatSet, p: FormatParams): PlannedFile[] {
   const files: PlannedFile[] = [];
-  for (const set of sets) {
-    if (!set.faces.length) continue;
-    const dir = sanitizeStem(`${set.name}.x`);
+  {
     if (format === 'dfl') {
       for (const face of set.faces) {
         const name = cropFileName({ paths: face.paths, sha256: face.sha256, faceIndex: face.faceIndex }).replace(/\.png$/, '.jpg');
         files.push({
-          rel: `${dir}/${name}`, reuseKey: `${faceKey(face)}|dfl|${p.dflFaceType}|${p.faceSize}|${basename(face.paths[0] ?? '')}`, face, data: null,
+          rel: name, reuseKey: `${faceKey(face)}|dfl|${p.dflFaceType}|${p.faceSize}|${basename(face.paths[0] ?? '')}`, face, data: null,
           make: async (img, lm) => (await renderDflJpeg(img, { sourceFilename: basename(face.paths[0] ?? ''), box: face.box, landmarks: lm }, p.faceSize, p.dflFaceType)).jpeg,
         });
       }
@@ -171,7 +230,7 @@ function planSetFormat(format: Exclude<FormatName, 'xmp'>, sets: readonly Format
       }
       for (const { face, fs } of fsFaces) {
         files.push({
-          rel: `${dir}/${faceswapFileName(fs)}`, reuseKey: `${faceKey(face)}|faceswap|${p.faceSize}|${fs.frame}|${fs.faceIndex}`, face, data: null,
+          rel: faceswapFileName(fs), reuseKey: `${faceKey(face)}|faceswap|${p.faceSize}|${fs.frame}|${fs.faceIndex}`, face, data: null,
           make: async (img, lm) => (await renderFaceswapPng(img, { ...fs, landmarks: lm, frameDims: [img.height, img.width] }, p.faceSize)).png,
           onReady: (lm, dims) => {
             fs.landmarks = lm;
@@ -180,10 +239,10 @@ function planSetFormat(format: Exclude<FormatName, 'xmp'>, sets: readonly Format
         });
       }
       // Written after every face (its landmarks and frame sizes are known then): see build().
-      files.push({ rel: `${dir}/${FACESWAP_ALIGNMENTS_FILE}`, reuseKey: null, face: null, make: null, data: null, alignments: fsFaces.map((x) => x.fs) });
+      files.push({ rel: FACESWAP_ALIGNMENTS_FILE, reuseKey: null, face: null, make: null, data: null, alignments: fsFaces.map((x) => x.fs) });
     } else {
       const token = loraToken(set.label, set.name);
-      const sub = `${dir}/${loraFolderName(p.loraRepeats, token, p.loraClass)}`;
+      const sub = loraFolderName(p.loraRepeats, token, p.loraClass);
       for (const face of set.faces) {
         const stem = cropFileName({ paths: face.paths, sha256: face.sha256, faceIndex: face.faceIndex }).replace(/\.png$/, '');
         files.push({ rel: `${sub}/${stem}.png`, reuseKey: `${faceKey(face)}|lora|${p.loraSize}`, face, data: null, make: (img) => renderCropPng(img, face.kps, p.loraSize) });
@@ -215,28 +274,90 @@ async function displayedSizeOf(face: FormatFace): Promise<{ width: number; heigh
   return null;
 }
 
-/** One sidecar per source photo path inside its set's bucket: `<bucket folder name>/<path inside bucket>.xmp`. */
-async function planXmp(sets: readonly FormatSet[]): Promise<PlannedFile[]> {
-  const byPath = new Map<string, { face: FormatFace; regions: XmpRegion[] }>();
+/** Where a photo's sidecar goes: `<bucket folder name>/<path inside the bucket>.xmp`, or null (not in the bucket). */
+function sidecarRel(bucket: string, path: string): string | null {
+  if (!isInside(bucket, path) || path === bucket) return null;
+  const rel = `${sanitizeStem(`${basename(bucket.replace(/[\\/]+$/, '')) || 'bucket'}.x`)}/${relative(bucket, path).split(/[\\/]/).join('/')}.xmp`;
+  return rel.split('/').some((part) => part === '' || part === '.' || part === '..' || part.startsWith('.')) ? null : rel;
+}
+
+/** Every sidecar of the sets: rel → a face of the photo (for its size) and its regions; and the rels per set. */
+function sidecarsOf(sets: readonly FormatSet[]): { byRel: Map<string, { face: FormatFace; regions: XmpRegion[] }>; bySet: Map<string, string[]> } {
+  const byRel = new Map<string, { face: FormatFace; regions: XmpRegion[] }>();
+  const bySet = new Map<string, string[]>();
   for (const set of sets) {
     const name = set.label ?? set.name;
+    const mine = new Set<string>();
     for (const face of set.faces) {
       for (const p of face.paths) {
-        if (!isInside(set.bucket, p) || p === set.bucket) continue;
-        const rel = `${sanitizeStem(`${basename(set.bucket.replace(/[\\/]+$/, '')) || 'bucket'}.x`)}/${relative(set.bucket, p).split(/[\\/]/).join('/')}.xmp`;
-        if (rel.split('/').some((part) => part === '' || part === '.' || part === '..' || part.startsWith('.'))) continue;
-        const at = byPath.get(rel) ?? byPath.set(rel, { face, regions: [] }).get(rel)!;
+        const rel = sidecarRel(set.bucket, p);
+        if (!rel) continue;
+        const at = byRel.get(rel) ?? byRel.set(rel, { face, regions: [] }).get(rel)!;
         at.regions.push({ name, box: face.box });
+        mine.add(rel);
       }
     }
+    bySet.set(set.name, [...mine].sort());
   }
-  const files: PlannedFile[] = [];
-  for (const [rel, { face, regions }] of [...byPath].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const size = await displayedSizeOf(face);
-    if (!size) continue;
-    files.push({ rel, reuseKey: null, face: null, make: null, data: xmpSidecar(size.width, size.height, regions) });
+  return { byRel, bySet };
+}
+
+async function sidecarText(face: FormatFace, regions: readonly XmpRegion[]): Promise<string | null> {
+  const size = await displayedSizeOf(face);
+  return size ? xmpSidecar(size.width, size.height, regions) : null;
+}
+
+/** `_formats/xmp/.facesets-index.json`: the sidecars of each set, so a decision rewrites only its sets' photos. */
+async function readXmpIndex(root: string): Promise<Map<string, string[]> | null> {
+  try {
+    const v = JSON.parse((await readFileNoFollow(join(root, FORMATS_DIR, 'xmp', INDEX_FILE))).toString('utf8')) as { sets?: unknown };
+    if (!v.sets || typeof v.sets !== 'object') return null;
+    const out = new Map<string, string[]>();
+    for (const [k, rels] of Object.entries(v.sets as Record<string, unknown>)) {
+      if (Array.isArray(rels)) out.set(k, rels.filter((r): r is string => typeof r === 'string' && !r.split('/').some((x) => !x || x === '.' || x === '..' || x.startsWith('.'))));
+    }
+    return out;
+  } catch {
+    return null;
   }
-  return files;
+}
+
+/**
+ * xmp: with `touched` (and an index), the sidecars of the touched sets' photos, before and after, are rewritten one
+ * by one (atomically) or removed when no region is left; otherwise the whole tree is rebuilt and swapped in.
+ */
+async function writeXmp(root: string, sets: readonly FormatSet[], touched: ReadonlySet<string> | undefined): Promise<BuildCounts> {
+  const { byRel, bySet } = sidecarsOf(sets);
+  const index = { sets: Object.fromEntries(bySet) };
+  const old = touched && (await realDirState(root, `${FORMATS_DIR}/xmp`)) === 'dir' ? await readXmpIndex(root) : null;
+  if (!touched || !old) {
+    const plan: PlannedFile[] = [];
+    for (const [rel, { face, regions }] of [...byRel].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      const text = await sidecarText(face, regions);
+      if (text) plan.push({ rel, reuseKey: null, face: null, make: null, data: text });
+    }
+    plan.push({ rel: INDEX_FILE, reuseKey: null, face: null, make: null, data: `${JSON.stringify(index)}\n` });
+    const c = await buildDir(root, `${FORMATS_DIR}/xmp`, plan, new Map(), null, new Map(), null, false);
+    if (c.gone) await rm(c.gone, { recursive: true, force: true });
+    return c;
+  }
+  const affected = new Set<string>();
+  for (const name of touched) for (const rel of [...(old.get(name) ?? []), ...(bySet.get(name) ?? [])]) affected.add(rel);
+  let rendered = 0;
+  for (const rel of [...affected].sort()) {
+    const file = join(root, FORMATS_DIR, 'xmp', rel);
+    const at = byRel.get(rel);
+    const text = at ? await sidecarText(at.face, at.regions) : null;
+    if (text) {
+      await ensureRealDir(root, `${FORMATS_DIR}/xmp/${rel.split('/').slice(0, -1).join('/')}`);
+      await writeFileAtomic(file, text);
+      rendered++;
+    } else if ((await realDirState(root, `${FORMATS_DIR}/xmp/${rel.split('/').slice(0, -1).join('/')}`)) === 'dir') {
+      await rm(file, { force: true });
+    }
+  }
+  await writeFileAtomic(join(root, FORMATS_DIR, 'xmp', INDEX_FILE), `${JSON.stringify(index)}\n`);
+  return { rendered, reused: 0, failed: [] };
 }
 
 /** Decoded sources, kept only while one format's build needs them (a set's faces of one photo decode it once). */
@@ -283,71 +404,79 @@ async function previousFiles(dir: string): Promise<Map<string, { rel: string; en
   return out;
 }
 
-async function build(root: string, format: FormatName, plan: PlannedFile[], deps: FormatDeps, lms: Map<string, Point[]>, imgs: ImageCache, result: FormatsResult): Promise<void> {
-  const base = join(root, FORMATS_DIR);
-  const current = join(base, format);
-  const hasOld = (await realDirState(root, `${FORMATS_DIR}/${format}`)) === 'dir';
-  const old = hasOld ? await previousFiles(current) : new Map<string, { rel: string; entry: IndexEntry }>();
-  const tmpName = `${TEMP_PREFIX}${format}-${randomBytes(4).toString('hex')}`;
+/**
+ * Builds the folder `rel` (below `root`) from `plan` under a temp name beside it, then swaps it in for the old one.
+ * Face files whose reuse key is in `pool` are hard-linked from there instead of rendered. `withIndex`: the folder
+ * gets an index of its face files (reuse key, landmarks, frame size) for the next build.
+ */
+async function buildDir(
+  root: string, rel: string, plan: PlannedFile[], pool: Map<string, { abs: string; entry: IndexEntry }>,
+  deps: FormatDeps | null, lms: Map<string, Point[]>, imgs: ImageCache | null, withIndex = true,
+): Promise<BuildCounts> {
+  const parentRel = rel.split('/').slice(0, -1).join('/');
+  const leaf = rel.split('/').pop()!;
+  const base = join(root, parentRel);
+  const current = join(root, rel);
+  const hasOld = (await realDirState(root, rel)) === 'dir';
+  const tmpName = `${TEMP_PREFIX}${leaf}-${randomBytes(4).toString('hex')}`;
   const tmp = join(base, tmpName);
   const index: Record<string, IndexEntry> = {};
-  let rendered = 0, reused = 0;
+  const counts: BuildCounts = { rendered: 0, reused: 0, failed: [] };
   try {
-    await ensureRealDir(root, `${FORMATS_DIR}/${tmpName}`);
+    await ensureRealDir(root, `${parentRel}/${tmpName}`);
     const made = new Set<string>();
-    const ensureParent = async (rel: string) => {
-      const parent = rel.split('/').slice(0, -1).join('/');
+    const ensureParent = async (fileRel: string) => {
+      const parent = fileRel.split('/').slice(0, -1).join('/');
       if (parent && !made.has(parent)) {
-        await ensureRealDir(root, `${FORMATS_DIR}/${tmpName}/${parent}`);
+        await ensureRealDir(root, `${parentRel}/${tmpName}/${parent}`);
         made.add(parent);
       }
     };
     // Faces first, grouped by photo so each is decoded once; then data files (captions, sidecars, alignments).
     const faces = plan.filter((f) => f.make).sort((a, b) => (a.face!.sha256 < b.face!.sha256 ? -1 : a.face!.sha256 > b.face!.sha256 ? 1 : 0));
-    const okFaces = new Set<PlannedFile>();
+    const okFaces = new Set<string>();
     for (const f of faces) {
       await ensureParent(f.rel);
       const out = join(tmp, f.rel);
-      const prev = f.reuseKey ? old.get(f.reuseKey) : undefined;
-      if (prev && (await linkRegular(join(current, prev.rel), out))) {
-        reused++;
+      const prev = f.reuseKey ? pool.get(f.reuseKey) : undefined;
+      if (prev && (await linkRegular(prev.abs, out))) {
+        counts.reused++;
         index[f.rel] = prev.entry;
         f.onReady?.(prev.entry.lm, prev.entry.d);
-        okFaces.add(f);
+        okFaces.add(f.rel);
         continue;
       }
-      const img = await imgs.get(f.face!);
-      if (!img) {
-        result.failed.push(`${format}/${f.rel}: source unreadable`);
+      const img = imgs ? await imgs.get(f.face!) : null;
+      if (!img || !deps) {
+        counts.failed.push(`${f.rel}: source unreadable`);
         continue;
       }
       const lm = await landmarksOf(f.face!, img, deps, lms);
       await writeDurable(out, await f.make!(img, lm));
-      rendered++;
+      counts.rendered++;
       if (f.reuseKey) index[f.rel] = { k: f.reuseKey, lm, d: [img.height, img.width] };
       f.onReady?.(lm, [img.height, img.width]);
-      okFaces.add(f);
+      okFaces.add(f.rel);
     }
     for (const f of plan.filter((x) => !x.make)) {
       await ensureParent(f.rel);
-      const alignments = f.alignments;
-      if (alignments) {
+      if (f.alignments) {
         const dir = f.rel.slice(0, f.rel.lastIndexOf('/') + 1);
-        const written = new Set(plan.filter((x) => okFaces.has(x)).map((x) => x.rel));
-        const kept = alignments.filter((a) => written.has(`${dir}${faceswapFileName(a)}`));
-        if (!kept.length) continue;
-        await writeDurable(join(tmp, f.rel), faceswapAlignmentsFile(kept));
+        const kept = f.alignments.filter((a) => okFaces.has(`${dir}${faceswapFileName(a)}`));
+        if (kept.length) await writeDurable(join(tmp, f.rel), faceswapAlignmentsFile(kept));
       } else if (f.data !== null) {
         await writeDurable(join(tmp, f.rel), f.data);
       }
     }
-    await writeDurable(join(tmp, INDEX_FILE), `${JSON.stringify(index)}\n`);
+    if (withIndex) await writeDurable(join(tmp, INDEX_FILE), `${JSON.stringify(index)}\n`);
     await fsyncDir(tmp);
     if (hasOld) {
-      const gone = join(base, `${TEMP_PREFIX}gone-${format}-${randomBytes(4).toString('hex')}`);
+      const gone = join(base, `${TEMP_PREFIX}gone-${leaf}-${randomBytes(4).toString('hex')}`);
       await rename(current, gone);
       await rename(tmp, current);
-      await rm(gone, { recursive: true, force: true });
+      counts.gone = gone;
+      // files of the old folder that later builds of this call may take are where it went now
+      for (const v of pool.values()) if (v.abs.startsWith(`${current}/`)) v.abs = `${gone}${v.abs.slice(current.length)}`;
     } else {
       await rename(tmp, current);
     }
@@ -355,8 +484,7 @@ async function build(root: string, format: FormatName, plan: PlannedFile[], deps
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-  result.rendered[format] = rendered;
-  result.reused[format] = reused;
+  return counts;
 }
 
 async function landmarksOf(face: FormatFace, img: RgbImage, deps: FormatDeps, cache: Map<string, Point[]>): Promise<Point[]> {

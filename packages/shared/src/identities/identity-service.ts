@@ -249,14 +249,14 @@ export class IdentityService {
   }
 
   /**
-   * After a job's writes (under its lock): formats the job names are enabled on the root, then every enabled format
-   * is rebuilt from the records. A failure is logged, not thrown: the sets are written, and the next job or
+   * After a job's writes (under its lock) or a decision's folders: formats a job names are enabled on the root, then
+   * every enabled format is rebuilt from the records (a decision's: only the sets it touched). A failure is logged, not thrown: the sets are written, and the next job or
    * decision on the root rebuilds the formats again.
    */
-  async refreshFormats(root: string, log: Logger, params?: Partial<JobParams>): Promise<void> {
+  async refreshFormats(root: string, log: Logger, params?: Partial<JobParams>, touched?: ReadonlySet<string>): Promise<void> {
     try {
       if (params) await this.formats.enableFromJob(root, params);
-      await this.formats.refresh(root, log);
+      await this.formats.refresh(root, log, undefined, touched);
     } catch (err) {
       if (err instanceof OutputRootRefusedError) throw err;
       log.error({ err, outputRoot: root }, 'formats could not be written; the next job or decision on the root rewrites them');
@@ -894,7 +894,8 @@ export class IdentityService {
     }
     await this.writeManifestFor(root, drafts.map((d) => d.identity), counts);
     await this.identities.clearDiskPending(drafts.map((d) => d.identity.id));
-    await this.refreshFormats(root, log);
+    // Formats follow the folders: only the sets this change touched (both sides of a merge or split) are rewritten.
+    await this.refreshFormats(root, log, undefined, new Set(drafts.map((d) => d.identity.name)));
     await this.deps.publish({ outputRoot: root, ...event }).catch((err: unknown) => log.warn({ err }, 'manifest event could not be published'));
   }
 
