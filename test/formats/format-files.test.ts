@@ -3,7 +3,7 @@
 // finds it), zlib + pickle on alignments.fsa, exiftool on the XMP sidecars (MWG and Microsoft regions).
 import { execFileSync } from 'node:child_process';
 import { DFL_READ, FS_READ, FSA_READ, py } from './readers';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -12,6 +12,7 @@ import { applyAffine } from '../../packages/shared/src/engine/align';
 import type { FaceEngine } from '../../packages/shared/src/engine/engine';
 import type { Point } from '../../packages/shared/src/engine/types';
 import { dflTransformMat } from '../../packages/shared/src/formats/dfl';
+import { insertApp15, MAX_SEGMENT_PAYLOAD } from '../../packages/shared/src/formats/jpeg-app15';
 import { closeLandmarks, landmarks68Provider } from '../../packages/shared/src/formats/landmarks';
 import { pickleDumps } from '../../packages/shared/src/formats/pickle';
 import { PyTuple, pyFloat } from '../../packages/shared/src/formats/py-value';
@@ -66,6 +67,15 @@ describe('pickle writer', () => {
     const v = { a: [1, -2, 2 ** 40, -(2 ** 40), pyFloat(3), 0.5], s: 'é"\n', t: new PyTuple([1, 2]), n: null, b: [true, false], big: Array.from({ length: 1500 }, (_, i) => i) };
     const got = py('import pickle,sys,json; d=pickle.loads(bytes.fromhex(sys.argv[1])); assert isinstance(d["a"][4], float) and isinstance(d["t"], tuple); print(json.dumps(d))', pickleDumps(v).toString('hex'));
     expect(JSON.parse(got)).toEqual({ a: [1, -2, 2 ** 40, -(2 ** 40), 3, 0.5], s: 'é"\n', t: [1, 2], n: null, b: [true, false], big: Array.from({ length: 1500 }, (_, i) => i) });
+  });
+});
+
+describe('jpeg APP15', () => {
+  it('refuses a payload over the 64 kB segment limit', async () => {
+    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#888' } }).jpeg().toBuffer();
+    expect(() => insertApp15(jpeg, Buffer.alloc(MAX_SEGMENT_PAYLOAD + 1))).toThrow(/segment limit/);
+    const ok = insertApp15(jpeg, Buffer.alloc(MAX_SEGMENT_PAYLOAD));
+    expect(ok.readUInt16BE(ok.indexOf(Buffer.from([0xff, 0xef])) + 2)).toBe(0xffff);
   });
 });
 
@@ -187,10 +197,23 @@ describe('formats written from records', () => {
     expect(Object.keys(fsa.__data__).sort()).toEqual(['amy2.png', 'turned6.jpg', 'turned8.jpg']);
   }, 60_000);
 
+  it('a link planted where a set folder goes is replaced, its target untouched; a decision rebuilds only what it touched', async () => {
+    const elsewhere = join(dir, 'elsewhere-set');
+    await mkdir(elsewhere);
+    await rm(join(out, '_formats/dfl/faceset_002'), { recursive: true });
+    await symlink(elsewhere, join(out, '_formats/dfl/faceset_002'));
+    const params = { ...DEFAULT_FORMAT_PARAMS, faceSize: 256, loraSize: 256 };
+    const res = await writeFormats(out, ['dfl'], sets, params, deps(), { touched: new Set(['faceset_001']) });
+    expect(await readdir(elsewhere)).toEqual([]);
+    expect((await lstat(join(out, '_formats/dfl/faceset_002'))).isDirectory()).toBe(true);
+    expect(res.rendered.dfl).toBe(1 + 1); // the face faceset_001 got back, and faceset_002's folder that was a link
+    expect(res.reused.dfl).toBe(3);
+  }, 60_000);
+
   it('never follows a symlink planted where a format folder was', async () => {
     const elsewhere = join(dir, 'elsewhere');
     await mkdir(elsewhere);
-    await rm(join(out, '_formats/lora'), { recursive: true });
+    await rm(join(out, '_formats/lora'), { recursive: true, force: true });
     await symlink(elsewhere, join(out, '_formats/lora'));
     await expect(writeFormats(out, ['lora'], sets, { ...DEFAULT_FORMAT_PARAMS, loraSize: 128 }, deps())).rejects.toThrow(/symlink/);
     expect(await readdir(elsewhere)).toEqual([]);

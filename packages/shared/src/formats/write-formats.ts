@@ -142,11 +142,12 @@ export async function writeFormats(root: string, formats: readonly FormatName[],
   }
   if (!formats.length) return result;
   await ensureRealDir(root, FORMATS_DIR);
+  for (const e of await readdir(join(root, FORMATS_DIR))) if (e.startsWith(TEMP_PREFIX)) await rm(join(root, FORMATS_DIR, e), { recursive: true, force: true });
   const lm = new Map<string, Point[]>();
   const imgs = new ImageCache(deps.decodeImage);
   try {
     for (const f of FORMATS.filter((x) => formats.includes(x))) {
-      const counts = f === 'xmp' ? await writeXmp(root, sets, opts.touched) : await writeSetFormat(root, f, sets, params, opts.touched, deps, lm, imgs);
+      const counts = f === 'xmp' ? await writeXmp(root, sets, opts.touched, deps.decodeImage) : await writeSetFormat(root, f, sets, params, opts.touched, deps, lm, imgs);
       result.rendered[f] = counts.rendered;
       result.reused[f] = counts.reused;
       result.failed.push(...counts.failed);
@@ -176,7 +177,10 @@ async function writeSetFormat(
   const counts: BuildCounts = { rendered: 0, reused: 0, failed: [] };
   const base = `${FORMATS_DIR}/${f}`;
   await ensureRealDir(root, base);
-  const present = new Map((await readdir(join(root, base), { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).map((e) => [e.name, e]));
+  const entries = await readdir(join(root, base), { withFileTypes: true });
+  // What an interrupted build left (temp and renamed-away folders): under the root's lock nobody else owns them.
+  for (const e of entries) if (e.name.startsWith(TEMP_PREFIX)) await rm(join(root, base, e.name), { recursive: true, force: true });
+  const present = new Map(entries.filter((e) => !e.name.startsWith('.')).map((e) => [e.name, e]));
   const active = new Set(sets.filter((s) => s.faces.length).map((s) => setDirName(s.name)));
   const build = sets.filter((s) => s.faces.length && (!touched || touched.has(s.name) || !present.get(setDirName(s.name))?.isDirectory()));
   // Files a build may take over: those of every folder being rebuilt or removed (a merge moves them between sets).
@@ -189,6 +193,9 @@ async function writeSetFormat(
   const gone: string[] = [];
   try {
     for (const set of build) {
+      // A link or file where the set's folder goes is replaced (the entry removed, never its target), not followed.
+      const there = present.get(setDirName(set.name));
+      if (there && !there.isDirectory()) await rm(join(root, base, setDirName(set.name)), { force: true });
       const c = await buildDir(root, `${base}/${setDirName(set.name)}`, planSetFormat(f, set, params), pool, deps, lms, imgs);
       counts.rendered += c.rendered;
       counts.reused += c.reused;
@@ -256,9 +263,26 @@ function planSetFormat(format: Exclude<FormatName, 'xmp'>, set: FormatSet, p: Fo
 /** Displayed sizes of photos by sha256 (read from their headers once per process). */
 const sizes = new Map<string, { width: number; height: number }>();
 
-async function displayedSizeOf(face: FormatFace): Promise<{ width: number; height: number } | null> {
+async function displayedSizeOf(face: FormatFace, decode?: DecodeImage): Promise<{ width: number; height: number } | null> {
   const hit = sizes.get(face.sha256);
   if (hit) return hit;
+  const found = await headerSize(face);
+  if (found || !decode) return found;
+  // a format sharp reads no header of (the decoder knows more, e.g. PSD): decoded once, EXIF-rotated like the boxes
+  for (const p of face.paths) {
+    try {
+      const img = await decode(p);
+      const s = { width: img.width, height: img.height };
+      sizes.set(face.sha256, s);
+      return s;
+    } catch {
+      // next path
+    }
+  }
+  return null;
+}
+
+async function headerSize(face: FormatFace): Promise<{ width: number; height: number } | null> {
   for (const p of face.paths) {
     try {
       const m = await sharp(p).metadata();
@@ -302,8 +326,8 @@ function sidecarsOf(sets: readonly FormatSet[]): { byRel: Map<string, { face: Fo
   return { byRel, bySet };
 }
 
-async function sidecarText(face: FormatFace, regions: readonly XmpRegion[]): Promise<string | null> {
-  const size = await displayedSizeOf(face);
+async function sidecarText(face: FormatFace, regions: readonly XmpRegion[], decode: DecodeImage): Promise<string | null> {
+  const size = await displayedSizeOf(face, decode);
   return size ? xmpSidecar(size.width, size.height, regions) : null;
 }
 
@@ -326,14 +350,14 @@ async function readXmpIndex(root: string): Promise<Map<string, string[]> | null>
  * xmp: with `touched` (and an index), the sidecars of the touched sets' photos, before and after, are rewritten one
  * by one (atomically) or removed when no region is left; otherwise the whole tree is rebuilt and swapped in.
  */
-async function writeXmp(root: string, sets: readonly FormatSet[], touched: ReadonlySet<string> | undefined): Promise<BuildCounts> {
+async function writeXmp(root: string, sets: readonly FormatSet[], touched: ReadonlySet<string> | undefined, decode: DecodeImage): Promise<BuildCounts> {
   const { byRel, bySet } = sidecarsOf(sets);
   const index = { sets: Object.fromEntries(bySet) };
   const old = touched && (await realDirState(root, `${FORMATS_DIR}/xmp`)) === 'dir' ? await readXmpIndex(root) : null;
   if (!touched || !old) {
     const plan: PlannedFile[] = [];
     for (const [rel, { face, regions }] of [...byRel].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      const text = await sidecarText(face, regions);
+      const text = await sidecarText(face, regions, decode);
       if (text) plan.push({ rel, reuseKey: null, face: null, make: null, data: text });
     }
     plan.push({ rel: INDEX_FILE, reuseKey: null, face: null, make: null, data: `${JSON.stringify(index)}\n` });
@@ -347,7 +371,7 @@ async function writeXmp(root: string, sets: readonly FormatSet[], touched: Reado
   for (const rel of [...affected].sort()) {
     const file = join(root, FORMATS_DIR, 'xmp', rel);
     const at = byRel.get(rel);
-    const text = at ? await sidecarText(at.face, at.regions) : null;
+    const text = at ? await sidecarText(at.face, at.regions, decode) : null;
     if (text) {
       await ensureRealDir(root, `${FORMATS_DIR}/xmp/${rel.split('/').slice(0, -1).join('/')}`);
       await writeFileAtomic(file, text);
@@ -375,7 +399,7 @@ class ImageCache {
         if (!(err instanceof DecodeError)) throw err;
       }
     }
-    if (this.map.size >= 4) this.map.delete(this.map.keys().next().value!);
+    if (this.map.size >= 2) this.map.delete(this.map.keys().next().value!);
     this.map.set(face.sha256, img);
     return img;
   }
