@@ -2,7 +2,7 @@
 // label, a merge and an undo are each followed by every format (read back with the tools' own rules); PUT
 // /output-roots/formats removes and adds; GET /identities/:id/archive streams a zip Python's zipfile opens.
 import { execFileSync } from 'node:child_process';
-import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,9 +140,13 @@ describe('formats kept by an output root', () => {
     await expectFormatsFollow();
     expect(await visible(join(out, '_formats/lora', a!.name))).toEqual(['10_zoe_unicode person']);
 
+    // a merge moves the files: the same inode lands in the other set's folder, nothing is rendered again
+    const moved = (await files(join(out, '_formats/dfl', b!.name), '.jpg'))[0]!;
+    const ino = (await stat(join(out, '_formats/dfl', b!.name, moved))).ino;
     await call('POST', `/identities/${a!.id}/merge`, { from: [b!.id] });
     await expectFormatsFollow();
     expect(await readdir(join(out, '_formats/dfl'))).not.toContain(b!.name);
+    expect((await stat(join(out, '_formats/dfl', a!.name, moved))).ino).toBe(ino);
 
     await call('POST', `/identities/${a!.id}/undo`);
     await expectFormatsFollow();
