@@ -4,7 +4,8 @@
 // lib/serializer.py _CompressedSerializer).
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { estimateSimilarity, warpAffineAntialiased, type Affine } from '../engine/align';
+import { applyAffine, estimateSimilarity, warpAffineAntialiased, type Affine } from '../engine/align';
+import { headOffset } from './faceswap-pose';
 import type { Box, Point, RgbImage } from '../engine/types';
 import { pickleDumps } from './pickle';
 import { insertBeforeIdat, itxtChunk } from './png-itxt';
@@ -69,19 +70,25 @@ const MEAN_FACE_51: readonly Point[] = [
   [0.436763, 0.824182],
 ];
 
-/** EXTRACT_RATIOS["legacy"] of lib/align/constants.py. */
-const LEGACY_RATIO = 0.375;
+/** EXTRACT_RATIOS["head"] of lib/align/constants.py: faceswap's extract writes head-centred faces. */
+const HEAD_RATIO = 0.625;
+
+/** The "legacy" matrix of lib/align/aligned_face.py _get_default_matrix: umeyama of landmarks 17–67 onto MEAN_FACE. */
+export function faceswapLegacyUnitMat(lm: readonly Point[]): Affine {
+  if (lm.length !== 68) throw new Error(`faceswap alignment needs 68 landmarks, got ${lm.length}`);
+  return estimateSimilarity(lm.slice(17), MEAN_FACE_51);
+}
 
 /**
- * The "legacy" matrix of lib/align/aligned_face.py (umeyama of landmarks 17–67 onto MEAN_FACE), scaled and padded
- * as transform_image does for the legacy centering at coverage 1: source → aligned face of `size`.
+ * What faceswap's extract crops (AlignedFace with centering "head", coverage 1): the legacy matrix shifted by the
+ * pose's head offset (AlignedFace.matrix), scaled and padded as transform_image does with _padding_from_coverage.
  */
-export function faceswapLegacyMat(lm: readonly Point[], size: number): Affine {
-  if (lm.length !== 68) throw new Error(`faceswap alignment needs 68 landmarks, got ${lm.length}`);
-  const m = estimateSimilarity(lm.slice(17), MEAN_FACE_51);
-  const pad = Math.round((size * LEGACY_RATIO) / 2);
+export function faceswapHeadMat(lm: readonly Point[], size: number): Affine {
+  const m = faceswapLegacyUnitMat(lm);
+  const [ox, oy] = headOffset(lm.map((p) => applyAffine(m, p)));
+  const pad = Math.round((size * HEAD_RATIO) / 2);
   const k = size - 2 * pad;
-  return [m[0] * k, m[1] * k, m[2] * k + pad, m[3] * k, m[4] * k, m[5] * k + pad];
+  return [m[0] * k, m[1] * k, (m[2] - ox) * k + pad, m[3] * k, m[4] * k, (m[5] - oy) * k + pad];
 }
 
 export interface FaceswapFace {
@@ -108,7 +115,7 @@ export function faceswapAlignment(f: FaceswapFace): Record<string, PyValue> {
 }
 
 export async function renderFaceswapPng(img: RgbImage, f: FaceswapFace, size: number): Promise<{ png: Buffer; mat: Affine }> {
-  const mat = faceswapLegacyMat(f.landmarks, size);
+  const mat = faceswapHeadMat(f.landmarks, size);
   const pixels = warpAffineAntialiased(img, mat, size, size);
   const png = await sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
   const header: PyValue = {
