@@ -2,7 +2,7 @@
 // DFLIMG/DFLJPG.py load_raw walks the JPEG), ast.literal_eval on faceswap's iTXt (as lib/image.py png_read_meta
 // finds it), zlib + pickle on alignments.fsa, exiftool on the XMP sidecars (MWG and Microsoft regions).
 import { execFileSync } from 'node:child_process';
-import { DFL_READ, FS_READ, FSA_READ, py } from './readers';
+import { DFL_READ, FS_HEAD_OFFSET_CV2, FS_READ, FSA_READ, py, pythonWithCv2 } from './readers';
 import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,8 @@ import { applyAffine } from '../../packages/shared/src/engine/align';
 import type { FaceEngine } from '../../packages/shared/src/engine/engine';
 import type { Point } from '../../packages/shared/src/engine/types';
 import { dflTransformMat } from '../../packages/shared/src/formats/dfl';
+import { faceswapLegacyUnitMat } from '../../packages/shared/src/formats/faceswap';
+import { headOffset } from '../../packages/shared/src/formats/faceswap-pose';
 import { insertApp15, MAX_SEGMENT_PAYLOAD } from '../../packages/shared/src/formats/jpeg-app15';
 import { closeLandmarks, landmarks68Provider } from '../../packages/shared/src/formats/landmarks';
 import { pickleDumps } from '../../packages/shared/src/formats/pickle';
@@ -137,6 +139,23 @@ describe('formats written from records', () => {
       const src = await sharp(join(bucket, 'amy', meta.source.source_filename)).rotate().toBuffer({ resolveWithObject: true });
       expect(meta.source.source_frame_dims).toEqual([src.info.height, src.info.width]);
     }
+  });
+
+  it.skipIf(!pythonWithCv2())('faceswap: the head offset of each face is the one OpenCV\'s solvePnP gives faceswap (where python3-opencv is installed)', async () => {
+    const folder = join(out, '_formats/faceswap/faceset_001');
+    const aligned: Point[][] = [];
+    for (const png of (await readdir(folder)).filter((n) => n.endsWith('.png'))) {
+      const lm = JSON.parse(py(FS_READ, join(folder, png))).alignments.landmarks_xy as Point[];
+      const m = faceswapLegacyUnitMat(lm);
+      aligned.push(lm.map((p) => applyAffine(m, p)));
+    }
+    const cv = JSON.parse(execFileSync(pythonWithCv2()!, ['-c', FS_HEAD_OFFSET_CV2], { input: JSON.stringify(aligned), encoding: 'utf8' })) as Point[];
+    aligned.forEach((lms, i) => {
+      const ours = headOffset(lms);
+      // in pixels of a 512 px face (the offset is in the 0.375-of-the-side core square): far below one
+      expect(Math.abs(ours[0] - cv[i]![0]) * 512).toBeLessThan(0.01);
+      expect(Math.abs(ours[1] - cv[i]![1]) * 512).toBeLessThan(0.01);
+    });
   });
 
   it('lora: <repeats>_<token> <class>/ with an image and a caption of the same stem each', async () => {
