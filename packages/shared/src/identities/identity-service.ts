@@ -17,12 +17,13 @@ import { readManifest, writeManifest } from '../export/manifest';
 import { cropFileName } from '../export/naming';
 import { facesetName, facesetNumber } from '../export/numbering';
 import { removeStaleTemps, THIN_DIR } from '../export/output-root';
-import { isPlainMemberName, memberPath, OutputRootRefusedError, readFileNoFollow, realDirState, realPathUnder } from '../export/root-guard';
+import { memberPath, OutputRootRefusedError, readFileNoFollow, realDirState, realPathUnder } from '../export/root-guard';
 import { REPORTS_DIR } from '../report/markdown';
 import type { DecodeImage, WrittenSet } from '../export/write-facesets';
 import type { Logger } from '../logger';
 import { DEFAULT_PARAMS, type JobParams } from '../params';
 import { REPO_ROOT } from '../config';
+import { PNG_SET_WRITER } from '../export/set-writer';
 import { landmarks68Provider } from '../formats/landmarks';
 import { RootFormatsKeeper } from '../formats/root-formats';
 import { formatSetFiles, FORMATS_DIR, type ArchiveFormat, type FormatDeps, type FormatName, type FormatParams } from '../formats/write-formats';
@@ -460,7 +461,7 @@ export class IdentityService {
       raw.forEach((m, i) => {
         const { sha256, box, png } = (m ?? {}) as { sha256?: unknown; box?: unknown; png?: unknown };
         // A member file name is a plain base name, or the member stays foreign (kept verbatim, never used as a path).
-        if (isPlainMemberName(png) && typeof sha256 === 'string' && /^[0-9a-f]{64}$/i.test(sha256) && Array.isArray(box) && box.length === 4 && box.every((v) => typeof v === 'number')) {
+        if (PNG_SET_WRITER.isMember(png) && typeof sha256 === 'string' && /^[0-9a-f]{64}$/i.test(sha256) && Array.isArray(box) && box.length === 4 && box.every((v) => typeof v === 'number')) {
           out.push({ i, sha256: sha256.toLowerCase(), box: box as [number, number, number, number] });
         }
       });
@@ -1040,7 +1041,7 @@ export class IdentityService {
     const roots = await this.allowedRoots();
     for (const h of await this.identities.holdersOfFace(key)) {
       // Only from roots still under OUTPUT_ROOTS, and never through a link.
-      if (h.identity.state !== 'active' || !isPlainMemberName(h.png) || !roots.some((r) => isInside(r, h.identity.outputRoot))) continue;
+      if (h.identity.state !== 'active' || !PNG_SET_WRITER.isMember(h.png) || !roots.some((r) => isInside(r, h.identity.outputRoot))) continue;
       // Never through a link: a member file (or set folder) pointing elsewhere is not shown; the source is.
       const folder = await findFolder(h.identity.outputRoot, h.identity.name).catch(() => null);
       if (folder) input = await readFileNoFollow(memberPath(join(h.identity.outputRoot, folder), h.png)).catch(() => null);
