@@ -1,8 +1,11 @@
 // DeepFaceLab aligned faces: a JPEG with one APP15 segment holding a pickled dict, as DFLIMG/DFLJPG.py writes them,
 // aligned as facelib/LandmarksProcessor.py get_transform_mat does for the face type.
+import { basename } from 'node:path';
 import sharp from 'sharp';
 import { applyAffine, estimateSimilarity, invertAffine, warpAffineAntialiased, type Affine } from '../engine/align';
 import type { Box, Point, RgbImage } from '../engine/types';
+import { cropFileName } from '../export/naming';
+import { faceKey, type SetFormat } from './format-types';
 import { insertApp15 } from './jpeg-app15';
 import { pickleDumps } from './pickle';
 import { pyFloat, pyFloats, PyTuple, type PyValue } from './py-value';
@@ -129,3 +132,20 @@ export async function renderDflJpeg(img: RgbImage, face: DflFace, size: number, 
   };
   return { jpeg: insertApp15(jpeg, pickleDumps(dict)), mat, landmarks: aligned };
 }
+
+/** `_formats/dfl/<set>/`: one aligned JPEG per face, named as its PNG with .jpg. */
+export const dflFormat: SetFormat = {
+  name: 'dfl',
+  files(set, p) {
+    return set.faces.map((face) => {
+      const source = basename(face.paths[0] ?? '');
+      return {
+        rel: cropFileName({ paths: face.paths, sha256: face.sha256, faceIndex: face.faceIndex }).replace(/\.png$/, '.jpg'),
+        reuseKey: `${faceKey(face)}|dfl|${p.dflFaceType}|${p.faceSize}|${source}`,
+        face,
+        data: null,
+        make: async (img, lm) => (await renderDflJpeg(img, { sourceFilename: source, box: face.box, landmarks: lm }, p.faceSize, p.dflFaceType)).jpeg,
+      };
+    });
+  },
+};

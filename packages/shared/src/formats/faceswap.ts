@@ -2,11 +2,13 @@
 // png_write_meta / pack_to_itxt; lib/align/objects.py PNGHeader), and alignments.fsa: zlib of a pickle
 // {"__meta__": {"version": 2.4}, "__data__": {frame: {"faces": [...], "video_meta": {}}}} (lib/align/alignments.py,
 // lib/serializer.py _CompressedSerializer).
+import { basename } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { applyAffine, estimateSimilarity, warpAffineAntialiased, type Affine } from '../engine/align';
 import { headOffset } from './faceswap-pose';
 import type { Box, Point, RgbImage } from '../engine/types';
+import { faceKey, type FormatFace, type PlannedFile, type SetFormat } from './format-types';
 import { pickleDumps } from './pickle';
 import { insertBeforeIdat, itxtChunk } from './png-itxt';
 import { pyFloat, pyFloats, PyTuple, pyLiteral, type PyValue } from './py-value';
@@ -141,3 +143,35 @@ export function faceswapAlignmentsFile(faces: readonly FaceswapFace[]): Buffer {
   return deflateSync(pickleDumps({ __meta__: { version: pyFloat(FACESWAP_ALIGNMENTS_VERSION) }, __data__: data }));
 }
 
+
+/**
+ * `_formats/faceswap/<set>/`: `<frame stem>_<i>.png` per face and alignments.fsa. faceswap keys frames by file
+ * name: a second photo of the same name in one set is left out.
+ */
+export const faceswapFormat: SetFormat = {
+  name: 'faceswap',
+  files(set, p) {
+    const files: PlannedFile[] = [];
+    const frames = new Map<string, { sha: string; next: number }>();
+    const fsFaces: { face: FormatFace; fs: FaceswapFace }[] = [];
+    for (const face of [...set.faces].sort((a, b) => (a.sha256 === b.sha256 ? a.faceIndex - b.faceIndex : a.sha256 < b.sha256 ? -1 : 1))) {
+      const frame = basename(face.paths[0] ?? `${face.sha256.slice(0, 8)}.jpg`);
+      const seen = frames.get(frame) ?? frames.set(frame, { sha: face.sha256, next: 0 }).get(frame)!;
+      if (seen.sha !== face.sha256) continue;
+      fsFaces.push({ face, fs: { frame, faceIndex: seen.next++, box: face.box, landmarks: [], frameDims: [0, 0] } });
+    }
+    for (const { face, fs } of fsFaces) {
+      files.push({
+        rel: faceswapFileName(fs), reuseKey: `${faceKey(face)}|faceswap|${p.faceSize}|${fs.frame}|${fs.faceIndex}`, face, data: null,
+        make: async (img, lm) => (await renderFaceswapPng(img, { ...fs, landmarks: lm, frameDims: [img.height, img.width] }, p.faceSize)).png,
+        onReady: (lm, dims) => {
+          fs.landmarks = lm;
+          fs.frameDims = dims;
+        },
+      });
+    }
+    // Written after every face (its landmarks and frame size are known then), from the faces that were written.
+    files.push({ rel: FACESWAP_ALIGNMENTS_FILE, reuseKey: null, face: null, make: null, data: null, alignments: fsFaces.map((x) => x.fs) });
+    return files;
+  },
+};

@@ -6,8 +6,7 @@ import { link, lstat, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import sharp from 'sharp';
 import { fsyncDir, writeFileAtomic } from '../export/atomic-write';
-import { renderCropPng } from '../export/crops';
-import { cropFileName, sanitizeStem } from '../export/naming';
+import { sanitizeStem } from '../export/naming';
 import { TEMP_PREFIX } from '../export/output-root';
 import { ensureRealDir, readFileNoFollow, realDirState } from '../export/root-guard';
 import { writeDurable, type DecodeImage } from '../export/write-facesets';
@@ -15,9 +14,10 @@ import type { Box, Point, RgbImage } from '../engine/types';
 import { DecodeError } from '../image/decode-error';
 import { isInside } from '../jobs/paths';
 import type { Logger } from '../logger';
-import { DFL_FACE_TYPES, renderDflJpeg, type DflFaceType } from './dfl';
-import { FACESWAP_ALIGNMENTS_FILE, faceswapAlignmentsFile, faceswapFileName, renderFaceswapPng, type FaceswapFace } from './faceswap';
-import { LORA_DEFAULTS, loraCaption, loraFolderName, loraToken } from './lora';
+import { DFL_FACE_TYPES, dflFormat, type DflFaceType } from './dfl';
+import { faceswapAlignmentsFile, faceswapFileName, faceswapFormat } from './faceswap';
+import { faceKey, type FormatFace, type FormatParams, type FormatSet, type PlannedFile, type SetFormat } from './format-types';
+import { LORA_DEFAULTS, loraFormat } from './lora';
 import { displayedSize, xmpSidecar, type XmpRegion } from './xmp';
 
 export const FORMATS = ['dfl', 'faceswap', 'lora', 'xmp'] as const;
@@ -27,17 +27,13 @@ export const ARCHIVE_FORMATS = ['facesets', 'dfl', 'faceswap', 'lora'] as const;
 export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
 
 export const FORMATS_DIR = '_formats';
+
+export type { FormatFace, FormatParams, FormatSet } from './format-types';
+
+/** The per-set formats, one module each: adding a format is adding its module and a line here. */
+const SET_FORMATS: Record<Exclude<FormatName, 'xmp'>, SetFormat> = { dfl: dflFormat, faceswap: faceswapFormat, lora: loraFormat };
 /** What each build remembers of its files: face key and settings per file, so the next build can reuse them. */
 const INDEX_FILE = '.facesets-index.json';
-
-export interface FormatParams {
-  dflFaceType: DflFaceType;
-  /** Side of DeepFaceLab and faceswap faces, px (the job's exportSize). */
-  faceSize: number;
-  loraSize: number;
-  loraRepeats: number;
-  loraClass: string;
-}
 
 export const DEFAULT_FORMAT_PARAMS: FormatParams = {
   dflFaceType: 'whole_face',
@@ -60,24 +56,6 @@ export function formatParamsOf(v: unknown): FormatParams {
   };
 }
 
-/** One face a set exports, with what every format needs. */
-export interface FormatFace {
-  sha256: string;
-  faceIndex: number;
-  box: Box;
-  kps: readonly Point[];
-  /** Real paths of the source photo under BUCKET_ROOTS, tried in order. */
-  paths: readonly string[];
-}
-
-/** A set as the formats see it: its name, its label, the bucket its photos are in, and the faces it exports. */
-export interface FormatSet {
-  name: string;
-  label: string | null;
-  bucket: string;
-  faces: readonly FormatFace[];
-}
-
 export interface FormatDeps {
   decodeImage: DecodeImage;
   /** 68 iBUG landmarks of the face with this detector box, in the image's pixels. */
@@ -92,21 +70,6 @@ export interface FormatsResult {
   rendered: Partial<Record<FormatName, number>>;
   reused: Partial<Record<FormatName, number>>;
   failed: string[];
-}
-
-const faceKey = (f: Pick<FormatFace, 'sha256' | 'faceIndex'>): string => `${f.sha256}:${f.faceIndex}`;
-
-/** One file of a build: where it goes, the face and settings it shows (its reuse key), and how to make it. */
-interface PlannedFile {
-  rel: string;
-  reuseKey: string | null;
-  face: FormatFace | null;
-  make: ((img: RgbImage, lm: Point[]) => Promise<Buffer>) | null;
-  data: Buffer | string | null;
-  /** Told the face's landmarks and frame size (height, width) once its file is rendered or reused. */
-  onReady?: (lm: Point[], dims: [number, number]) => void;
-  /** faceswap's alignments.fsa: written last, from the faces that were written. */
-  alignments?: FaceswapFace[];
 }
 
 /** What a build's index remembers per file: its reuse key, and the landmarks and frame size it was made from. */
@@ -196,7 +159,7 @@ async function writeSetFormat(
       // A link or file where the set's folder goes is replaced (the entry removed, never its target), not followed.
       const there = present.get(setDirName(set.name));
       if (there && !there.isDirectory()) await rm(join(root, base, setDirName(set.name)), { force: true });
-      const c = await buildDir(root, `${base}/${setDirName(set.name)}`, planSetFormat(f, set, params), pool, deps, lms, imgs);
+      const c = await buildDir(root, `${base}/${setDirName(set.name)}`, SET_FORMATS[f].files(set, params), pool, deps, lms, imgs);
       counts.rendered += c.rendered;
       counts.reused += c.reused;
       counts.failed.push(...c.failed.map((x) => `${f}/${setDirName(set.name)}/${x}`));
@@ -211,53 +174,6 @@ async function writeSetFormat(
     else await rm(join(root, base, name), { force: true }); // a file or link where a set folder would be: the entry goes, never its target
   }
   return counts;
-}
-
-/** The files of one set in one format, relative to its folder. */
-function planSetFormat(format: Exclude<FormatName, 'xmp'>, set: FormatSet, p: FormatParams): PlannedFile[] {
-  const files: PlannedFile[] = [];
-  {
-    if (format === 'dfl') {
-      for (const face of set.faces) {
-        const name = cropFileName({ paths: face.paths, sha256: face.sha256, faceIndex: face.faceIndex }).replace(/\.png$/, '.jpg');
-        files.push({
-          rel: name, reuseKey: `${faceKey(face)}|dfl|${p.dflFaceType}|${p.faceSize}|${basename(face.paths[0] ?? '')}`, face, data: null,
-          make: async (img, lm) => (await renderDflJpeg(img, { sourceFilename: basename(face.paths[0] ?? ''), box: face.box, landmarks: lm }, p.faceSize, p.dflFaceType)).jpeg,
-        });
-      }
-    } else if (format === 'faceswap') {
-      // faceswap keys frames by file name: a second photo of the same name in one set is left out (logged).
-      const frames = new Map<string, { sha: string; next: number }>();
-      const fsFaces: { face: FormatFace; fs: FaceswapFace }[] = [];
-      for (const face of [...set.faces].sort((a, b) => (a.sha256 === b.sha256 ? a.faceIndex - b.faceIndex : a.sha256 < b.sha256 ? -1 : 1))) {
-        const frame = basename(face.paths[0] ?? `${face.sha256.slice(0, 8)}.jpg`);
-        const seen = frames.get(frame) ?? frames.set(frame, { sha: face.sha256, next: 0 }).get(frame)!;
-        if (seen.sha !== face.sha256) continue;
-        fsFaces.push({ face, fs: { frame, faceIndex: seen.next++, box: face.box, landmarks: [], frameDims: [0, 0] } });
-      }
-      for (const { face, fs } of fsFaces) {
-        files.push({
-          rel: faceswapFileName(fs), reuseKey: `${faceKey(face)}|faceswap|${p.faceSize}|${fs.frame}|${fs.faceIndex}`, face, data: null,
-          make: async (img, lm) => (await renderFaceswapPng(img, { ...fs, landmarks: lm, frameDims: [img.height, img.width] }, p.faceSize)).png,
-          onReady: (lm, dims) => {
-            fs.landmarks = lm;
-            fs.frameDims = dims;
-          },
-        });
-      }
-      // Written after every face (its landmarks and frame sizes are known then): see build().
-      files.push({ rel: FACESWAP_ALIGNMENTS_FILE, reuseKey: null, face: null, make: null, data: null, alignments: fsFaces.map((x) => x.fs) });
-    } else {
-      const token = loraToken(set.label, set.name);
-      const sub = loraFolderName(p.loraRepeats, token, p.loraClass);
-      for (const face of set.faces) {
-        const stem = cropFileName({ paths: face.paths, sha256: face.sha256, faceIndex: face.faceIndex }).replace(/\.png$/, '');
-        files.push({ rel: `${sub}/${stem}.png`, reuseKey: `${faceKey(face)}|lora|${p.loraSize}`, face, data: null, make: (img) => renderCropPng(img, face.kps, p.loraSize) });
-        files.push({ rel: `${sub}/${stem}.txt`, reuseKey: null, face: null, make: null, data: loraCaption(token, p.loraClass) });
-      }
-    }
-  }
-  return files;
 }
 
 /** Displayed sizes of photos by sha256 (read from their headers once per process). */
