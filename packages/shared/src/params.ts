@@ -5,7 +5,7 @@ import { Type, type Static } from 'typebox';
 export const ERA_SPLITS = ['none', 'date', 'appearance', 'auto'] as const;
 export type EraSplit = (typeof ERA_SPLITS)[number];
 
-/** Formats an output root can keep (formats/write-formats.ts FORMATS; repeated here so params stay dependency-free). */
+/** Formats an output root can keep (the one list: formats/write-formats.ts takes it from here). */
 export const FORMAT_NAMES = ['dfl', 'faceswap', 'lora', 'xmp'] as const;
 export type FormatName = (typeof FORMAT_NAMES)[number];
 export const DFL_FACE_TYPE_NAMES = ['whole_face', 'full_face', 'head'] as const;

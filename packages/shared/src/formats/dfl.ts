@@ -7,11 +7,13 @@ import type { Box, Point, RgbImage } from '../engine/types';
 import { cropFileName } from '../export/naming';
 import { faceKey, type SetFormat } from './format-types';
 import { insertApp15 } from './jpeg-app15';
+import { DFL_FACE_TYPE_NAMES, type DflFaceTypeName } from '../params';
 import { pickleDumps } from './pickle';
 import { pyFloat, pyFloats, PyTuple, type PyValue } from './py-value';
 
-export const DFL_FACE_TYPES = ['whole_face', 'full_face', 'head'] as const;
-export type DflFaceType = (typeof DFL_FACE_TYPES)[number];
+/** The face types the `dflFaceType` param takes (defined once, in params.ts). */
+export const DFL_FACE_TYPES = DFL_FACE_TYPE_NAMES;
+export type DflFaceType = DflFaceTypeName;
 
 /** FaceType_to_padding_remove_align of LandmarksProcessor.py (none of ours removes the alignment). */
 const PADDING: Record<DflFaceType, number> = { full_face: 0.2109375, whole_face: 0.4, head: 0.7 };

@@ -14,14 +14,16 @@ import type { Box, Point, RgbImage } from '../engine/types';
 import { DecodeError } from '../image/decode-error';
 import { isInside } from '../jobs/paths';
 import type { Logger } from '../logger';
+import { FORMAT_NAMES, type FormatName } from '../params';
 import { DFL_FACE_TYPES, dflFormat, type DflFaceType } from './dfl';
 import { faceswapAlignmentsFile, faceswapFileName, faceswapFormat } from './faceswap';
 import { faceKey, type FormatFace, type FormatParams, type FormatSet, type PlannedFile, type SetFormat } from './format-types';
 import { LORA_DEFAULTS, loraFormat } from './lora';
 import { displayedSize, xmpSidecar, type XmpRegion } from './xmp';
 
-export const FORMATS = ['dfl', 'faceswap', 'lora', 'xmp'] as const;
-export type FormatName = (typeof FORMATS)[number];
+/** The formats an output root can keep (defined once, in params.ts). */
+export const FORMATS = FORMAT_NAMES;
+export type { FormatName };
 /** Formats an identity's archive can be downloaded in (xmp is per photo, not per set). */
 export const ARCHIVE_FORMATS = ['facesets', 'dfl', 'faceswap', 'lora'] as const;
 export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
