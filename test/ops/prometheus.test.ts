@@ -146,7 +146,7 @@ describe('Prometheus against the running service', () => {
       .toEqual({ detect: job.counters.embedded, landmark: job.counters.embedded, embed: job.counters.embedded });
     // Each target is scraped on its own clock: the cluster worker's last steps may be a scrape behind the API's view.
     await expect.poll(async () => (await query('facesets_stage_duration_seconds_count')).map((s) => s.metric.stage).sort(), { timeout: 20_000, interval: 500 })
-      .toEqual(['clustering', 'coverage', 'events', 'export', 'manifest', 'report']);
+      .toEqual(['clustering', 'coverage', 'events', 'export', 'formats', 'manifest', 'report']);
     expect(sum(await query('facesets_discovery_faces_count'))).toBe(1);
     const queues = new Set((await query('facesets_queue_jobs')).map((s) => s.metric.queue));
     expect(queues).toEqual(new Set(['scan', 'embed', 'cluster', 'cluster-part', 'callback']));

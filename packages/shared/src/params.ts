@@ -5,6 +5,12 @@ import { Type, type Static } from 'typebox';
 export const ERA_SPLITS = ['none', 'date', 'appearance', 'auto'] as const;
 export type EraSplit = (typeof ERA_SPLITS)[number];
 
+/** Formats an output root can keep (the one list: formats/write-formats.ts takes it from here). */
+export const FORMAT_NAMES = ['dfl', 'faceswap', 'lora', 'xmp'] as const;
+export type FormatName = (typeof FORMAT_NAMES)[number];
+export const DFL_FACE_TYPE_NAMES = ['whole_face', 'full_face', 'head'] as const;
+export type DflFaceTypeName = (typeof DFL_FACE_TYPE_NAMES)[number];
+
 const num = (def: number, minimum: number, maximum: number, description: string) =>
   Type.Number({ default: def, minimum, maximum, description });
 const int = (def: number, minimum: number, maximum: number, description: string) =>
@@ -43,6 +49,21 @@ export const JobParamsSchema = Type.Object(
     maxFaces: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'export at most this many faces per set, chosen to cover yaw × pitch first, then by sharpness and size [no limit]' }),
     ),
+    // Formats (issue 16). Optional, so jobs that name none keep their params as they were; the defaults are
+    // applied where the formats are written (formats/write-formats.ts formatParamsOf).
+    formats: Type.Optional(
+      Type.Array(Type.Unsafe<FormatName>({ type: 'string', enum: [...FORMAT_NAMES] }), {
+        uniqueItems: true,
+        maxItems: FORMAT_NAMES.length,
+        description: 'formats the output root keeps beside its sets, under _formats/: dfl (DeepFaceLab), faceswap, lora (kohya DreamBooth folders), xmp (face-region sidecars). The root remembers them; default none',
+      }),
+    ),
+    dflFaceType: Type.Optional(
+      Type.Unsafe<DflFaceTypeName>({ type: 'string', enum: [...DFL_FACE_TYPE_NAMES], description: 'dfl: DeepFaceLab face type the faces are aligned for [whole_face]' }),
+    ),
+    loraSize: Type.Optional(Type.Integer({ minimum: 64, maximum: 4096, description: 'lora: side of the training images, px [1024]' })),
+    loraRepeats: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'lora: repeats in the folder name <repeats>_<token> <class> [10]' })),
+    loraClass: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9 ]+$', description: 'lora: class word of the folder name and captions [person]' })),
   },
   { additionalProperties: false },
 );

@@ -94,6 +94,18 @@ export async function getAll<T>(path: string, query: Record<string, string | num
   return out;
 }
 
+/** Downloads `path` with the token as a file named `name` (a link cannot carry an Authorization header). */
+export async function download(path: string, name: string): Promise<void> {
+  const res = await fetch(path, { headers: authHeaders() });
+  if (!res.ok) throw await errorOf(res);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 /** Fetches an image with the token and answers an object URL (img src cannot carry an Authorization header). */
 export async function imageUrl(path: string, signal?: AbortSignal): Promise<string> {
   const res = await fetch(path, { headers: authHeaders(), signal: signal ?? null });

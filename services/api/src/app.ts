@@ -12,6 +12,7 @@ import { dbPlugin, identitiesPlugin, queuesPlugin } from './plugins/resources';
 import swaggerPlugin from './plugins/swagger';
 import erasRoutes from './routes/eras.routes';
 import facesRoutes from './routes/faces.routes';
+import formatsRoutes from './routes/formats.routes';
 import healthRoutes from './routes/health.routes';
 import identitiesRoutes from './routes/identities.routes';
 import jobEventsRoutes from './routes/job-events.routes';
@@ -83,6 +84,7 @@ export async function buildApp({ config, logger, tracing }: AppDeps): Promise<Fa
   await app.register(identitiesRoutes);
   await app.register(erasRoutes);
   await app.register(facesRoutes);
+  await app.register(formatsRoutes);
   await app.register(uiRoutes);
   await app.register(queueBoard);
   return app as unknown as FastifyInstance;

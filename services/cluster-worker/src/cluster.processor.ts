@@ -244,6 +244,8 @@ export async function discoverOrExtend(input: DiscoverInput, deps: DiscoverDeps)
         exported.entries.thin_eras.push(...eras.entries.thin_eras);
       }
       await timed(deps, 'manifest', () => manifestStep(root, manifest, exported));
+      // Formats step: formats the job names are enabled on the root; every enabled one follows the records.
+      await timed(deps, 'formats', () => deps.identities.refreshFormats(root, log, input.params));
       return { coverage: covered.coverage, ...exported, eras: eras?.splits ?? [] };
     });
   } catch (err) {

@@ -85,6 +85,7 @@ export async function importFolders(input: DiscoverInput, deps: ImportFoldersDep
       next = appendEntries(next, eras.entries);
       // An import leaves a manifest behind, like a discover job; a re-run that changed nothing rewrites nothing.
       if (imported.changed.length || imported.added.length || eras.added.length || !(await manifestExists(root))) await writeManifest(root, next);
+      await deps.identities.refreshFormats(root, log, params);
       return { imported, eras };
     });
   } catch (err) {

@@ -85,7 +85,7 @@ export function startClusterWorker({ config, db, log, discoverOrExtend, metrics 
     reports,
     faces,
     imports: { folderPaths: (jobId) => sources.folderPaths(jobId), captureTimesOf: (shas, pack) => faces.captureTimesOf(shas, pack) },
-    identities: new IdentityService({ db, lock, decodeImage: decode, publish, log, modelPack: modelPackId(), bucketRoots: config.bucketRoots, outputRoots: config.outputRoots }),
+    identities: new IdentityService({ db, lock, decodeImage: decode, publish, log, modelPack: modelPackId(), bucketRoots: config.bucketRoots, outputRoots: config.outputRoots, modelDir: config.modelDir }),
     lock,
     publish,
     async enqueueCallback(payload) {

@@ -23,6 +23,7 @@ describe('parseSubmitArgs', () => {
     expect(() => parseSubmitArgs(['/a', '/b'])).toThrow(/exactly one bucket/);
     expect(() => parseSubmitArgs(['/a', '--mode', 'paint'])).toThrow(/--mode must be one of/);
     expect(() => parseSubmitArgs(['/a', '--param', 'x'])).toThrow(/key=value/);
+    expect(parseSubmitArgs(['/a', '--param', 'formats=dfl, xmp']).body.params).toEqual({ formats: ['dfl', 'xmp'] });
     expect(() => parseSubmitArgs(['/a', '--output-root'])).toThrow(/needs a value/);
     expect(() => parseSubmitArgs(['/a', '--colour'])).toThrow(/unknown option/);
   });

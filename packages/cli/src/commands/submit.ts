@@ -10,7 +10,7 @@ export interface SubmitArgs {
     bucket: string;
     outputRoot?: string;
     mode?: string;
-    params?: Record<string, number | string>;
+    params?: Record<string, number | string | string[]>;
     force?: boolean;
     callbackUrl?: string;
   };
@@ -21,7 +21,7 @@ export interface SubmitArgs {
 /** Parses the arguments; relative paths are resolved against the current directory. */
 export function parseSubmitArgs(args: string[]): SubmitArgs {
   const positional: string[] = [];
-  const params: Record<string, number | string> = {};
+  const params: Record<string, number | string | string[]> = {};
   const out: SubmitArgs = { body: { bucket: '' }, watch: false };
   const value = (i: number, flag: string): string => {
     const v = args[i];
@@ -50,7 +50,10 @@ export function parseSubmitArgs(args: string[]): SubmitArgs {
         const eq = kv.indexOf('=');
         if (eq <= 0) throw new UsageError(`--param takes key=value, got "${kv}"`);
         const v = kv.slice(eq + 1);
-        params[kv.slice(0, eq)] = v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+        const key = kv.slice(0, eq);
+        // a list param (formats=dfl,xmp) is comma-separated
+        if (key === 'formats') params[key] = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+        else params[key] = v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
         break;
       }
       case '--force':

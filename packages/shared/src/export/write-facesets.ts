@@ -5,14 +5,14 @@ import { fsyncDir } from './atomic-write';
 import type { ExportPlan } from '../clustering/discover';
 import { FACESET_FILE, facesetMember, serializeFaceset, type FacesetFile } from './faceset-file';
 import type { ManifestEntry } from './manifest';
-import { cropFileName, sanitizeStem } from './naming';
+import { sanitizeStem } from './naming';
 import { facesetName } from './numbering';
 import type { DiscoveryFace } from '../clustering/types';
 import type { RgbImage } from '../engine/types';
 import { DecodeError } from '../image/decode-error';
 import type { JobParams } from '../params';
 import type { FacesetOutcome } from '../report/types';
-import { renderCropPng } from './crops';
+import { PNG_SET_WRITER } from './set-writer';
 import { ensureDir, TEMP_PREFIX, THIN_DIR } from './output-root';
 
 export type DecodeImage = (path: string) => Promise<RgbImage>;
@@ -66,7 +66,7 @@ export async function writeCrops(requests: readonly CropRequest[], decode: Decod
     }
     for (const i of idx) {
       const r = requests[i]!;
-      await writeDurable(r.file, await renderCropPng(img, r.face.kps, size));
+      await writeDurable(r.file, await PNG_SET_WRITER.render(img, r.face.kps, size));
     }
   }
   return failed;
@@ -131,7 +131,7 @@ export async function writeNewFacesets(plans: readonly ExportPlan[], firstNumber
       if (!plan.members.length) continue;
       await rm(temps[k]!, { recursive: true, force: true });
       await ensureDir(temps[k]!);
-      plan.members.forEach((m, j) => requests.push({ face: m.face, file: join(temps[k]!, cropFileName(m.face)), plan: k, member: j }));
+      plan.members.forEach((m, j) => requests.push({ face: m.face, file: join(temps[k]!, PNG_SET_WRITER.fileName(m.face)), plan: k, member: j }));
     }
     const failed = await writeCrops(requests, ctx.decodeImage, ctx.params.exportSize);
     await ctx.afterCrops?.();

@@ -17,11 +17,16 @@ import { readManifest, writeManifest } from '../export/manifest';
 import { cropFileName } from '../export/naming';
 import { facesetName, facesetNumber } from '../export/numbering';
 import { removeStaleTemps, THIN_DIR } from '../export/output-root';
-import { isPlainMemberName, memberPath, OutputRootRefusedError, readFileNoFollow, realDirState, realPathUnder } from '../export/root-guard';
+import { memberPath, OutputRootRefusedError, readFileNoFollow, realDirState, realPathUnder } from '../export/root-guard';
 import { REPORTS_DIR } from '../report/markdown';
 import type { DecodeImage, WrittenSet } from '../export/write-facesets';
 import type { Logger } from '../logger';
-import { DEFAULT_PARAMS } from '../params';
+import { DEFAULT_PARAMS, type JobParams } from '../params';
+import { REPO_ROOT } from '../config';
+import { PNG_SET_WRITER } from '../export/set-writer';
+import { landmarks68Provider } from '../formats/landmarks';
+import { RootFormatsKeeper } from '../formats/root-formats';
+import { formatSetFiles, FORMATS_DIR, type ArchiveFormat, type FormatDeps, type FormatName, type FormatParams } from '../formats/write-formats';
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 import { renderCropPng } from '../export/crops';
@@ -64,6 +69,10 @@ export interface IdentityServiceDeps {
   outputRoots: readonly string[];
   /** How long a decision waits for a root that a job or another decision holds before it answers busy [10 s]. */
   decisionLockWaitMs?: number;
+  /** 68-point landmarks for the formats [the engine's landmark model from modelDir, loaded on first use]. */
+  landmarks68?: FormatDeps['landmarks68'];
+  /** Where the models are [MODEL_DIR's default, <repo>/models]. */
+  modelDir?: string;
 }
 
 /** Decisions wait this long for their output root's turn by default. */
@@ -230,6 +239,8 @@ export class IdentityService {
   private readonly faces: Pick<FacesRepository, 'facesOfSources'>;
   /** Which members each folder exports (issue 15): applied on every re-materialisation. */
   private readonly curate: CurateDraft;
+  /** The formats of each root (_formats/), kept equal to the records after every write. */
+  readonly formats: RootFormatsKeeper;
 
   constructor(private readonly deps: IdentityServiceDeps) {
     this.identities = new IdentitiesRepository(deps.db);
@@ -237,6 +248,25 @@ export class IdentityService {
     this.sources = new SourcesRepository(deps.db);
     this.faces = deps.faces ?? new FacesRepository(deps.db);
     this.curate = curationFor(this.faces, new FacesRepository(deps.db));
+    this.formats = new RootFormatsKeeper({
+      db: deps.db, identities: this.identities, sources: this.sources, bucketRoots: deps.bucketRoots, decodeImage: deps.decodeImage,
+      landmarks68: deps.landmarks68 ?? landmarks68Provider(deps.modelDir ?? join(REPO_ROOT, 'models')),
+    });
+  }
+
+  /**
+   * After a job's writes (under its lock) or a decision's folders: formats a job names are enabled on the root, then
+   * every enabled format is rebuilt from the records (a decision's: only the sets it touched). A failure is logged, not thrown: the sets are written, and the next job or
+   * decision on the root rebuilds the formats again.
+   */
+  async refreshFormats(root: string, log: Logger, params?: Partial<JobParams>, touched?: ReadonlySet<string>): Promise<void> {
+    try {
+      if (params) await this.formats.enableFromJob(root, params);
+      await this.formats.refresh(root, log, undefined, touched);
+    } catch (err) {
+      if (err instanceof OutputRootRefusedError) throw err;
+      log.error({ err, outputRoot: root }, 'formats could not be written; the next job or decision on the root rewrites them');
+    }
   }
 
   // ---- output roots ------------------------------------------------------------------------------------------
@@ -244,6 +274,35 @@ export class IdentityService {
   /** Adopts the root's unknown folders and records hand-deleted PNGs, under the output-root lock (bounded wait). */
   async sync(root: string): Promise<SyncResult> {
     return this.deps.lock.withLock(root, () => this.syncLocked(root), { waitMs: this.lockWaitMs });
+  }
+
+  /**
+   * PUT /output-roots/formats: under the root's lock (bounded wait), after a sync, the root keeps exactly `formats`
+   * (settings merged into what it had); what was enabled is written, what was disabled removed.
+   */
+  async configureFormats(root: string, formats: readonly FormatName[], params: Partial<FormatParams> | undefined): Promise<{ formats: FormatName[]; params: FormatParams; written: FormatName[]; removed: FormatName[] }> {
+    return this.deps.lock.withLock(root, async () => {
+      await this.syncLocked(root);
+      const { stored, result } = await this.formats.configure(root, formats, params, this.deps.log.child({ outputRoot: root }));
+      return { ...stored, written: result.written, removed: result.removed };
+    }, { waitMs: this.lockWaitMs });
+  }
+
+  /** Files of the identity's archive in `format`: [absolute path, name inside the zip]; null when it has none. */
+  async archiveFiles(id: string, format: ArchiveFormat): Promise<{ name: string; files: [string, string][] } | null> {
+    const identity = await this.identities.get(id);
+    if (!identity) throw new IdentityNotFoundError(id);
+    if (identity.state !== 'active') return null;
+    const root = identity.outputRoot;
+    if (format === 'facesets') {
+      if ((await realDirState(root, identity.path)) !== 'dir') return null;
+      const dir = join(root, identity.path);
+      const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort();
+      return { name: identity.name, files: names.map((n) => [join(dir, n), `${identity.name}/${n}`]) };
+    }
+    const rel = await formatSetFiles(root, format, identity.name);
+    if (!rel.length) return null;
+    return { name: identity.name, files: rel.map((r) => [join(root, FORMATS_DIR, format, r), r]) };
   }
 
   private materialiseDeps(log: Logger) {
@@ -409,7 +468,7 @@ export class IdentityService {
       raw.forEach((m, i) => {
         const { sha256, box, png } = (m ?? {}) as { sha256?: unknown; box?: unknown; png?: unknown };
         // A member file name is a plain base name, or the member stays foreign (kept verbatim, never used as a path).
-        if (isPlainMemberName(png) && typeof sha256 === 'string' && /^[0-9a-f]{64}$/i.test(sha256) && Array.isArray(box) && box.length === 4 && box.every((v) => typeof v === 'number')) {
+        if (PNG_SET_WRITER.isMember(png) && typeof sha256 === 'string' && /^[0-9a-f]{64}$/i.test(sha256) && Array.isArray(box) && box.length === 4 && box.every((v) => typeof v === 'number')) {
           out.push({ i, sha256: sha256.toLowerCase(), box: box as [number, number, number, number] });
         }
       });
@@ -876,6 +935,8 @@ export class IdentityService {
     }
     await this.writeManifestFor(root, drafts.map((d) => d.identity), counts);
     await this.identities.clearDiskPending(drafts.map((d) => d.identity.id));
+    // Formats follow the folders: only the sets this change touched (both sides of a merge or split) are rewritten.
+    await this.refreshFormats(root, log, undefined, new Set(drafts.map((d) => d.identity.name)));
     await this.deps.publish({ outputRoot: root, ...event }).catch((err: unknown) => log.warn({ err }, 'manifest event could not be published'));
   }
 
@@ -1025,7 +1086,7 @@ export class IdentityService {
     const roots = await this.allowedRoots();
     for (const h of await this.identities.holdersOfFace(key)) {
       // Only from roots still under OUTPUT_ROOTS, and never through a link.
-      if (h.identity.state !== 'active' || !isPlainMemberName(h.png) || !roots.some((r) => isInside(r, h.identity.outputRoot))) continue;
+      if (h.identity.state !== 'active' || !PNG_SET_WRITER.isMember(h.png) || !roots.some((r) => isInside(r, h.identity.outputRoot))) continue;
       // Never through a link: a member file (or set folder) pointing elsewhere is not shown; the source is.
       const folder = await findFolder(h.identity.outputRoot, h.identity.name).catch(() => null);
       if (folder) input = await readFileNoFollow(memberPath(join(h.identity.outputRoot, folder), h.png)).catch(() => null);

@@ -239,7 +239,7 @@ export class EmbedMetrics {
   }
 }
 
-export type ClusterStage = 'coverage' | 'clustering' | 'export' | 'eras' | 'manifest' | 'report' | 'import' | 'events';
+export type ClusterStage = 'coverage' | 'clustering' | 'export' | 'eras' | 'manifest' | 'formats' | 'report' | 'import' | 'events';
 export type CallbackResult = 'delivered' | 'retrying' | 'failed';
 export type ReconcilerAction = 'redrive' | 'fail' | 'callback';
 
@@ -256,7 +256,7 @@ export class ClusterMetrics {
   constructor(registry: Registry) {
     this.stageDuration = new Histogram({
       name: 'facesets_stage_duration_seconds',
-      help: 'Steps of the cluster stage (coverage, clustering, export, eras, manifest, report, import, events)',
+      help: 'Steps of the cluster stage (coverage, clustering, export, eras, manifest, formats, report, import, events)',
       labelNames: ['stage'],
       buckets: STAGE_BUCKETS,
       registers: [registry],

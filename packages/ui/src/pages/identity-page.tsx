@@ -1,6 +1,6 @@
 // One identity: every face (lazy thumbnails), selection, reject / split / move, merge from suggestions, label, undo.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, call, get, getAll } from '../api';
+import { ApiError, call, download, get, getAll } from '../api';
 import type { Decision, IdentityDetail, IdentityFace, IdentitySummary, Suggestions } from '../api-types';
 import { identityTitle } from '../components/identity-card';
 import { Link } from '../components/link';
@@ -77,6 +77,7 @@ export function IdentityPage({ id }: { id: string }) {
   const [sort, setSort] = useState<FaceSort>('listed');
   const [targets, setTargets] = useState<IdentitySummary[]>([]);
   const [moveTo, setMoveTo] = useState('');
+  const [archiveFormat, setArchiveFormat] = useState('facesets');
 
   // The version the page shows now: an undo offered by an older message still refers to what is on screen.
   const shownVersion = useRef<number | null>(null);
@@ -265,6 +266,25 @@ export function IdentityPage({ id }: { id: string }) {
         <button type="button" class="danger" onClick={() => void remove()} disabled={!active || busy}>
           Delete identity
         </button>
+        <span class="download" data-testid="download">
+          <select aria-label="archive format" value={archiveFormat} onChange={(e) => setArchiveFormat(e.currentTarget.value)} disabled={!active}>
+            <option value="facesets">PNG set</option>
+            <option value="dfl">DeepFaceLab</option>
+            <option value="faceswap">faceswap</option>
+            <option value="lora">LoRA folder</option>
+          </select>
+          <button
+            type="button"
+            disabled={!active}
+            onClick={() =>
+              void download(`/identities/${encodeURIComponent(identity.id)}/archive?format=${archiveFormat}`, `${identity.name}-${archiveFormat}.zip`).catch((err: unknown) =>
+                setNotice({ kind: 'error', text: err instanceof Error ? err.message : String(err) }),
+              )
+            }
+          >
+            Download as zip
+          </button>
+        </span>
       </div>
 
       {active && suggestions ? (

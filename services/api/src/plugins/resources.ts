@@ -104,6 +104,7 @@ export const identitiesPlugin = fp(
       publish,
       log: app.log as unknown as Logger,
       modelPack: modelPackId(),
+      modelDir: opts.config.modelDir,
     };
     const identities = new IdentityService(deps);
     app.decorate('identities', identities);
