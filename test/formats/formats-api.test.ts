@@ -71,7 +71,10 @@ async function expectFormatsFollow(enabled: readonly string[] = PARAMS.formats, 
       expect(await files(sub, '.png')).toHaveLength(d.faces.length);
       const caps = await files(sub, '.txt');
       expect(caps).toHaveLength(d.faces.length);
-      expect(await readFile(join(sub, caps[0]!), 'utf8')).toBe(`${token} person\n`);
+      // Token and class, then the pose words of the face (curation's head pose; lora.ts poseWords).
+      for (const cap of caps) {
+        expect(await readFile(join(sub, cap), 'utf8')).toMatch(new RegExp(`^${token} person, (frontal|three-quarter view, facing (left|right)|profile, facing (left|right))(, looking (up|down))?(, tilted head)?\\n$`));
+      }
     }
   }
   if (enabled.includes('xmp')) {

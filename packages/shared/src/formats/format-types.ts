@@ -1,5 +1,6 @@
 // What every format module works with: the sets and faces from the records, the settings, and the files a set's
 // folder holds in a format. A format is one module exporting a SetFormat (or, for xmp, sidecars per photo).
+import type { Pose } from '../curation/pose';
 import type { Box, Point, RgbImage } from '../engine/types';
 import type { DflFaceType } from './dfl';
 import type { FaceswapFace } from './faceswap';
@@ -21,6 +22,8 @@ export interface FormatFace {
   kps: readonly Point[];
   /** Real paths of the source photo under BUCKET_ROOTS, tried in order. */
   paths: readonly string[];
+  /** Head pose in degrees (curation/pose.ts), when the face record has one: LoRA captions name it. */
+  pose?: Pose;
 }
 
 /** A set as the formats see it: its name, its label, the bucket its photos are in, and the faces it exports. */

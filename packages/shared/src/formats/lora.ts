@@ -2,6 +2,7 @@
 // and a caption .txt of the same stem (sd-scripts reads `<n>_<token> <class>` folders and `.txt` captions).
 import { renderCropPng } from '../export/crops';
 import { cropFileName } from '../export/naming';
+import type { Pose } from '../curation/pose';
 import { faceKey, type PlannedFile, type SetFormat } from './format-types';
 
 /** Defaults of the loraRepeats / loraClass / loraSize params (documented in params.ts and the README). */
@@ -20,6 +21,22 @@ export function loraFolderName(repeats: number, token: string, className: string
   return `${repeats}_${token} ${cls}`;
 }
 
+/**
+ * What a caption says of a head pose (yaw > 0: the nose points to the image's right; pitch > 0: looking up; README):
+ * frontal under 15° of yaw, three-quarter under 50°, profile beyond, with the side; up or down past 15° of pitch; a
+ * tilted head past 20° of roll.
+ */
+export function poseWords(pose: Pose | undefined): string[] {
+  if (!pose) return [];
+  const yaw = Math.abs(pose.yaw);
+  const side = pose.yaw > 0 ? 'facing right' : 'facing left';
+  const words = [yaw < 15 ? 'frontal' : yaw < 50 ? `three-quarter view, ${side}` : `profile, ${side}`];
+  if (pose.pitch > 15) words.push('looking up');
+  else if (pose.pitch < -15) words.push('looking down');
+  if (Math.abs(pose.roll) > 20) words.push('tilted head');
+  return words;
+}
+
 /** The caption: token and class first (what the folder name also says), then what we know of the face. */
 export function loraCaption(token: string, className: string, extra: readonly string[] = []): string {
   return `${[`${token} ${className.trim() || LORA_DEFAULTS.className}`, ...extra].join(', ')}\n`;
@@ -35,7 +52,7 @@ export const loraFormat: SetFormat = {
       const stem = cropFileName({ paths: face.paths, sha256: face.sha256, faceIndex: face.faceIndex }).replace(/\.png$/, '');
       return [
         { rel: `${sub}/${stem}.png`, reuseKey: `${faceKey(face)}|lora|${p.loraSize}`, face, data: null, make: (img) => renderCropPng(img, face.kps, p.loraSize) },
-        { rel: `${sub}/${stem}.txt`, reuseKey: null, face: null, make: null, data: loraCaption(token, p.loraClass) },
+        { rel: `${sub}/${stem}.txt`, reuseKey: null, face: null, make: null, data: loraCaption(token, p.loraClass, poseWords(face.pose)) },
       ];
     });
   },

@@ -2,6 +2,7 @@
 // folders, the formats are rebuilt from the identity rows and members (unchanged files are reused, see
 // write-formats.ts). Call under the output-root lock.
 import { basename } from 'node:path';
+import type { Pose } from '../curation/pose';
 import type { IdentitiesRepository, IdentityRecord } from '../db/identities.repository';
 import { FormatsRepository, type RootFormats } from '../db/formats.repository';
 import type { Db } from '../db/pool';
@@ -56,7 +57,7 @@ export class RootFormatsKeeper {
       const exported = await exportedMembers(root, identity.path, members.get(identity.id) ?? []);
       const faces: FormatFace[] = [];
       for (const m of exported) {
-        const e = m.entry as { box?: unknown; kps?: unknown; sources?: unknown };
+        const e = m.entry as { box?: unknown; kps?: unknown; sources?: unknown; pose?: unknown };
         const box = validBox(e.box), kps = validKps(e.kps);
         if (!box || !kps) continue;
         const listed = Array.isArray(e.sources) ? e.sources.filter((p): p is string => typeof p === 'string') : [];
@@ -66,7 +67,8 @@ export class RootFormatsKeeper {
         let paths = await real(listed);
         if (!paths.length) paths = await real((await this.deps.sources.aliasesOf(m.sha256)).map((a) => a.path));
         if (!paths.length) continue;
-        faces.push({ sha256: m.sha256, faceIndex: m.faceIndex, box, kps, paths });
+        const pose = validPose(e.pose);
+        faces.push({ sha256: m.sha256, faceIndex: m.faceIndex, box, kps, paths, ...(pose ? { pose } : {}) });
       }
       out.push({ identity, set: { name: identity.name, label: identity.label, bucket: this.bucketOf(identity, faces), faces } });
     }
@@ -98,4 +100,10 @@ export class RootFormatsKeeper {
     await this.repo.set(root, stored.formats, stored.params);
     return { stored, result: await this.refresh(root, log, stored) };
   }
+}
+
+function validPose(v: unknown): Pose | null {
+  const p = v as Partial<Record<keyof Pose, unknown>> | null;
+  const ok = !!p && typeof p === 'object' && [p.yaw, p.pitch, p.roll].every((x) => typeof x === 'number' && Number.isFinite(x));
+  return ok ? { yaw: p!.yaw as number, pitch: p!.pitch as number, roll: p!.roll as number } : null;
 }
