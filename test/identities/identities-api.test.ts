@@ -134,6 +134,8 @@ describe('identities API', () => {
     }
     const d = await detail(items[0]!.id);
     expect(d.faces[0]).toMatchObject({ origin: 'discovered', thumb: `/faces/${d.faces[0]!.id}/thumb` });
+    // `file` names the member's file; `png` says the same for one more release (deprecated).
+    for (const f of d.faces) expect([f.file, f.png]).toEqual([f.png, expect.stringMatching(/\.png$/)]);
     const thumb = await app.inject({ method: 'GET', url: `${d.faces[0]!.thumb}?size=96` });
     expect(thumb.statusCode).toBe(200);
     expect(thumb.headers['content-type']).toBe('image/webp');

@@ -150,7 +150,7 @@ describe('import jobs through the API', () => {
       // Members are the PNGs plus the near-duplicate shots curation left out (Frank & co: obama4.jpg is obama.jpg again).
       const set = parents.find((s) => s.name === i.name)!;
       const left = new Set(((set.json.left ?? []) as { sha256: string; faceIndex: number }[]).map((l) => `${l.sha256}:${l.faceIndex}`));
-      expect(members.get(i.id)!.filter((m) => !left.has(`${m.sha256}:${m.faceIndex}`)).map((m) => m.png).sort(), i.name).toEqual(set.pngs);
+      expect(members.get(i.id)!.filter((m) => !left.has(`${m.sha256}:${m.faceIndex}`)).map((m) => m.file).sort(), i.name).toEqual(set.pngs);
       expect(members.get(i.id)!.length, i.name).toBe(set.pngs.length + left.size);
       expect(new Set(members.get(i.id)!.map((m) => m.origin))).toEqual(new Set(['imported']));
     }

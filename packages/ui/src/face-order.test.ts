@@ -3,7 +3,7 @@ import type { IdentityFace } from './api-types';
 import { foldDuplicates, poseLabel, sortFaces } from './face-order';
 
 const face = (id: string, o: Partial<IdentityFace> = {}): IdentityFace => ({
-  id, png: `${id}.png`, sources: [`/b/${id}.jpg`], sha256: id, faceIndex: 0, box: [0, 0, 1, 1], detScore: 0.9, faceShort: 100, blur: 50,
+  id, file: `${id}.png`, png: `${id}.png`, sources: [`/b/${id}.jpg`], sha256: id, faceIndex: 0, box: [0, 0, 1, 1], detScore: 0.9, faceShort: 100, blur: 50,
   pose: { yaw: 0, pitch: 0, roll: 0 }, distance: 0.1, exported: true, left: null, origin: 'discovered', thumb: `/faces/${id}/thumb`, ...o,
 });
 

@@ -20,7 +20,9 @@ export function faceView(m: MemberView, others: ReadonlyMap<string, MemberRecord
   const id = encodeFaceId(m);
   return {
     id,
-    png: m.png,
+    file: m.file,
+    // Deprecated: the same name as `file`, kept for one release for callers written against the PNG sets.
+    png: m.file,
     sources: Array.isArray(e.sources) ? (e.sources as unknown[]).filter((s): s is string => typeof s === 'string') : [],
     sha256: m.sha256,
     faceIndex: m.faceIndex,

@@ -36,7 +36,8 @@ export interface MemberRecord {
   faceIndex: number;
   modelPack: string;
   origin: FaceOrigin;
-  png: string;
+  /** The member's file in the set folder (the set writer names it; a PNG for the sets written today). */
+  file: string;
   /** The faceset.json member entry. */
   entry: Record<string, unknown>;
 }
@@ -95,7 +96,7 @@ function toMember(r: Record<string, unknown>): MemberRecord & { identityId: stri
     faceIndex: r.face_index as number,
     modelPack: r.model_pack as string,
     origin: r.origin as FaceOrigin,
-    png: r.png as string,
+    file: r.file as string,
     entry: r.entry as Record<string, unknown>,
   };
 }
@@ -212,7 +213,7 @@ export class IdentitiesRepository {
     const out = new Map<string, MemberRecord[]>(identityIds.map((id) => [id, []]));
     if (!identityIds.length) return out;
     const { rows } = await q.query(
-      `SELECT identity_id, sha256, face_index, model_pack, origin, png, entry FROM identity_faces
+      `SELECT identity_id, sha256, face_index, model_pack, origin, file, entry FROM identity_faces
        WHERE identity_id = ANY($1::uuid[]) ORDER BY identity_id, position`,
       [identityIds],
     );
@@ -226,7 +227,7 @@ export class IdentitiesRepository {
   /** Every member of every identity of the root (any state). */
   async membersOfRoot(root: string, q: Queryable = this.db): Promise<Map<string, MemberRecord[]>> {
     const { rows } = await q.query(
-      `SELECT identity_id, sha256, face_index, model_pack, origin, png, entry FROM identity_faces
+      `SELECT identity_id, sha256, face_index, model_pack, origin, file, entry FROM identity_faces
        WHERE output_root = $1 ORDER BY identity_id, position`,
       [root],
     );
@@ -272,25 +273,25 @@ export class IdentitiesRepository {
   }
 
   /** Member PNG names of the identities (light: no entries). */
-  async memberPngsOf(identityIds: readonly string[], q: Queryable = this.db): Promise<Map<string, Set<string>>> {
-    const { rows } = await q.query<{ identity_id: string; png: string }>('SELECT identity_id, png FROM identity_faces WHERE identity_id = ANY($1::uuid[])', [identityIds]);
+  async memberFilesOf(identityIds: readonly string[], q: Queryable = this.db): Promise<Map<string, Set<string>>> {
+    const { rows } = await q.query<{ identity_id: string; file: string }>('SELECT identity_id, file FROM identity_faces WHERE identity_id = ANY($1::uuid[])', [identityIds]);
     const out = new Map<string, Set<string>>();
     for (const r of rows) {
       const s = out.get(r.identity_id);
-      if (s) s.add(r.png);
-      else out.set(r.identity_id, new Set([r.png]));
+      if (s) s.add(r.file);
+      else out.set(r.identity_id, new Set([r.file]));
     }
     return out;
   }
 
   /** Every identity (any root) holding the face, with its folder and the face's PNG. */
-  async holdersOfFace(key: { sha256: string; faceIndex: number; modelPack: string }): Promise<{ identity: IdentityRecord; png: string }[]> {
+  async holdersOfFace(key: { sha256: string; faceIndex: number; modelPack: string }): Promise<{ identity: IdentityRecord; file: string }[]> {
     const { rows } = await this.db.query(
-      `SELECT ${COLUMNS.split(',').map((c) => `i.${c.trim()}`).join(', ')}, m.png FROM identity_faces m JOIN identities i ON i.id = m.identity_id
+      `SELECT ${COLUMNS.split(',').map((c) => `i.${c.trim()}`).join(', ')}, m.file FROM identity_faces m JOIN identities i ON i.id = m.identity_id
        WHERE m.sha256 = $1 AND m.face_index = $2 AND m.model_pack = $3 ORDER BY (i.state = 'active') DESC`,
       [shaToBytes(key.sha256), key.faceIndex, key.modelPack],
     );
-    return rows.map((r) => ({ identity: toIdentity(r), png: r.png as string }));
+    return rows.map((r) => ({ identity: toIdentity(r), file: r.file as string }));
   }
 
   /** The largest number any identity of the root ever took (merged and deleted included): names are never reused. */
@@ -347,14 +348,14 @@ export class IdentitiesRepository {
     for (let i = 0; i < rows.length; i += CHUNK) {
       const part = rows.slice(i, i + CHUNK);
       await client.query(
-        `INSERT INTO identity_faces (identity_id, output_root, sha256, face_index, model_pack, origin, png, entry, position, in_era)
-         SELECT k.identity_id, $1, k.sha256, k.face_index, k.model_pack, k.origin, k.png, k.entry, k.position,
+        `INSERT INTO identity_faces (identity_id, output_root, sha256, face_index, model_pack, origin, file, entry, position, in_era)
+         SELECT k.identity_id, $1, k.sha256, k.face_index, k.model_pack, k.origin, k.file, k.entry, k.position,
                 (SELECT parent_id IS NOT NULL FROM identities WHERE id = k.identity_id)
          FROM unnest($2::uuid[], $3::bytea[], $4::int[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::int[])
-           AS k(identity_id, sha256, face_index, model_pack, origin, png, entry, position)`,
+           AS k(identity_id, sha256, face_index, model_pack, origin, file, entry, position)`,
         [
           root, part.map((r) => r.id), part.map((r) => shaToBytes(r.m.sha256)), part.map((r) => r.m.faceIndex), part.map((r) => r.m.modelPack),
-          part.map((r) => r.m.origin), part.map((r) => r.m.png), part.map((r) => JSON.stringify(r.m.entry)), part.map((r) => r.position),
+          part.map((r) => r.m.origin), part.map((r) => r.m.file), part.map((r) => JSON.stringify(r.m.entry)), part.map((r) => r.position),
         ],
       );
     }
@@ -369,13 +370,13 @@ export class IdentitiesRepository {
       const part = members.slice(i, i + CHUNK);
       await client.query(
         // in_era follows the identity: an era's members are its parent's faces too (migration 0004b).
-        `INSERT INTO identity_faces (identity_id, output_root, sha256, face_index, model_pack, origin, png, entry, position, in_era)
+        `INSERT INTO identity_faces (identity_id, output_root, sha256, face_index, model_pack, origin, file, entry, position, in_era)
          SELECT $1, $2, u.*, (SELECT parent_id IS NOT NULL FROM identities WHERE id = $1)
          FROM unnest($3::bytea[], $4::int[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::int[]) AS u`,
         [
           identityId, root,
           part.map((m) => shaToBytes(m.sha256)), part.map((m) => m.faceIndex), part.map((m) => m.modelPack),
-          part.map((m) => m.origin), part.map((m) => m.png), part.map((m) => JSON.stringify(m.entry)), part.map(() => next++),
+          part.map((m) => m.origin), part.map((m) => m.file), part.map((m) => JSON.stringify(m.entry)), part.map(() => next++),
         ],
       );
     }

@@ -69,7 +69,7 @@ export class EraService {
       const used = [...all.map((i) => i.name), ...[...manifest.facesets, ...manifest.thin_eras].map((e) => String((e as { name?: unknown })?.name ?? ''))];
       let next = nextFacesetNumber(used);
       const thinBelow = paramOf(parent, 'thinBelow');
-      const pngSources: PngSources = new Map(draft.members.map((m) => [faceKeyOf(m), { folder: parent.name, png: m.png }]));
+      const pngSources: PngSources = new Map(draft.members.map((m) => [faceKeyOf(m), { folder: parent.name, png: m.file }]));
       const drafts: IdentityDraft[] = await inTransaction(this.deps.db, async (client) => {
         const out: IdentityDraft[] = [];
         for (const era of split.eras) {

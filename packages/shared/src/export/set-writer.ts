@@ -31,5 +31,5 @@ export const PNG_SET_WRITER: SetWriter = {
 export async function exportedMembers(root: string, folder: string, members: readonly MemberRecord[], writer: SetWriter = PNG_SET_WRITER): Promise<MemberRecord[]> {
   if ((await realDirState(root, folder)) !== 'dir') return [];
   const have = await regularFiles(join(root, folder));
-  return members.filter((m) => writer.isMember(m.png) && have.has(m.png));
+  return members.filter((m) => writer.isMember(m.file) && have.has(m.file));
 }

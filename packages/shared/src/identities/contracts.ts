@@ -45,7 +45,8 @@ export type IdentitySummary = Static<typeof IdentitySummarySchema>;
 
 export const IdentityFaceSchema = Type.Object({
   id: Type.String({ description: 'opaque face id' }),
-  png: Type.String({ description: 'file name in the identity folder' }),
+  file: Type.String({ description: 'the face\'s file in the identity folder (named by the set writer)' }),
+  png: Type.String({ description: 'deprecated: the same as `file`, answered for one release (the sets are PNG today)', deprecated: true }),
   sources: Type.Array(Type.String()),
   sha256: Type.String(),
   faceIndex: Type.Integer(),

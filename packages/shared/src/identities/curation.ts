@@ -39,7 +39,7 @@ export function curationFor(faces: Pick<FacesRepository, 'facesOfSources'>, shot
       const e = m.entry as { faceShort?: unknown; blur?: unknown; kps?: unknown };
       const kps = Array.isArray(e.kps) && e.kps.every((p) => Array.isArray(p) && p.length === 2) ? (e.kps as [number, number][]) : undefined;
       return {
-        key, sha256: m.sha256, faceIndex: m.faceIndex, png: m.png, size: faceSize(kps, num(e.faceShort)), faceShort: num(e.faceShort), blur: num(e.blur),
+        key, sha256: m.sha256, faceIndex: m.faceIndex, png: m.file, size: faceSize(kps, num(e.faceShort)), faceShort: num(e.faceShort), blur: num(e.blur),
         pose: poses.get(key), evidence: evidence.get(key), pinned: m.origin === 'assigned',
       };
     });

@@ -403,7 +403,7 @@ export class IdentityService {
       const stamp = await folderStamp(dir);
       if (pending.has(identity.id) || checkedFolders.get(dir) !== stamp || folder.path !== identity.path) look.push({ identity, dir, stamp });
     }
-    const pngs = look.length ? await this.identities.memberPngsOf(look.map((l) => l.identity.id)) : new Map<string, Set<string>>();
+    const pngs = look.length ? await this.identities.memberFilesOf(look.map((l) => l.identity.id)) : new Map<string, Set<string>>();
     for (const { identity, dir, stamp } of look) {
       const members = pngs.get(identity.id) ?? new Set<string>();
       if (!dir) {
@@ -496,7 +496,7 @@ export class IdentityService {
         vs.push(face.embedding);
         // The matched face record's keypoints replace the file's: crops are made from what the engine found.
         const entry: Record<string, unknown> = { ...(usable[k]!.raw[u.i] as Record<string, unknown>), kps: face.kps.map(([x, y]) => [x, y]) };
-        members.push({ sha256: face.sha256, faceIndex: face.faceIndex, modelPack: this.deps.modelPack, origin: header.jobId ? 'discovered' : 'imported', png: entry.png as string, entry });
+        members.push({ sha256: face.sha256, faceIndex: face.faceIndex, modelPack: this.deps.modelPack, origin: header.jobId ? 'discovered' : 'imported', file: entry.png as string, entry });
       });
       const foreign = usable[k]!.raw.filter((_, i) => !keyed.has(i));
       return { f, header, label, members, foreign, centroid: vs.length ? centroid(vs) : null };
@@ -531,7 +531,7 @@ export class IdentityService {
   /** PNGs deleted by hand are rejections; a person at the disk made them, so the actor is `local`, never a caller. */
   private async rejectHandDeleted(root: string, identity: IdentityRecord, gone: Set<string>) {
     const [draft] = await this.drafts([identity.id]);
-    const keys = draft!.members.filter((m) => gone.has(m.png));
+    const keys = draft!.members.filter((m) => gone.has(m.file));
     const before = [snapshot(draft!)];
     rejectFaces(draft!, keys, encodeFaceId);
     await this.place(draft!);
@@ -615,7 +615,7 @@ export class IdentityService {
         out.push(identity);
         await this.identities.addMembers(
           client, identity.id, root,
-          s.members.map((m) => ({ sha256: m.sha256, faceIndex: m.faceIndex, modelPack, origin, png: m.entry.png as string, entry: m.entry })),
+          s.members.map((m) => ({ sha256: m.sha256, faceIndex: m.faceIndex, modelPack, origin, file: m.entry.png as string, entry: m.entry })),
         );
       }
       return out;
@@ -658,7 +658,7 @@ export class IdentityService {
     if (!draft || draft.identity.state !== 'active' || (!faces.length && !label)) return { count: 0, total: draft?.members.length ?? 0 };
     const fresh: MemberRecord[] = faces.map((f) => {
       const png = cropFileName(f);
-      return { sha256: f.sha256, faceIndex: f.faceIndex, modelPack, origin: opts.origin ?? 'routed', png, entry: facesetMember({ ...f, png }) as unknown as Record<string, unknown> };
+      return { sha256: f.sha256, faceIndex: f.faceIndex, modelPack, origin: opts.origin ?? 'routed', file: png, entry: facesetMember({ ...f, png }) as unknown as Record<string, unknown> };
     });
     draft.members.push(...fresh);
     if (label) draft.identity = { ...draft.identity, label };
@@ -677,7 +677,7 @@ export class IdentityService {
     if (out.failed.length) {
       // Crops that could not be made are no members: the folder and the records must agree.
       const failed = new Set(out.failed);
-      draft.members = draft.members.filter((m) => !failed.has(m.png));
+      draft.members = draft.members.filter((m) => !failed.has(m.file));
       await inTransaction(this.deps.db, (client) => this.store(client, [draft]));
     }
     const added = fresh.length - out.failed.length;
@@ -743,7 +743,7 @@ export class IdentityService {
     const main = byId.get(target.id)!;
     const before = drafts.map((d) => snapshot(d));
     const pngSources: PngSources = new Map();
-    for (const d of drafts) for (const m of d.members) pngSources.set(faceKeyOf(m), { folder: d.identity.name, png: m.png });
+    for (const d of drafts) for (const m of d.members) pngSources.set(faceKeyOf(m), { folder: d.identity.name, png: m.file });
     let created: IdentityDraft | null = null;
     const detail: Record<string, unknown> = {};
 
@@ -836,7 +836,7 @@ export class IdentityService {
     }
     const byId = new Map(drafts.map((d) => [d.identity.id, d]));
     const pngSources: PngSources = new Map();
-    for (const d of drafts) for (const m of d.members) pngSources.set(faceKeyOf(m), { folder: d.identity.name, png: m.png });
+    for (const d of drafts) for (const m of d.members) pngSources.set(faceKeyOf(m), { folder: d.identity.name, png: m.file });
     const before = drafts.map((d) => snapshot(d));
     const restored = last.before.map((s): IdentityDraft => {
       const d = byId.get(s.id)!;
@@ -991,7 +991,7 @@ export class IdentityService {
         const paths = (await this.sources.aliasesOf(k.sha256)).map((a) => a.path);
         const png = cropFileName({ paths, sha256: k.sha256, faceIndex: k.faceIndex });
         out.set(faceKeyOf(k), {
-          ...k, origin: 'assigned', png,
+          ...k, origin: 'assigned', file: png,
           entry: facesetMember({ ...f, png, paths, distance: 0 }) as unknown as Record<string, unknown>,
         });
       }
@@ -1086,10 +1086,10 @@ export class IdentityService {
     const roots = await this.allowedRoots();
     for (const h of await this.identities.holdersOfFace(key)) {
       // Only from roots still under OUTPUT_ROOTS, and never through a link.
-      if (h.identity.state !== 'active' || !PNG_SET_WRITER.isMember(h.png) || !roots.some((r) => isInside(r, h.identity.outputRoot))) continue;
+      if (h.identity.state !== 'active' || !PNG_SET_WRITER.isMember(h.file) || !roots.some((r) => isInside(r, h.identity.outputRoot))) continue;
       // Never through a link: a member file (or set folder) pointing elsewhere is not shown; the source is.
       const folder = await findFolder(h.identity.outputRoot, h.identity.name).catch(() => null);
-      if (folder) input = await readFileNoFollow(memberPath(join(h.identity.outputRoot, folder), h.png)).catch(() => null);
+      if (folder) input = await readFileNoFollow(memberPath(join(h.identity.outputRoot, folder), h.file)).catch(() => null);
       if (input) break;
     }
     if (!input) {

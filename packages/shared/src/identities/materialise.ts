@@ -190,7 +190,7 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
     const curation = deps.curate ? await deps.curate(draft) : null;
     const exported = curation ? { ...draft, members: draft.members.filter((m) => curation.exported.has(`${m.sha256}:${m.faceIndex}`)) } : draft;
     const failed = await writeMissingPngs(root, work, exported, deps, opts);
-    const members = exported.members.filter((m) => !failed.has(m.png));
+    const members = exported.members.filter((m) => !failed.has(m.file));
     const { name: _name, label: _label, members: _members, left: _left, ...header } = identity.header as Record<string, unknown>;
     const left = curation?.left ?? [];
     const file = {
@@ -203,7 +203,7 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
       ...(left.length ? { left: left.map(({ sha256, faceIndex, reason }) => ({ sha256, faceIndex, reason })) } : {}),
     };
     await writeFileAtomic(join(work, FACESET_FILE), serializeFaceset(file));
-    const keep = new Set([...members.map((m) => m.png), ...identity.foreignMembers.map((m) => (m as { png?: unknown })?.png).filter((p) => isPlainMemberName(p))]);
+    const keep = new Set([...members.map((m) => m.file), ...identity.foreignMembers.map((m) => (m as { png?: unknown })?.png).filter((p) => isPlainMemberName(p))]);
     if (!opts.keepStale) for (const png of before) if (!keep.has(png) && isPlainMemberName(png)) await rm(memberPath(work, png), { force: true });
     if (fresh) {
       await fsyncDir(work);
@@ -212,7 +212,7 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
     }
     // A change that left this folder's faces as they were (a label, the other side of a move) keeps its picture.
     const sheet = join(root, contactSheetPath(identity.name));
-    const same = !fresh && before.size === members.length && members.every((m) => before.has(m.png)) && (await isFile(sheet));
+    const same = !fresh && before.size === members.length && members.every((m) => before.has(m.file)) && (await isFile(sheet));
     if (!opts.keepStale && !same) {
       await queueSheet(sheet, () => writeIdentitySheet(root, identity.name, target, members, deps.log), opts.sheet ?? 'now');
     }
@@ -234,19 +234,19 @@ async function writeMissingPngs(root: string, dir: string, draft: IdentityDraft,
   const crops: (CropRequest & { png: string })[] = [];
   const failed = new Map<string, string>();
   for (const m of draft.members) {
-    if (!isPlainMemberName(m.png)) {
-      failed.set(m.png, 'not a plain file name');
+    if (!isPlainMemberName(m.file)) {
+      failed.set(m.file, 'not a plain file name');
       continue;
     }
-    if (have.has(m.png)) continue;
+    if (have.has(m.file)) continue;
     const src = opts.pngSources?.get(faceKeyOf(m));
     const srcFolder = src && isPlainMemberName(src.png) ? await findFolder(root, src.folder) : null;
     const from = src && srcFolder ? memberPath(join(root, srcFolder), src.png) : null;
-    const tmp = join(dir, `${TEMP_PREFIX}${randomBytes(4).toString('hex')}-${m.png}`);
+    const tmp = join(dir, `${TEMP_PREFIX}${randomBytes(4).toString('hex')}-${m.file}`);
     if (from && (await isFile(from))) {
       try {
         await copyNoFollow(from, tmp);
-        await rename(tmp, memberPath(dir, m.png));
+        await rename(tmp, memberPath(dir, m.file));
         continue;
       } catch {
         await rm(tmp, { force: true }); // a link or unreadable file: cropped from its source instead
@@ -261,14 +261,14 @@ async function writeMissingPngs(root: string, dir: string, draft: IdentityDraft,
     // Keypoints come from faceset.json too: five pairs of finite numbers, or the crop is not made.
     const kps = validKps(e.kps);
     if (!kps) {
-      failed.set(m.png, 'no keypoints to crop from');
+      failed.set(m.file, 'no keypoints to crop from');
       continue;
     }
     if (!paths.length) {
-      failed.set(m.png, listed.length ? 'no source lies under BUCKET_ROOTS' : 'no source to crop from');
+      failed.set(m.file, listed.length ? 'no source lies under BUCKET_ROOTS' : 'no source to crop from');
       continue;
     }
-    crops.push({ face: { sha256: m.sha256, faceIndex: m.faceIndex, kps, paths }, file: tmp, png: m.png });
+    crops.push({ face: { sha256: m.sha256, faceIndex: m.faceIndex, kps, paths }, file: tmp, png: m.file });
   }
   if (!crops.length) return failed;
   const size = opts.exportSize ?? exportSizeOf(draft);
@@ -318,7 +318,7 @@ export async function writeIdentitySheet(root: string, name: string, dir: string
   const file = join(root, contactSheetPath(name));
   try {
     const dist = (m: (typeof members)[number]) => ((m.entry as { distance?: unknown }).distance as number | undefined) ?? 1;
-    const pngs = [...members].sort((a, b) => dist(a) - dist(b)).filter((m) => isPlainMemberName(m.png)).map((m) => join(dir, m.png));
+    const pngs = [...members].sort((a, b) => dist(a) - dist(b)).filter((m) => isPlainMemberName(m.file)).map((m) => join(dir, m.file));
     if (!pngs.length) {
       await rm(file, { force: true });
       sheetsDrawn.delete(file);

@@ -4,7 +4,7 @@ import { assignFaces, FaceNotInIdentityError, mergeInto, placement, rejectFaces,
 
 const sha = (c: string) => c.repeat(64);
 const member = (c: string, i = 0): MemberRecord => ({
-  sha256: sha(c), faceIndex: i, modelPack: 'p', origin: 'discovered', png: `${c}_${i}.png`, entry: { png: `${c}_${i}.png` },
+  sha256: sha(c), faceIndex: i, modelPack: 'p', origin: 'discovered', file: `${c}_${i}.png`, entry: { png: `${c}_${i}.png` },
 });
 const key = (c: string, i = 0) => ({ sha256: sha(c), faceIndex: i, modelPack: 'p' });
 const id = (k: { sha256: string; faceIndex: number }) => `${k.sha256[0]}${k.faceIndex}`;
@@ -23,14 +23,14 @@ describe('decisions on identity records', () => {
     const era = draft('faceset_002', [member('b'), member('c')]);
     era.identity = { ...era.identity, parentId: parent.identity.id };
     mergeInto(parent, [era]);
-    expect(parent.members.map((m) => m.png)).toEqual(['a_0.png', 'b_0.png', 'c_0.png']);
+    expect(parent.members.map((m) => m.file)).toEqual(['a_0.png', 'b_0.png', 'c_0.png']);
     expect(era.identity.state).toBe('merged');
   });
 
   it('reject takes the faces out and remembers them; a face that is not a member is named', () => {
     const d = draft('faceset_001', [member('a'), member('b'), member('c')]);
     rejectFaces(d, [key('b')], id);
-    expect(d.members.map((m) => m.png)).toEqual(['a_0.png', 'c_0.png']);
+    expect(d.members.map((m) => m.file)).toEqual(['a_0.png', 'c_0.png']);
     expect(d.rejections).toEqual([key('b')]);
     expect(() => rejectFaces(d, [key('a'), key('b'), key('z', 2)], id)).toThrow(FaceNotInIdentityError);
     expect(() => rejectFaces(d, [key('b'), key('z', 2)], id)).toThrow('faceIds not in identity faceset_001: b0, z2');
@@ -44,7 +44,7 @@ describe('decisions on identity records', () => {
     rejectFaces(b, [key('c')], id);
     assignFaces(b, [{ member: member('a'), from: a }, { member: member('c'), from: null }]);
     expect(a.members).toEqual([]);
-    expect(b.members.map((m) => [m.png, m.origin])).toEqual([['b_0.png', 'discovered'], ['a_0.png', 'assigned'], ['c_0.png', 'assigned']]);
+    expect(b.members.map((m) => [m.file, m.origin])).toEqual([['b_0.png', 'discovered'], ['a_0.png', 'assigned'], ['c_0.png', 'assigned']]);
     expect(b.rejections).toEqual([]);
   });
 
@@ -53,7 +53,7 @@ describe('decisions on identity records', () => {
     const b = draft('faceset_002', [member('b'), member('x')]);
     rejectFaces(b, [key('x')], id);
     mergeInto(a, [b]);
-    expect(a.members.map((m) => m.png)).toEqual(['a_0.png', 'b_0.png']);
+    expect(a.members.map((m) => m.file)).toEqual(['a_0.png', 'b_0.png']);
     expect(a.rejections).toEqual([key('x')]);
     expect(b.identity).toMatchObject({ state: 'merged', mergedInto: 'id-faceset_001' });
     expect(b.members).toEqual([]);
@@ -63,8 +63,8 @@ describe('decisions on identity records', () => {
     const a = draft('faceset_001', [member('a'), member('b'), member('c')]);
     const fresh = draft('faceset_007', []);
     splitOff(a, fresh, [key('c'), key('a')], id);
-    expect(a.members.map((m) => m.png)).toEqual(['b_0.png']);
-    expect(fresh.members.map((m) => m.png)).toEqual(['a_0.png', 'c_0.png']);
+    expect(a.members.map((m) => m.file)).toEqual(['b_0.png']);
+    expect(fresh.members.map((m) => m.file)).toEqual(['a_0.png', 'c_0.png']);
   });
 
   it('places sets under _thin/ below thinBelow, foreign members counted', () => {

@@ -22,7 +22,7 @@ export function PosePlot({ faces, size = 160 }: { faces: readonly IdentityFace[]
       {measured.map((f) => (
         <circle key={f.id} data-testid="pose-dot" cx={at(f.pose!.yaw)} cy={size - at(f.pose!.pitch)} r={4}
           fill={f.exported ? '#d97706' : 'none'} stroke="#d97706" stroke-width={1.5}>
-          <title>{`${f.sources[0] ?? f.png}: yaw ${f.pose!.yaw.toFixed(1)}°, pitch ${f.pose!.pitch.toFixed(1)}°${f.exported ? '' : ' (left out)'}`}</title>
+          <title>{`${f.sources[0] ?? f.file}: yaw ${f.pose!.yaw.toFixed(1)}°, pitch ${f.pose!.pitch.toFixed(1)}°${f.exported ? '' : ' (left out)'}`}</title>
         </circle>
       ))}
       <text x={size - 4} y={size / 2 - 4} font-size="10" text-anchor="end" fill="#555">yaw →</text>
