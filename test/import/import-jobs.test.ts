@@ -356,8 +356,14 @@ describe('POST /identities/:id/eras', () => {
 
   it('splits a dated identity into two date eras at the decade gap, the parent kept, thin eras in thin_eras', async () => {
     const penny = ids.get('Penny (dated)')!;
+    // The root keeps the DeepFaceLab format: the era sets appear in it too.
+    const formats = await app.inject({ method: 'PUT', url: '/output-roots/formats', payload: { outputRoot: out, formats: ['dfl'] } });
+    expect(formats.statusCode, formats.body).toBe(200);
     const res = await app.inject({ method: 'POST', url: `/identities/${penny.id}/eras`, payload: { by: 'date' } });
     expect(res.statusCode).toBe(201);
+    for (const e of res.json().eras as { name: string; count: number }[]) {
+      expect((await readdir(join(out, '_formats', 'dfl', e.name))).filter((f) => f.endsWith('.jpg')), e.name).toHaveLength(e.count);
+    }
     const body = res.json();
     expect(body.parent).toMatchObject({ id: penny.id, count: 5 });
     expect(body.eras.map((e: { era: unknown; count: number; parentId: string; thin: boolean }) => [e.era, e.count, e.parentId, e.thin])).toEqual([

@@ -100,6 +100,8 @@ export class EraService {
       }
       const m = appendEntries(manifest, { facesets: entries.filter((e) => !e.path.includes('/')), thin_eras: entries.filter((e) => e.path.includes('/')) });
       await writeManifest(root, m);
+      // The root's formats follow the new era sets, like every other change of its records.
+      await this.deps.identities.refreshFormats(root, this.deps.log, undefined, new Set(drafts.map((d) => d.identity.name)));
       await this.deps.publish({ outputRoot: root, jobId: `eras-${parent.name}`, added: drafts.map((d) => d.identity.name), extended: [] });
       this.deps.log.info({ outputRoot: root, identity: parent.name, by, eras: drafts.map((d) => d.identity.name) }, 'identity split into eras');
       return { parent, by, eras: drafts.map((d) => d.identity), unplaced: split.unplaced.length };
