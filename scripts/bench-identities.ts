@@ -144,7 +144,7 @@ async function measure(app: Awaited<ReturnType<typeof buildApp>>, out: string): 
     return res;
   };
   const q = `outputRoot=${encodeURIComponent(out)}`;
-  const first = (await time('GET /identities (first: adopts 200 folders)', 'GET', `/identities?${q}&limit=500`)).json<{ items: { id: string }[] }>();
+  const first = (await time(`GET /identities (first: adopts ${IDENTITIES} folders)`, 'GET', `/identities?${q}&limit=500`)).json<{ items: { id: string }[] }>();
   await time('GET /identities (adopted)', 'GET', `/identities?${q}&limit=500`);
   await time('GET /identities (page of 100)', 'GET', `/identities?${q}&limit=100`);
   const [a, b, c] = first.items;
