@@ -294,6 +294,8 @@ export class IdentityService {
     if (!identity) throw new IdentityNotFoundError(id);
     if (identity.state !== 'active') return null;
     const root = identity.outputRoot;
+    // Only from a root still under OUTPUT_ROOTS and still a folder of its own (409 otherwise).
+    await this.checkRoot(root);
     if (format === 'facesets') {
       if ((await realDirState(root, identity.path)) !== 'dir') return null;
       const dir = join(root, identity.path);
