@@ -3,15 +3,11 @@ import type { DecisionRecord } from '@facesets/shared/db/decisions.repository';
 import type { LeftOut } from '@facesets/shared/curation/curate';
 import type { IdentityRecord, MemberRecord } from '@facesets/shared/db/identities.repository';
 import type { Decision, IdentityDetail, IdentityFace } from '@facesets/shared/identities/contracts';
+import { entryPose } from '@facesets/shared/export/faceset-file';
 import { encodeFaceId } from '@facesets/shared/identities/face-id';
 import { summaryOf } from '@facesets/shared/identities/identity-service';
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-
-function poseOf(v: unknown): IdentityFace['pose'] {
-  const p = v as { yaw?: unknown; pitch?: unknown; roll?: unknown } | null | undefined;
-  return p && typeof p.yaw === 'number' && typeof p.pitch === 'number' && typeof p.roll === 'number' ? { yaw: p.yaw, pitch: p.pitch, roll: p.roll } : null;
-}
 
 type MemberView = MemberRecord & { distance: number | null; left?: LeftOut | null };
 
@@ -30,7 +26,7 @@ export function faceView(m: MemberView, others: ReadonlyMap<string, MemberRecord
     detScore: num(e.detScore),
     faceShort: num(e.faceShort),
     blur: num(e.blur),
-    pose: poseOf(e.pose),
+    pose: entryPose(e.pose),
     distance: m.distance,
     exported: !m.left,
     left: m.left ? { reason: m.left.reason, duplicateOf: m.left.duplicateOf && others.has(m.left.duplicateOf) ? encodeFaceId(others.get(m.left.duplicateOf)!) : null } : null,

@@ -216,4 +216,21 @@ export class SourcesRepository {
     );
     return rows;
   }
+
+  /** aliasesOf for many sources in one query: sha256 → its paths, by path (sources without any are absent). */
+  async aliasPathsOf(sha256s: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (!sha256s.length) return out;
+    const { rows } = await this.db.query<{ sha256: Buffer; path: string }>(
+      'SELECT sha256, path FROM aliases WHERE sha256 = ANY($1::bytea[]) ORDER BY sha256, path',
+      [sha256s.map(shaToBytes)],
+    );
+    for (const r of rows) {
+      const sha = shaToHex(r.sha256);
+      const list = out.get(sha);
+      if (list) list.push(r.path);
+      else out.set(sha, [r.path]);
+    }
+    return out;
+  }
 }

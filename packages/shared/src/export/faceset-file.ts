@@ -73,3 +73,26 @@ const MEMBER_ORDER = ['png', 'sources', 'sha256', 'box', 'kps', 'detScore', 'fac
 export function orderedMember(entry: Record<string, unknown>): Record<string, unknown> {
   return { ...Object.fromEntries(MEMBER_ORDER.filter((k) => k in entry).map((k) => [k, entry[k]])), ...entry };
 }
+
+// Readers of member-entry fields as they come back from a faceset.json or the records: untrusted, so each says null
+// unless the value has exactly the shape a job writes.
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** A member's box: four finite numbers, x2 > x1 and y2 > y1. */
+export function entryBox(v: unknown): Box | null {
+  if (!Array.isArray(v) || v.length !== 4 || !v.every(isNum)) return null;
+  const [x1, y1, x2, y2] = v as Box;
+  return x2 > x1 && y2 > y1 ? [x1, y1, x2, y2] : null;
+}
+
+/** A member's five keypoints: five pairs of finite numbers. */
+export function entryKps(v: unknown): [Point, Point, Point, Point, Point] | null {
+  const ok = Array.isArray(v) && v.length === 5 && v.every((p) => Array.isArray(p) && p.length === 2 && p.every(isNum));
+  return ok ? (v as [Point, Point, Point, Point, Point]) : null;
+}
+
+/** A member's head pose: yaw, pitch and roll, finite numbers. */
+export function entryPose(v: unknown): Pose | null {
+  const p = v as Partial<Record<keyof Pose, unknown>> | null;
+  return p && typeof p === 'object' && isNum(p.yaw) && isNum(p.pitch) && isNum(p.roll) ? { yaw: p.yaw, pitch: p.pitch, roll: p.roll } : null;
+}

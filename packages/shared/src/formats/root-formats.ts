@@ -2,12 +2,11 @@
 // folders, the formats are rebuilt from the identity rows and members (unchanged files are reused, see
 // write-formats.ts). Call under the output-root lock.
 import { basename } from 'node:path';
-import type { Pose } from '../curation/pose';
 import type { IdentitiesRepository, IdentityRecord } from '../db/identities.repository';
 import { FormatsRepository, type RootFormats } from '../db/formats.repository';
 import type { Db } from '../db/pool';
 import type { SourcesRepository } from '../db/sources.repository';
-import type { Box, Point } from '../engine/types';
+import { entryBox, entryKps, entryPose } from '../export/faceset-file';
 import { exportedMembers } from '../export/set-writer';
 import { realPathUnder } from '../export/root-guard';
 import type { DecodeImage } from '../export/write-facesets';
@@ -24,15 +23,6 @@ export interface RootFormatsDeps {
   decodeImage: DecodeImage;
   landmarks68: FormatDeps['landmarks68'];
 }
-
-const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-const validBox = (v: unknown): Box | null => {
-  if (!Array.isArray(v) || v.length !== 4 || !v.every(isNum)) return null;
-  const [x1, y1, x2, y2] = v as Box;
-  return x2 > x1 && y2 > y1 ? [x1, y1, x2, y2] : null;
-};
-const validKps = (v: unknown): Point[] | null =>
-  Array.isArray(v) && v.length === 5 && v.every((p) => Array.isArray(p) && p.length === 2 && p.every(isNum)) ? (v as Point[]) : null;
 
 export class RootFormatsKeeper {
   readonly repo: FormatsRepository;
@@ -58,7 +48,7 @@ export class RootFormatsKeeper {
       const faces: FormatFace[] = [];
       for (const m of exported) {
         const e = m.entry as { box?: unknown; kps?: unknown; sources?: unknown; pose?: unknown };
-        const box = validBox(e.box), kps = validKps(e.kps);
+        const box = entryBox(e.box), kps = entryKps(e.kps);
         if (!box || !kps) continue;
         const listed = Array.isArray(e.sources) ? e.sources.filter((p): p is string => typeof p === 'string') : [];
         // faceset.json's sources (every path of the photo in its bucket), judged by real path under BUCKET_ROOTS;
@@ -67,7 +57,7 @@ export class RootFormatsKeeper {
         let paths = await real(listed);
         if (!paths.length) paths = await real((await this.deps.sources.aliasesOf(m.sha256)).map((a) => a.path));
         if (!paths.length) continue;
-        const pose = validPose(e.pose);
+        const pose = entryPose(e.pose);
         faces.push({ sha256: m.sha256, faceIndex: m.faceIndex, box, kps, paths, ...(pose ? { pose } : {}) });
       }
       out.push({ identity, set: { name: identity.name, label: identity.label, bucket: this.bucketOf(identity, faces), faces } });
@@ -100,10 +90,4 @@ export class RootFormatsKeeper {
     await this.repo.set(root, stored.formats, stored.params);
     return { stored, result: await this.refresh(root, log, stored) };
   }
-}
-
-function validPose(v: unknown): Pose | null {
-  const p = v as Partial<Record<keyof Pose, unknown>> | null;
-  const ok = !!p && typeof p === 'object' && [p.yaw, p.pitch, p.roll].every((x) => typeof x === 'number' && Number.isFinite(x));
-  return ok ? { yaw: p!.yaw as number, pitch: p!.pitch as number, roll: p!.roll as number } : null;
 }

@@ -1,5 +1,6 @@
 // Contracts of the identities API (issue 7): TypeBox schemas and their static types, shared by the API and the page.
 import { Type, type Static } from 'typebox';
+import { LABEL_MAX } from './label';
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const literalUnion = <T extends readonly string[]>(values: T, description: string) =>
@@ -104,7 +105,7 @@ export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(Type.String({ maxLength: 40, description: 'the identity version the change is based on; 409 when it moved on' })),
 });
 
-export const LabelBody = Type.Object({ label: nullable(Type.String({ maxLength: 200, description: 'human name; null or "" clears it' })) }, { additionalProperties: false });
+export const LabelBody = Type.Object({ label: nullable(Type.String({ maxLength: LABEL_MAX, description: 'human name; null or "" clears it' })) }, { additionalProperties: false });
 export const FaceIdsBody = Type.Object(
   { faceIds: Type.Array(Type.String({ minLength: 1, maxLength: 400 }), { minItems: 1, maxItems: 10_000, uniqueItems: true }) },
   { additionalProperties: false },

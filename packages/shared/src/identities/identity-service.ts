@@ -1,5 +1,5 @@
 // Identities of output roots as a service: adoption and sync of folders, decisions, undo, and what jobs read and add.
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { centroid, cosineDistance } from '../clustering/vectors';
 import type { StoredFace } from '../clustering/types';
@@ -310,7 +310,7 @@ export class IdentityService {
   private materialiseDeps(log: Logger) {
     return {
       decodeImage: this.deps.decodeImage, log, bucketRoots: this.deps.bucketRoots,
-      sourcesOf: async (sha256: string) => (await this.sources.aliasesOf(sha256)).map((a) => a.path),
+      sourcesOf: (sha256s: readonly string[]) => this.sources.aliasPathsOf(sha256s),
     };
   }
 
@@ -1076,9 +1076,9 @@ export class IdentityService {
 
   /**
    * A square thumbnail of the face: resized from its identity PNG when one holds it, else cropped from its source
-   * (only from paths under `allowedRoots`). Cached per (face, size, format) in memory.
+   * (only from paths under BUCKET_ROOTS). Cached per (face, size, format) in memory.
    */
-  async thumb(faceId: string, size: number, format: 'webp' | 'png', allowedRoots: readonly string[]): Promise<Buffer> {
+  async thumb(faceId: string, size: number, format: 'webp' | 'png'): Promise<Buffer> {
     const key = decodeFaceId(faceId);
     if (!key) throw new IdentityRequestError(`params/faceId is not a face id: ${faceId}`);
     const cacheKey = `${faceId}:${size}:${format}`;
@@ -1097,7 +1097,7 @@ export class IdentityService {
     if (!input) {
       const [f] = (await this.faces.facesOfSources([key.sha256], key.modelPack)).filter((x) => x.faceIndex === key.faceIndex);
       if (!f) throw new FaceNotFoundError(faceId);
-      const paths = (await Promise.all((await this.sources.aliasesOf(key.sha256)).map((a) => realPathUnder(a.path, allowedRoots)))).filter((p): p is string => p !== null);
+      const paths = (await Promise.all((await this.sources.aliasesOf(key.sha256)).map((a) => realPathUnder(a.path, this.deps.bucketRoots)))).filter((p): p is string => p !== null);
       for (const p of paths) {
         try {
           input = await renderCropPng(await this.deps.decodeImage(p), f.kps, THUMB_CROP);
@@ -1178,27 +1178,37 @@ function manifestNumbers(m: { facesets: unknown[]; thin_eras: unknown[] }): numb
   return [...m.facesets, ...m.thin_eras].map((e) => facesetNumber(String((e as { name?: unknown })?.name ?? '')) ?? 0);
 }
 
+interface SetFolders {
+  folders: { name: string; path: string }[];
+  refused: { name: string; path: string; reason: string }[];
+}
+
+/**
+ * Sorts one faceset_NNN entry (a Dirent or an lstat): a folder is used, a link or anything else is refused with
+ * its reason. Top level wins over _thin/ when both hold a folder (a move is one rename, never half done).
+ */
+function addEntry(out: SetFolders, name: string, path: string, entry: { isDirectory(): boolean; isSymbolicLink(): boolean }): void {
+  if (entry.isDirectory()) {
+    if (!out.folders.some((f) => f.name === name)) out.folders.push({ name, path });
+  } else if (entry.isSymbolicLink()) out.refused.push({ name, path, reason: `${path} is a symlink: the service never writes through links in an output root` });
+  else out.refused.push({ name, path, reason: `${path} is not a folder: the service leaves it alone` });
+}
+
 /** The same as facesetFolders for the named identities only: one lstat per place, no listing of the root. */
-async function foldersNamed(root: string, names: readonly string[]): Promise<Awaited<ReturnType<typeof facesetFolders>>> {
-  const folders: { name: string; path: string }[] = [];
-  const refused: { name: string; path: string; reason: string }[] = [];
+async function foldersNamed(root: string, names: readonly string[]): Promise<SetFolders> {
+  const out: SetFolders = { folders: [], refused: [] };
   for (const name of names) {
     for (const path of [name, `${THIN_DIR}/${name}`]) {
       const info = await lstat(join(root, path)).catch(() => null);
-      if (!info) continue;
-      if (info.isDirectory()) {
-        if (!folders.some((f) => f.name === name)) folders.push({ name, path });
-      } else if (info.isSymbolicLink()) refused.push({ name, path, reason: `${path} is a symlink: the service never writes through links in an output root` });
-      else refused.push({ name, path, reason: `${path} is not a folder: the service leaves it alone` });
+      if (info) addEntry(out, name, path, info);
     }
   }
-  return { folders, refused };
+  return out;
 }
 
 /** faceset_NNN folders at the top level and under _thin/, and those refused (symlinks: never followed). */
-async function facesetFolders(root: string): Promise<{ folders: { name: string; path: string }[]; refused: { name: string; path: string; reason: string }[] }> {
-  const out: { name: string; path: string }[] = [];
-  const refused: { name: string; path: string; reason: string }[] = [];
+async function facesetFolders(root: string): Promise<SetFolders> {
+  const out: SetFolders = { folders: [], refused: [] };
   for (const sub of ['', THIN_DIR]) {
     let entries: import('node:fs').Dirent[];
     try {
@@ -1206,17 +1216,9 @@ async function facesetFolders(root: string): Promise<{ folders: { name: string; 
     } catch {
       continue;
     }
-    for (const e of entries) {
-      if (facesetNumber(e.name) === null) continue;
-      const path = sub ? `${sub}/${e.name}` : e.name;
-      if (e.isDirectory()) out.push({ name: e.name, path });
-      else if (e.isSymbolicLink()) refused.push({ name: e.name, path, reason: `${path} is a symlink: the service never writes through links in an output root` });
-      else refused.push({ name: e.name, path, reason: `${path} is not a folder: the service leaves it alone` });
-    }
+    for (const e of entries) if (facesetNumber(e.name) !== null) addEntry(out, e.name, sub ? `${sub}/${e.name}` : e.name, e);
   }
-  // Top level wins over _thin/ when both exist (a move interrupted between its two halves cannot happen: it is one rename).
-  const seen = new Set<string>();
-  return { folders: out.filter((f) => (seen.has(f.name) ? false : (seen.add(f.name), true))), refused };
+  return out;
 }
 
 export { placement, findFolder };

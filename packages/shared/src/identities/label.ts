@@ -1,5 +1,8 @@
 // What a human label may hold: printable text. It reaches faceset.json, the manifest, file formats and other tools.
 
+/** Longest label, in characters (the API's schema, files and folder names alike). */
+export const LABEL_MAX = 200;
+
 /** Characters that reorder or hide text (bidirectional controls, as in "Trojan Source"): never in a label. */
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 // C0, DEL and C1 controls (tab and newline included: a label is one line).
@@ -23,7 +26,7 @@ export function labelProblem(label: string): string | null {
 
 /**
  * A label made from a name we did not choose (a hand-sorted folder's name): control and bidirectional-control
- * characters become spaces, lone surrogates U+FFFD, runs of spaces one; at most 200 characters. Null when empty.
+ * characters become spaces, lone surrogates U+FFFD, runs of spaces one; at most LABEL_MAX characters. Null when empty.
  */
 export function labelFromName(raw: string): string | null {
   const clean = raw
@@ -32,7 +35,7 @@ export function labelFromName(raw: string): string | null {
     .replace(new RegExp(`${CONTROL.source}|${BIDI.source}`, 'g'), ' ')
     .replace(/\s+/g, ' ')
     .trim();
-  const cut = [...clean].slice(0, 200).join('').trim();
+  const cut = [...clean].slice(0, LABEL_MAX).join('').trim();
   return cut || null;
 }
 
@@ -40,5 +43,5 @@ export function labelFromName(raw: string): string | null {
 export function labelFromFile(raw: unknown): string | null {
   if (typeof raw !== 'string') return null;
   const label = raw.trim();
-  return label && label.length <= 200 && labelProblem(label) === null ? label : null;
+  return label && label.length <= LABEL_MAX && labelProblem(label) === null ? label : null;
 }

@@ -5,9 +5,8 @@ import { dirname, join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 import type { Pose } from '../curation/pose';
-import type { Point } from '../engine/types';
 import { fsyncDir, writeFileAtomic } from '../export/atomic-write';
-import { FACESET_FILE, orderedMember, serializeFaceset } from '../export/faceset-file';
+import { entryKps, FACESET_FILE, orderedMember, serializeFaceset } from '../export/faceset-file';
 import { TEMP_PREFIX, THIN_DIR } from '../export/output-root';
 import { ensureRealDir, isPlainMemberName, memberPath, readFileNoFollow, realDirState, realPathUnder, regularFiles } from '../export/root-guard';
 import { writeCrops, type CropRequest, type DecodeImage } from '../export/write-facesets';
@@ -73,8 +72,8 @@ export interface MaterialiseDeps {
   log: Logger;
   /** Crops are made only from sources under these (BUCKET_ROOTS): a faceset.json may name any path. */
   bucketRoots: readonly string[];
-  /** Paths the scans recorded for a photo (trusted, tried first) [only the member's listed sources]. */
-  sourcesOf?: (sha256: string) => Promise<string[]>;
+  /** Paths the scans recorded for each photo, in one call (trusted, tried first) [only the members' listed sources]. */
+  sourcesOf?: (sha256s: readonly string[]) => Promise<Map<string, string[]>>;
   /** Which members are exported (one per shot, maxFaces) and which left out, and why [all exported]. */
   curate?: CurateDraft;
 }
@@ -231,8 +230,8 @@ export async function materialiseIdentity(root: string, draft: IdentityDraft, de
 async function writeMissingPngs(root: string, dir: string, draft: IdentityDraft, deps: MaterialiseDeps, opts: MaterialiseOptions): Promise<Map<string, string>> {
   // Only regular files count: a member name that is a symlink (or a folder) is replaced by a real crop.
   const have = await regularFiles(dir);
-  const crops: (CropRequest & { png: string })[] = [];
   const failed = new Map<string, string>();
+  const toCrop: { m: IdentityDraft['members'][number]; tmp: string }[] = [];
   for (const m of draft.members) {
     if (!isPlainMemberName(m.file)) {
       failed.set(m.file, 'not a plain file name');
@@ -252,14 +251,19 @@ async function writeMissingPngs(root: string, dir: string, draft: IdentityDraft,
         await rm(tmp, { force: true }); // a link or unreadable file: cropped from its source instead
       }
     }
+    toCrop.push({ m, tmp });
+  }
+  // The scans' own paths of the photos first (one query for all), then faceset.json's, which may name anything:
+  // only paths under BUCKET_ROOTS are ever decoded.
+  const recordedOf = toCrop.length && deps.sourcesOf ? await deps.sourcesOf([...new Set(toCrop.map((c) => c.m.sha256))]) : new Map<string, string[]>();
+  const crops: (CropRequest & { png: string })[] = [];
+  for (const { m, tmp } of toCrop) {
     const e = m.entry as { sources?: unknown; kps?: unknown };
     const listed = Array.isArray(e.sources) ? e.sources.filter((p): p is string => typeof p === 'string') : [];
-    // The scans' own paths of the photo first; then faceset.json's, which may name anything: only paths under
-    // BUCKET_ROOTS are ever decoded.
-    const recorded = (await deps.sourcesOf?.(m.sha256)) ?? [];
+    const recorded = recordedOf.get(m.sha256) ?? [];
     const paths = [...new Set((await Promise.all([...recorded, ...listed].map((p) => realPathUnder(p, deps.bucketRoots)))).filter((p): p is string => p !== null))];
     // Keypoints come from faceset.json too: five pairs of finite numbers, or the crop is not made.
-    const kps = validKps(e.kps);
+    const kps = entryKps(e.kps);
     if (!kps) {
       failed.set(m.file, 'no keypoints to crop from');
       continue;
@@ -279,11 +283,6 @@ async function writeMissingPngs(root: string, dir: string, draft: IdentityDraft,
     else await rename(c.file, memberPath(dir, c.png));
   }
   return failed;
-}
-
-function validKps(v: unknown): [Point, Point, Point, Point, Point] | null {
-  const ok = Array.isArray(v) && v.length === 5 && v.every((p) => Array.isArray(p) && p.length === 2 && p.every((x) => typeof x === 'number' && Number.isFinite(x)));
-  return ok ? (v as [Point, Point, Point, Point, Point]) : null;
 }
 
 function exportSizeOf(d: IdentityDraft): number {

@@ -28,7 +28,7 @@ const facesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const format = request.query.format ?? 'webp';
       const etag = `"${request.params.faceId}-${size}-${format}"`;
       if (request.headers['if-none-match'] === etag) return reply.status(304).send(null);
-      const image = await app.identities.thumb(request.params.faceId, size, format, app.config.bucketRoots);
+      const image = await app.identities.thumb(request.params.faceId, size, format);
       return reply
         .header('content-type', `image/${format}`)
         .header('cache-control', 'private, max-age=86400')
