@@ -131,7 +131,13 @@ export class IdentitiesRepository {
     return rows.map((r) => r.name).sort();
   }
 
-  /** Every output root the service knows: adopted ones and those jobs named. */
+  /** Adopted output roots (every root is adopted by the first sync a job or a call makes of it): a small table. */
+  async adoptedRoots(): Promise<string[]> {
+    const { rows } = await this.db.query<{ path: string }>('SELECT path FROM output_roots');
+    return rows.map((r) => r.path);
+  }
+
+  /** Every output root the service knows: adopted ones and those jobs named (reads the jobs table: per request only). */
   async knownRoots(): Promise<string[]> {
     const { rows } = await this.db.query<{ path: string }>(
       'SELECT path FROM output_roots UNION SELECT DISTINCT output_root FROM jobs WHERE output_root IS NOT NULL',

@@ -342,7 +342,9 @@ export class IdentityService {
     const info = await lstat(root).catch(() => null);
     if (!info) throw new OutputRootUnavailableError(root, 'does not exist any more');
     if (!info.isDirectory() || (await realpath(root)) !== root) throw new OutputRootUnavailableError(root, 'is no longer a folder of its own (a file or a symlink now)');
-    const nest = overlappingRoot(root, await this.identities.knownRoots());
+    // Against the adopted roots: every sync and decision passes here, and a job's root was checked against the roots
+    // jobs name when it was asked for (rootConflict); reading the jobs table each time would grow with it.
+    const nest = overlappingRoot(root, await this.identities.adoptedRoots());
     if (nest) throw new OutputRootRefusedError(root, 'the folder', `lies inside or around ${nest}, an output root in use: refused (it would adopt and rewrite that root's sets)`);
     for (const rel of [THIN_DIR, REPORTS_DIR, IDENTITY_SHEETS_DIR]) await realDirState(root, rel);
   }
